@@ -1,0 +1,48 @@
+// Declarations shared by every gradclip kernel: the per-call parameters (a uniform slot chosen
+// by dynamic offset), the plan table of a dispatch group, and the GPU-resident norm result.
+
+override WG: u32 = 256u;   // workgroup size, from the device's limits
+
+const FLAG_NAN: u32 = 1u;          // some element was NaN
+const FLAG_INF: u32 = 2u;          // some element was ±Inf
+const FLAG_SCALED: u32 = 4u;       // the scale pass must run (coef < 1, NaN or 0)
+const FLAG_NONFINITE_ERROR: u32 = 8u; // errorIfNonfinite tripped: nothing is changed
+const ABS_MASK: u32 = 0x7fffffffu;
+const INF_BITS: u32 = 0x7f800000u;
+const NAN_BITS: u32 = 0x7fc00000u;
+const MODE_ERROR_IF_NONFINITE: u32 = 1u;
+const MODE_NO_SCALE: u32 = 2u;     // getTotalNorm: never scale
+
+struct Params {
+  p: f32,          // norm type for normKind 3
+  maxNorm: f32,
+  clipMin: f32,
+  clipMax: f32,
+  givenNorm: f32,  // the norm passed as a number to clipGradsWithNorm
+  mode: u32,       // MODE_* bits
+  _pad0: u32,
+  _pad1: u32,
+}
+
+// One dispatch group's table. entries[0 .. workgroupCount) = (first chunk, end chunk, -, -) per
+// workgroup; entries[chunkBase + c] = (binding slot, element offset in that binding, length, view).
+struct Plan {
+  workgroupCount: u32,
+  partialBase: u32,   // index of this group's first partial in the partials buffer
+  chunkBase: u32,
+  _pad: u32,
+  entries: array<vec4<u32>>,
+}
+
+struct NormResult {
+  norm: f32,
+  coef: f32,
+  flags: u32,   // FLAG_* bits
+  _pad: u32,
+}
+
+// NaN and +Inf are made at run time: a constant expression that evaluates to either is a
+// shader-creation error, so they never appear as `bitcast` of a constant.
+fn floatFromBits(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}

@@ -1,0 +1,22 @@
+// Workgroup-combine prelude for devices with the `subgroups` feature: lanes merge with
+// subgroup operations first, so only one value per subgroup goes through workgroup memory.
+enable subgroups;
+
+struct LaneIds {
+  @builtin(local_invocation_index) local: u32,
+  @builtin(workgroup_id) group: vec3<u32>,
+  @builtin(subgroup_invocation_id) lane: u32,
+}
+
+fn reduceSubgroup(acc: Acc, p: f32) -> Acc {
+  var r: Acc;
+  r.flags = subgroupOr(acc.flags);
+  r.maxBits = subgroupMax(acc.maxBits);
+  r.scaleExp = subgroupMax(acc.scaleExp);
+  r.sum = subgroupAdd(rescaleSum(acc.sum, acc.scaleExp - r.scaleExp, p));
+  return r;
+}
+
+fn isSubgroupLeader(ids: LaneIds) -> bool {
+  return ids.lane == 0u;
+}

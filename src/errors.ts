@@ -1,0 +1,20 @@
+/** Stable machine-readable reason carried by every {@link GradclipError}. */
+export type GradclipErrorCode =
+  | 'invalid-argument'
+  | 'out-of-range'
+  | 'nonfinite-norm'
+  | 'device-lost'
+  | 'destroyed'
+  | 'stale-handle'
+  | 'unsupported';
+
+/** Every error gradclip throws or rejects with; `code` is stable across versions. */
+export class GradclipError extends Error {
+  readonly code: GradclipErrorCode;
+
+  constructor(code: GradclipErrorCode, message: string) {
+    super(`gradclip: ${message}`);
+    this.name = 'GradclipError';
+    this.code = code;
+  }
+}

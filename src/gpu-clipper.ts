@@ -1,0 +1,295 @@
+// The WebGPU backend: validates in TypeScript, then records the norm, finalize and scale passes
+// into one compute pass. Nothing here awaits the GPU or maps a buffer except NormHandle.read().
+import { GradclipError } from './errors';
+import { BufferUsage, MapMode } from './gpu-constants';
+import { GpuGradSet, type SetOwner } from './gpu-set';
+import {
+  OP_CLAMP,
+  OP_SCALE,
+  RESULT_BYTES,
+  SOURCE_PARAMS,
+  SOURCE_PARTIALS,
+  SOURCE_RESULT_SLOT,
+  kernelsFor,
+  type Kernels,
+  type NormSource,
+} from './kernels';
+import { ParamsRing, type ParamsValue } from './params-ring';
+import { liveArgsOffset, planSet, type PlanLimits } from './plan';
+import { StagingPool } from './staging';
+import type { Clipper, EncoderOption, GradSet, GradView, NormHandle, NormOptions } from './types';
+import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, type NormKind } from './validate';
+import { resolveGpuViews } from './views';
+
+const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
+const MODE_ERROR_IF_NONFINITE = 1;
+const MODE_NO_SCALE = 2;
+/** Fewest elements worth a workgroup of their own: 16 loads per lane of a 256-lane workgroup. */
+const MIN_ELEMENTS_PER_WORKGROUP = 4096;
+
+export interface GpuClipperOptions {
+  /** Workgroup cap per dispatch group (autotuned or from limits by the caller). */
+  maxWorkgroups: number;
+}
+
+class GpuNormHandle implements NormHandle {
+  constructor(
+    private readonly clipper: GpuClipper,
+    readonly set: GpuGradSet,
+    readonly slot: number,
+    readonly generation: number,
+  ) {}
+
+  get buffer(): GPUBuffer {
+    return this.set.results;
+  }
+
+  get offset(): number {
+    return this.slot * this.set.resultStride;
+  }
+
+  /** Throws unless this handle's slot still holds its own norm. */
+  checkFresh(): void {
+    if (this.set.slotGenerations[this.slot] !== this.generation) {
+      throw new GradclipError(
+        'stale-handle',
+        `this NormHandle's result was overwritten: read it within ${this.set.slotGenerations.length} later norms of its set`,
+      );
+    }
+  }
+
+  read(): Promise<number> {
+    try {
+      this.clipper.checkUsable(this.set);
+      this.checkFresh();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.clipper.readResult(this.set, this.slot);
+  }
+}
+
+export class GpuClipper implements Clipper, SetOwner {
+  readonly backend = 'webgpu' as const;
+  readonly kernels: Kernels;
+  readonly paramsBuffer: GPUBuffer;
+  readonly unusedBinding: GPUBuffer;
+  destroyed = false;
+  private lost: GPUDeviceLostInfo | null = null;
+  private readonly params: ParamsRing;
+  private readonly staging: StagingPool;
+  private readonly sets = new Set<GpuGradSet>();
+  private readonly planLimits: PlanLimits;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: GpuClipperOptions,
+  ) {
+    this.kernels = kernelsFor(device);
+    this.params = new ParamsRing(device);
+    this.paramsBuffer = this.params.buffer;
+    this.staging = new StagingPool(device, RESULT_BYTES);
+    // One aligned 16-byte range per slot: writable bindings of a dispatch must not alias.
+    this.unusedBinding = device.createBuffer({
+      label: 'gradclip unused bindings',
+      size: this.kernels.bindings * device.limits.minStorageBufferOffsetAlignment,
+      usage: BufferUsage.STORAGE,
+    });
+    this.planLimits = {
+      bindingsPerGroup: this.kernels.bindings,
+      maxBindingBytes: device.limits.maxStorageBufferBindingSize,
+      offsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+      workgroupSize: this.kernels.workgroupSize,
+      maxWorkgroups: Math.min(options.maxWorkgroups, device.limits.maxComputeWorkgroupsPerDimension),
+      minElementsPerWorkgroup: MIN_ELEMENTS_PER_WORKGROUP,
+    };
+    device.lost.then((info) => {
+      this.lost = info;
+    });
+  }
+
+  gradients(views: GradView[]): GradSet {
+    this.checkAlive();
+    const resolved = resolveGpuViews(views);
+    const set = new GpuGradSet(this, planSet(resolved, this.planLimits), resolved.length);
+    this.sets.add(set);
+    return set;
+  }
+
+  clipGradNorm(set: GradSet, maxNorm: number, options: NormOptions = {}): NormHandle {
+    const gpuSet = this.checkUsable(set);
+    checkMaxNorm(maxNorm);
+    const { p, kind } = checkNormType(options.normType);
+    const mode = options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0;
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
+    const { slot, generation } = gpuSet.nextSlot();
+    this.record(options.encoder, 'clipGradNorm', (pass) => {
+      this.recordPartials(pass, gpuSet, kind, paramsOffset);
+      this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
+      this.recordScale(pass, gpuSet, paramsOffset, slot);
+    });
+    return new GpuNormHandle(this, gpuSet, slot, generation);
+  }
+
+  getTotalNorm(set: GradSet, options: NormOptions = {}): NormHandle {
+    const gpuSet = this.checkUsable(set);
+    const { p, kind } = checkNormType(options.normType);
+    const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
+    const { slot, generation } = gpuSet.nextSlot();
+    this.record(options.encoder, 'getTotalNorm', (pass) => {
+      this.recordPartials(pass, gpuSet, kind, paramsOffset);
+      this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
+    });
+    return new GpuNormHandle(this, gpuSet, slot, generation);
+  }
+
+  clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, options: EncoderOption = {}): void {
+    const gpuSet = this.checkUsable(set);
+    checkMaxNorm(maxNorm);
+    let source: NormSource;
+    let givenNorm = 0;
+    if (typeof totalNorm === 'number') {
+      givenNorm = checkGivenNorm(totalNorm);
+      source = SOURCE_PARAMS;
+    } else if (totalNorm instanceof GpuNormHandle && totalNorm.set.owner.kernels.device === this.device) {
+      this.checkUsable(totalNorm.set);
+      totalNorm.checkFresh();
+      source = SOURCE_RESULT_SLOT;
+    } else {
+      throw new GradclipError('invalid-argument', 'totalNorm must be a number or a NormHandle from a clipper on this device');
+    }
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm, givenNorm, mode: 0 }));
+    const { slot } = gpuSet.nextSlot();
+    this.record(
+      options.encoder,
+      'clipGradsWithNorm',
+      (pass) => {
+        this.recordFinalize(pass, gpuSet, 2, source, paramsOffset, slot);
+        this.recordScale(pass, gpuSet, paramsOffset, slot);
+      },
+      (encoder) => {
+        if (totalNorm instanceof GpuNormHandle) {
+          // The norm stays on the GPU: copy it into this set's slot, where finalize decides.
+          encoder.copyBufferToBuffer(totalNorm.buffer, totalNorm.offset, gpuSet.results, slot * gpuSet.resultStride, RESULT_BYTES);
+        }
+      },
+    );
+  }
+
+  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, options: EncoderOption = {}): void {
+    const gpuSet = this.checkUsable(set);
+    const { min, max } = checkClipRange(clip);
+    const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
+    this.record(options.encoder, 'clipGradValue', (pass) => {
+      pass.setPipeline(this.kernels.elementwise(OP_CLAMP));
+      pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
+      gpuSet.plan.groups.forEach((group, g) => {
+        pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
+        pass.dispatchWorkgroups(group.workgroupRanges.length);
+      });
+    });
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const set of this.sets) set.destroy();
+    this.sets.clear();
+    this.params.destroy();
+    this.staging.destroy();
+    this.unusedBinding.destroy();
+  }
+
+  /** Throws unless the clipper and `set` can be used; returns the set as this backend's type. */
+  checkUsable(set: GradSet): GpuGradSet {
+    this.checkAlive();
+    if (!(set instanceof GpuGradSet) || set.owner !== this) {
+      throw new GradclipError('invalid-argument', "set must come from this clipper's gradients()");
+    }
+    if (set.destroyed) throw new GradclipError('destroyed', 'set was destroyed');
+    return set;
+  }
+
+  /** Copies one result slot into a pooled staging buffer and reads it. */
+  async readResult(set: GpuGradSet, slot: number): Promise<number> {
+    const staging = this.staging.acquire();
+    const encoder = this.device.createCommandEncoder({ label: 'gradclip read norm' });
+    encoder.copyBufferToBuffer(set.results, slot * set.resultStride, staging, 0, RESULT_BYTES);
+    this.device.queue.submit([encoder.finish()]);
+    let norm: number;
+    let flags: number;
+    try {
+      await staging.mapAsync(MapMode.READ);
+      const mapped = staging.getMappedRange();
+      norm = new Float32Array(mapped, 0, 1)[0];
+      flags = new Uint32Array(mapped, 8, 1)[0];
+      staging.unmap();
+    } catch (error) {
+      this.checkAlive();
+      throw error;
+    }
+    this.staging.release(staging);
+    if (flags & FLAG_NONFINITE_ERROR) {
+      throw new GradclipError('nonfinite-norm', `the total norm is ${norm} (errorIfNonfinite is set); no gradient was changed`);
+    }
+    return norm;
+  }
+
+  private checkAlive(): void {
+    if (this.lost) {
+      throw new GradclipError('device-lost', `the GPU device was lost (${this.lost.reason}): ${this.lost.message || 'no message'}`);
+    }
+    if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
+  }
+
+  /** Records into the caller's encoder, or into a new one that is submitted at once. */
+  private record(
+    encoder: GPUCommandEncoder | undefined,
+    label: string,
+    body: (pass: GPUComputePassEncoder) => void,
+    beforePass?: (encoder: GPUCommandEncoder) => void,
+  ): void {
+    const target = encoder ?? this.device.createCommandEncoder({ label: `gradclip ${label}` });
+    beforePass?.(target);
+    const pass = target.beginComputePass({ label: `gradclip ${label}` });
+    body(pass);
+    pass.end();
+    if (!encoder) this.device.queue.submit([target.finish()]);
+  }
+
+  private recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
+    pass.setPipeline(this.kernels.partials(kind));
+    pass.setBindGroup(1, set.partialsBindGroup, [paramsOffset]);
+    set.plan.groups.forEach((group, g) => {
+      pass.setBindGroup(0, set.dataBindGroups[g]);
+      pass.dispatchWorkgroups(group.workgroupRanges.length);
+    });
+  }
+
+  private recordFinalize(
+    pass: GPUComputePassEncoder,
+    set: GpuGradSet,
+    kind: NormKind,
+    source: NormSource,
+    paramsOffset: number,
+    slot: number,
+  ): void {
+    pass.setPipeline(this.kernels.finalize(kind, source));
+    pass.setBindGroup(0, set.finalizeBindGroup, [paramsOffset, slot * set.resultStride]);
+    pass.dispatchWorkgroups(1);
+  }
+
+  private recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
+    pass.setPipeline(this.kernels.elementwise(OP_SCALE));
+    pass.setBindGroup(1, set.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
+    set.plan.groups.forEach((_, g) => {
+      pass.setBindGroup(0, set.dataBindGroups[g]);
+      pass.dispatchWorkgroupsIndirect(set.dispatchArgs, liveArgsOffset(set.plan, g));
+    });
+  }
+}
+
+function paramsValue(v: Partial<ParamsValue>): ParamsValue {
+  return { p: 2, maxNorm: 0, clipMin: 0, clipMax: 0, givenNorm: 0, mode: 0, ...v };
+}

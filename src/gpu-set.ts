@@ -1,0 +1,156 @@
+// The GPU resources of one gradient set, made once at `gradients()`: the plan tables, the
+// partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
+import { BufferUsage } from './gpu-constants';
+import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
+import { encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
+import type { GradSet } from './types';
+
+/** Result slots per set: a NormHandle stays readable until this many later norms of its set. */
+export const RESULT_SLOTS = 256;
+
+/** What a set needs from its clipper. */
+export interface SetOwner {
+  readonly kernels: Kernels;
+  readonly paramsBuffer: GPUBuffer;
+  /** Bound (16 bytes at slot × offset alignment) to binding slots a dispatch group does not use. */
+  readonly unusedBinding: GPUBuffer;
+  readonly destroyed: boolean;
+}
+
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+function createFilledBuffer(device: GPUDevice, label: string, words: Uint32Array<ArrayBuffer>, usage: number): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: Math.max(16, words.byteLength), usage, mappedAtCreation: true });
+  new Uint32Array(buffer.getMappedRange()).set(words);
+  buffer.unmap();
+  return buffer;
+}
+
+export class GpuGradSet implements GradSet {
+  readonly viewCount: number;
+  readonly elementCount: number;
+  readonly dispatchGroups: number;
+  /** Byte distance between result slots (the storage offset alignment). */
+  readonly resultStride: number;
+  readonly results: GPUBuffer;
+  readonly dispatchArgs: GPUBuffer;
+  /** group(0) of the partials/elementwise kernels, one per dispatch group. */
+  readonly dataBindGroups: GPUBindGroup[];
+  readonly partialsBindGroup: GPUBindGroup;
+  readonly finalizeBindGroup: GPUBindGroup;
+  readonly elementwiseBindGroup: GPUBindGroup;
+  /** Generation written to each result slot; a handle whose generation differs is stale. */
+  readonly slotGenerations = new Float64Array(RESULT_SLOTS).fill(-1);
+  private generation = 0;
+  private ownDestroyed = false;
+  private readonly ownBuffers: GPUBuffer[];
+
+  constructor(
+    readonly owner: SetOwner,
+    readonly plan: SetPlan,
+    viewCount: number,
+  ) {
+    const { device } = owner.kernels;
+    const limits = device.limits;
+    this.viewCount = viewCount;
+    this.elementCount = plan.elementCount;
+    this.dispatchGroups = plan.groups.length;
+
+    const alignment = limits.minStorageBufferOffsetAlignment;
+    const tableOffsets: number[] = [];
+    let tableBytes = 0;
+    for (const group of plan.groups) {
+      tableOffsets.push(tableBytes);
+      tableBytes = alignUp(tableBytes + planTableBytes(group), alignment);
+    }
+    const tables = new Uint32Array(Math.max(4, tableBytes / 4));
+    plan.groups.forEach((group, g) => tables.set(encodePlanTable(group), tableOffsets[g] / 4));
+    const planTables = createFilledBuffer(device, 'gradclip plan tables', tables, BufferUsage.STORAGE);
+
+    const partials = device.createBuffer({
+      label: 'gradclip partials',
+      size: Math.max(1, plan.partialCount) * PARTIAL_BYTES,
+      usage: BufferUsage.STORAGE,
+    });
+    this.resultStride = alignUp(RESULT_BYTES, alignment);
+    this.results = device.createBuffer({
+      label: 'gradclip norm results',
+      size: this.resultStride * RESULT_SLOTS,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+    });
+    this.dispatchArgs = createFilledBuffer(
+      device,
+      'gradclip scale dispatch args',
+      encodeDispatchArgs(plan),
+      BufferUsage.STORAGE | BufferUsage.INDIRECT,
+    );
+    this.ownBuffers = [planTables, partials, this.results, this.dispatchArgs];
+
+    const { kernels } = owner;
+    this.dataBindGroups = plan.groups.map((group, g) =>
+      device.createBindGroup({
+        label: `gradclip data group ${g}`,
+        layout: kernels.dataLayout,
+        entries: [
+          { binding: 0, resource: { buffer: planTables, offset: tableOffsets[g], size: planTableBytes(group) } },
+          ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
+            const w = group.windows[slot];
+            return {
+              binding: slot + 1,
+              resource: w
+                ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
+                : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
+            };
+          }),
+        ],
+      }),
+    );
+    const paramsBinding = { buffer: owner.paramsBuffer, size: PARAMS_BYTES };
+    const resultBinding = { buffer: this.results, size: RESULT_BYTES };
+    this.partialsBindGroup = device.createBindGroup({
+      label: 'gradclip partials group',
+      layout: kernels.partialsLayout,
+      entries: [
+        { binding: 0, resource: paramsBinding },
+        { binding: 1, resource: { buffer: partials } },
+      ],
+    });
+    this.finalizeBindGroup = device.createBindGroup({
+      label: 'gradclip finalize group',
+      layout: kernels.finalizeLayout,
+      entries: [
+        { binding: 0, resource: paramsBinding },
+        { binding: 1, resource: { buffer: partials } },
+        { binding: 2, resource: resultBinding },
+        { binding: 3, resource: { buffer: this.dispatchArgs } },
+      ],
+    });
+    this.elementwiseBindGroup = device.createBindGroup({
+      label: 'gradclip elementwise group',
+      layout: kernels.elementwiseLayout,
+      entries: [
+        { binding: 0, resource: paramsBinding },
+        { binding: 1, resource: resultBinding },
+      ],
+    });
+  }
+
+  get destroyed(): boolean {
+    return this.ownDestroyed || this.owner.destroyed;
+  }
+
+  /** Claims the next result slot for a new norm; returns its slot index and generation. */
+  nextSlot(): { slot: number; generation: number } {
+    const generation = this.generation++;
+    const slot = generation % RESULT_SLOTS;
+    this.slotGenerations[slot] = generation;
+    return { slot, generation };
+  }
+
+  destroy(): void {
+    this.ownDestroyed = true;
+    for (const b of this.ownBuffers) b.destroy();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * gradclip: gradient clipping for WebGPU training loops, with PyTorch's semantics
+ * (`clip_grad_norm_`, `get_total_norm`, `clip_grads_with_norm_`, `clip_grad_value_`) and a float64
+ * CPU fallback.
+ * @packageDocumentation
+ */
+export { createClipper } from './create';
+export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './arena';
+export { GradclipError, type GradclipErrorCode } from './errors';
+export { totalNormReference, clipDecision } from './reference';
+export type {
+  Clipper,
+  ClipperOptions,
+  EncoderOption,
+  GradSet,
+  GradView,
+  NormHandle,
+  NormOptions,
+} from './types';

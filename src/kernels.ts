@@ -1,0 +1,139 @@
+// Bind-group layouts and compute pipelines, built once per device and cached in a WeakMap so they
+// vanish with the device. Pipelines are keyed by everything that changes the compiled shader:
+// the device's binding count and subgroup support (module text) and the override constants.
+import { ShaderStage } from './gpu-constants';
+import { elementwiseShader, normFinalizeShader, normPartialsShader } from './shaders';
+import type { NormKind } from './validate';
+
+/** Storage bindings each kernel needs besides the gradient windows (plan + partials or result). */
+export const RESERVED_STORAGE_BINDINGS = 2;
+/** Bytes of one `Acc` (shaders/accumulator.wgsl) in the partials buffer. */
+export const PARTIAL_BYTES = 32;
+/** Bytes of the `Params` uniform (shaders/common.wgsl). */
+export const PARAMS_BYTES = 32;
+/** Bytes of one `NormResult` (shaders/common.wgsl). */
+export const RESULT_BYTES = 16;
+
+/** Which kernel variant: where finalize takes the norm from (see norm_finalize.wgsl). */
+export type NormSource = 0 | 1 | 2;
+export const SOURCE_PARTIALS: NormSource = 0;
+export const SOURCE_RESULT_SLOT: NormSource = 1;
+export const SOURCE_PARAMS: NormSource = 2;
+export const OP_SCALE = 0;
+export const OP_CLAMP = 1;
+
+export interface Kernels {
+  readonly device: GPUDevice;
+  /** Gradient windows per dispatch group. */
+  readonly bindings: number;
+  readonly workgroupSize: number;
+  readonly subgroups: boolean;
+  /** group(0) of the partials and elementwise kernels: plan + gradient windows. */
+  readonly dataLayout: GPUBindGroupLayout;
+  /** group(1) of the partials kernel: params (dynamic) + partials. */
+  readonly partialsLayout: GPUBindGroupLayout;
+  /** group(0) of the finalize kernel: params (dynamic) + partials + result (dynamic) + dispatch args. */
+  readonly finalizeLayout: GPUBindGroupLayout;
+  /** group(1) of the elementwise kernel: params (dynamic) + result (dynamic, read-only). */
+  readonly elementwiseLayout: GPUBindGroupLayout;
+  partials(kind: NormKind): GPUComputePipeline;
+  finalize(kind: NormKind, source: NormSource): GPUComputePipeline;
+  elementwise(op: number): GPUComputePipeline;
+}
+
+const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
+
+function storageEntry(binding: number, type: GPUBufferBindingType, dynamic = false): GPUBindGroupLayoutEntry {
+  return { binding, visibility: ShaderStage.COMPUTE, buffer: { type, hasDynamicOffset: dynamic } };
+}
+
+/** The device's kernels, built on first use. */
+export function kernelsFor(device: GPUDevice): Kernels {
+  let kernels = kernelsByDevice.get(device);
+  if (!kernels) {
+    kernels = buildKernels(device);
+    kernelsByDevice.set(device, kernels);
+  }
+  return kernels;
+}
+
+function buildKernels(device: GPUDevice): Kernels {
+  const limits = device.limits;
+  const bindings = limits.maxStorageBuffersPerShaderStage - RESERVED_STORAGE_BINDINGS;
+  const workgroupSize = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  const subgroups = device.features.has('subgroups');
+
+  const dataLayout = device.createBindGroupLayout({
+    label: 'gradclip data layout',
+    entries: [
+      storageEntry(0, 'read-only-storage'),
+      ...Array.from({ length: bindings }, (_, slot) => storageEntry(slot + 1, 'storage')),
+    ],
+  });
+  const partialsLayout = device.createBindGroupLayout({
+    label: 'gradclip partials layout',
+    entries: [storageEntry(0, 'uniform', true), storageEntry(1, 'storage')],
+  });
+  const finalizeLayout = device.createBindGroupLayout({
+    label: 'gradclip finalize layout',
+    entries: [
+      storageEntry(0, 'uniform', true),
+      storageEntry(1, 'read-only-storage'),
+      storageEntry(2, 'storage', true),
+      storageEntry(3, 'storage'),
+    ],
+  });
+  const elementwiseLayout = device.createBindGroupLayout({
+    label: 'gradclip elementwise layout',
+    entries: [storageEntry(0, 'uniform', true), storageEntry(1, 'read-only-storage', true)],
+  });
+
+  const partialsModule = device.createShaderModule({
+    label: 'gradclip norm_partials',
+    code: normPartialsShader(bindings, subgroups),
+  });
+  const finalizeModule = device.createShaderModule({ label: 'gradclip norm_finalize', code: normFinalizeShader(subgroups) });
+  const elementwiseModule = device.createShaderModule({ label: 'gradclip elementwise', code: elementwiseShader(bindings) });
+
+  const partialsPipelineLayout = device.createPipelineLayout({
+    label: 'gradclip partials pipeline layout',
+    bindGroupLayouts: [dataLayout, partialsLayout],
+  });
+  const finalizePipelineLayout = device.createPipelineLayout({
+    label: 'gradclip finalize pipeline layout',
+    bindGroupLayouts: [finalizeLayout],
+  });
+  const elementwisePipelineLayout = device.createPipelineLayout({
+    label: 'gradclip elementwise pipeline layout',
+    bindGroupLayouts: [dataLayout, elementwiseLayout],
+  });
+
+  const pipelines = new Map<string, GPUComputePipeline>();
+  function pipeline(key: string, layout: GPUPipelineLayout, module: GPUShaderModule, constants: Record<string, number>) {
+    let p = pipelines.get(key);
+    if (!p) {
+      p = device.createComputePipeline({
+        label: `gradclip ${key}`,
+        layout,
+        compute: { module, entryPoint: 'main', constants: { WG: workgroupSize, ...constants } },
+      });
+      pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  return {
+    device,
+    bindings,
+    workgroupSize,
+    subgroups,
+    dataLayout,
+    partialsLayout,
+    finalizeLayout,
+    elementwiseLayout,
+    partials: (kind) => pipeline(`partials normKind=${kind}`, partialsPipelineLayout, partialsModule, { normKind: kind }),
+    finalize: (kind, source) =>
+      pipeline(`finalize normKind=${kind} source=${source}`, finalizePipelineLayout, finalizeModule, { normKind: kind, source }),
+    elementwise: (op) => pipeline(`elementwise op=${op}`, elementwisePipelineLayout, elementwiseModule, { op }),
+  };
+}
