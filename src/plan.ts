@@ -49,6 +49,9 @@ export interface SetPlan {
   elementCount: number;
 }
 
+/** Chunks per workgroup share: more balance, at the cost of a loop turn per chunk. */
+const CHUNKS_PER_SHARE = 4;
+
 function alignDown(value: number, alignment: number): number {
   return Math.floor(value / alignment) * alignment;
 }
@@ -128,9 +131,10 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
       1,
       Math.min(limits.maxWorkgroups, Math.ceil(elementCount / limits.minElementsPerWorkgroup)),
     );
-    // Chunks no longer than one workgroup's share, so the shares can be balanced.
+    // Chunks of about a quarter of one workgroup's share, so that whole chunks balance to
+    // within an eighth of a share; a multiple of the elements one workgroup loop step covers.
     const granule = 4 * limits.workgroupSize;
-    const chunkLimit = Math.ceil(elementCount / workgroups / granule) * granule;
+    const chunkLimit = Math.ceil(elementCount / workgroups / CHUNKS_PER_SHARE / granule) * granule;
     const chunks: Chunk[] = [];
     for (const p of groupPieces) {
       const slot = slotOf.get(p.window)!.slot;

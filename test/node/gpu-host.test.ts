@@ -1,0 +1,144 @@
+// The WebGPU host layer on a fake device: what it creates once, what a step records, and that bad
+// input throws before anything is recorded. The real kernels run in test/browser.
+import { describe, expect, test } from 'vitest';
+import { GradclipError, createClipper, createGradientArena, type Clipper, type GradView } from '../../src/index';
+import { createFakeDevice, fakeBuffer, type FakeDevice } from '../shared/fake-device';
+
+async function gpuClipper(fake: FakeDevice = createFakeDevice()): Promise<Clipper> {
+  const clipper = await createClipper({ device: fake.device, maxWorkgroups: 16 });
+  expect(clipper.backend).toBe('webgpu');
+  return clipper;
+}
+
+describe('build once, encode many', () => {
+  test('pipelines and layouts are built once per device', async () => {
+    const fake = createFakeDevice();
+    const a = await gpuClipper(fake);
+    a.clipGradNorm(a.gradients([fakeBuffer(64)]), 1);
+    const modules = fake.counts.createShaderModule;
+    const pipelines = fake.counts.createComputePipeline;
+    expect(modules).toBe(3);
+    const b = await gpuClipper(fake);
+    b.clipGradNorm(b.gradients([fakeBuffer(64)]), 1);
+    expect(fake.counts.createShaderModule).toBe(modules);
+    expect(fake.counts.createComputePipeline).toBe(pipelines);
+  });
+
+  test('steps after the first create no buffers, bind groups or pipelines and write no parameters', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const { views } = createGradientArena(fake.device, [10, 300, 7]);
+    const set = clipper.gradients(views);
+    await clipper.clipGradNorm(set, 1).read();
+    const after = { ...fake.counts };
+    // A loop that logs the norm each step reuses one pooled staging buffer.
+    for (let step = 0; step < 100; step++) await clipper.clipGradNorm(set, 1).read();
+    expect(fake.counts.createBuffer).toBe(after.createBuffer);
+    expect(fake.counts.createBindGroup).toBe(after.createBindGroup);
+    expect(fake.counts.createComputePipeline).toBe(after.createComputePipeline);
+    expect(fake.counts.writeBuffer).toBe(after.writeBuffer);
+  });
+
+  test('dispatches per step depend on buffer groups, not on views', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    for (const count of [3, 1000]) {
+      const { views } = createGradientArena(fake.device, Array.from({ length: count }, (_, i) => 64 + i));
+      const set = clipper.gradients(views);
+      expect(set.dispatchGroups).toBe(1);
+      const before = { ...fake.counts };
+      clipper.clipGradNorm(set, 1);
+      expect(fake.counts.dispatches - before.dispatches).toBe(2); // norm partials + finalize
+      expect(fake.counts.indirectDispatches - before.indirectDispatches).toBe(1); // scale
+      expect(fake.counts.computePasses - before.computePasses).toBe(1);
+      expect(fake.counts.submit - before.submit).toBe(1);
+    }
+    // 50 separate buffers: 6 data bindings per dispatch on a device with 8 storage buffers per stage.
+    const separate = clipper.gradients(Array.from({ length: 50 }, () => fakeBuffer(400)));
+    expect(separate.dispatchGroups).toBe(9);
+    const before = { ...fake.counts };
+    clipper.clipGradNorm(separate, 1);
+    expect(fake.counts.dispatches - before.dispatches).toBe(10);
+    expect(fake.counts.indirectDispatches - before.indirectDispatches).toBe(9);
+  });
+
+  test('an encoder option records without submitting', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const set = clipper.gradients([fakeBuffer(64)]);
+    const encoder = fake.device.createCommandEncoder();
+    const submits = fake.counts.submit;
+    clipper.clipGradNorm(set, 1, { encoder });
+    clipper.getTotalNorm(set, { encoder });
+    clipper.clipGradsWithNorm(set, 1, 3, { encoder });
+    clipper.clipGradValue(set, 1, { encoder });
+    expect(fake.counts.submit).toBe(submits);
+  });
+
+  test('destroy releases every buffer the clipper made and none of the caller', async () => {
+    const fake = createFakeDevice();
+    const userBuffer = fake.device.createBuffer({ size: 64, usage: 0x80 });
+    const firstOwn = fake.buffers.length;
+    const clipper = await gpuClipper(fake);
+    const set = clipper.gradients([userBuffer]);
+    clipper.clipGradNorm(set, 1);
+    clipper.destroy();
+    expect(fake.buffers.slice(firstOwn).every((b) => b.destroyed)).toBe(true);
+    expect(fake.buffers[0].destroyed).toBe(false);
+    expect(set.destroyed).toBe(true);
+    expect(() => clipper.clipGradNorm(set, 1)).toThrow(expect.objectContaining({ code: 'destroyed' }));
+  });
+
+  test('a lost device makes every later call throw device-lost', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const set = clipper.gradients([fakeBuffer(64)]);
+    fake.loseDevice('unknown', 'GPU process crashed');
+    await Promise.resolve();
+    expect(() => clipper.clipGradNorm(set, 1)).toThrow(/device was lost \(unknown\): GPU process crashed/);
+    expect(() => clipper.gradients([fakeBuffer(64)])).toThrow(expect.objectContaining({ code: 'device-lost' }));
+  });
+});
+
+describe('bad GPU views throw before anything is recorded', () => {
+  const buffer = fakeBuffer(1024);
+  test.each<[string, GradView[], RegExp]>([
+    ['a Float32Array', [new Float32Array(4)], /views\[0\] is a Float32Array/],
+    ['an offset that is not a multiple of 4', [{ buffer, offset: 6, length: 2 }], /views\[0\]\.offset must be a non-negative multiple of 4 bytes, got 6/],
+    ['an end past the buffer', [{ buffer, offset: 1020, length: 2 }], /views\[0\] ends at byte 1028, past the end of its 1024-byte buffer/],
+    ['a buffer without STORAGE', [fakeBuffer(64, 0x8)], /views\[0\]'s buffer lacks GPUBufferUsage.STORAGE/],
+    ['overlapping views', [{ buffer, offset: 0, length: 10 }, { buffer, offset: 36, length: 1 }], /views\[1\] overlaps views\[0\]/],
+    ['an empty set', [], /views must be a non-empty array/],
+    ['a fractional length', [{ buffer, offset: 0, length: 1.5 }], /views\[0\]\.length must be a non-negative integer/],
+  ])('%s', async (_, views, message) => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const before = { ...fake.counts };
+    expect(() => clipper.gradients(views)).toThrow(message);
+    expect(() => clipper.gradients(views)).toThrow(GradclipError);
+    expect(fake.counts).toEqual(before);
+  });
+
+  test('bad numbers record nothing', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const set = clipper.gradients([fakeBuffer(64)]);
+    const before = { ...fake.counts };
+    expect(() => clipper.clipGradNorm(set, -1)).toThrow(/maxNorm must be a number >= 0/);
+    expect(() => clipper.clipGradNorm(set, 1, { normType: -2 })).toThrow(/normType/);
+    expect(() => clipper.clipGradValue(set, { min: 2, max: 1 })).toThrow(/clip.min/);
+    expect(() => clipper.clipGradsWithNorm(set, 1, -3)).toThrow(/totalNorm must be >= 0/);
+    expect(() => clipper.clipGradsWithNorm(set, 1, {} as never)).toThrow(/totalNorm must be a number or a NormHandle/);
+    expect(fake.counts).toEqual(before);
+  });
+
+  test('createGradientArena validates lengths and the device limit', () => {
+    const fake = createFakeDevice({ maxBufferSize: 1024 });
+    expect(() => createGradientArena(fake.device, [])).toThrow(/lengths must be a non-empty array/);
+    expect(() => createGradientArena(fake.device, [3, -1])).toThrow(/lengths\[1\] must be a non-negative integer/);
+    expect(() => createGradientArena(fake.device, [300])).toThrow(/above this device's maxBufferSize of 1024 bytes/);
+    const { views, buffer } = createGradientArena(fake.device, [1, 5, 4, 0, 3]);
+    expect(views.map((v) => (v as { offset: number }).offset)).toEqual([0, 16, 48, 64, 64]);
+    expect(buffer.size).toBe(80);
+  });
+});

@@ -1,0 +1,26 @@
+// The generated WGSL, checked as text: the per-binding block is repeated once per slot with the
+// right binding numbers, and the dispatcher switches on the slot once per chunk.
+import { expect, test } from 'vitest';
+import { elementwiseShader, normFinalizeShader, normPartialsShader } from '../../src/shaders';
+
+test('norm partials for 2 bindings', () => {
+  const code = normPartialsShader(2, true);
+  expect(code.startsWith('// Workgroup-combine prelude for devices with the `subgroups` feature')).toBe(true);
+  expect(code.indexOf('enable subgroups;')).toBeLessThan(code.indexOf('struct'));
+  expect(code.match(/@group\(0\) @binding\(\d\) var<storage, read_write> grad_\d/g)).toEqual([
+    '@group(0) @binding(1) var<storage, read_write> grad_0',
+    '@group(0) @binding(2) var<storage, read_write> grad_1',
+  ]);
+  expect(code).toContain('fn sweep_1(acc0: Acc');
+  expect(code).not.toMatch(/SLOT/);
+  expect(code).toContain('    case 1u: { return sweep_1(acc, offset, length, lane, p); }');
+  expect(normPartialsShader(2, false)).not.toContain('enable subgroups');
+});
+
+test('elementwise and finalize', () => {
+  const code = elementwiseShader(3);
+  expect(code.match(/fn apply_\d/g)).toEqual(['fn apply_0', 'fn apply_1', 'fn apply_2']);
+  expect(code).toContain('    case 2u: { apply_2(offset, length, lane, coef, lo, hi); }');
+  expect(normFinalizeShader(false)).toContain('override source: u32');
+  expect(normFinalizeShader(false)).not.toContain('@per-binding');
+});
