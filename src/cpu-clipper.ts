@@ -112,7 +112,9 @@ export class CpuClipper implements Clipper {
 }
 
 function checkNoEncoder(options: EncoderOption): void {
-  if (options.encoder !== undefined) {
-    throw new GradclipError('invalid-argument', 'options.encoder applies to the WebGPU backend only; this clipper runs on the CPU');
+  for (const name of ['encoder', 'timestampWrites'] as const) {
+    if (options[name] !== undefined) {
+      throw new GradclipError('invalid-argument', `options.${name} applies to the WebGPU backend only; this clipper runs on the CPU`);
+    }
   }
 }

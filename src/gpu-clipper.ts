@@ -123,7 +123,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0;
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options.encoder, 'clipGradNorm', (pass) => {
+    this.record(options, 'clipGradNorm', (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
       this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -137,7 +137,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options.encoder, 'getTotalNorm', (pass) => {
+    this.record(options, 'getTotalNorm', (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
     });
@@ -162,7 +162,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm, givenNorm, mode: 0 }));
     const { slot } = gpuSet.nextSlot();
     this.record(
-      options.encoder,
+      options,
       'clipGradsWithNorm',
       (pass) => {
         this.recordFinalize(pass, gpuSet, 2, source, paramsOffset, slot);
@@ -181,7 +181,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const gpuSet = this.checkUsable(set);
     const { min, max } = checkClipRange(clip);
     const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
-    this.record(options.encoder, 'clipGradValue', (pass) => {
+    this.record(options, 'clipGradValue', (pass) => {
       pass.setPipeline(this.kernels.elementwise(OP_CLAMP));
       pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
@@ -245,14 +245,15 @@ export class GpuClipper implements Clipper, SetOwner {
 
   /** Records into the caller's encoder, or into a new one that is submitted at once. */
   private record(
-    encoder: GPUCommandEncoder | undefined,
+    options: EncoderOption,
     label: string,
     body: (pass: GPUComputePassEncoder) => void,
     beforePass?: (encoder: GPUCommandEncoder) => void,
   ): void {
+    const { encoder, timestampWrites } = options;
     const target = encoder ?? this.device.createCommandEncoder({ label: `gradclip ${label}` });
     beforePass?.(target);
-    const pass = target.beginComputePass({ label: `gradclip ${label}` });
+    const pass = target.beginComputePass({ label: `gradclip ${label}`, timestampWrites });
     body(pass);
     pass.end();
     if (!encoder) this.device.queue.submit([target.finish()]);

@@ -39,11 +39,15 @@ export interface NormOptions {
   errorIfNonfinite?: boolean;
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 export interface EncoderOption {
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 /** Gradient clipping on one backend; see `createClipper`. */

@@ -1,0 +1,110 @@
+// The benchmark's gradient sets: named presets with real layer shapes, and sweeps.
+
+export interface Tensor {
+  name: string;
+  length: number;
+}
+
+export interface CaseShape {
+  /** Stable id, e.g. "transformer" or "size-1048576". */
+  id: string;
+  /** What the row shows in tables and charts. */
+  label: string;
+  tensors: Tensor[];
+  /** Which chart the case belongs to. */
+  series: 'preset' | 'size' | 'count';
+}
+
+export const PRESETS = ['mlp', 'transformer', 'many-small'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An MLP 1024 → 2048 → 1024 → 10: a few large tensors (~4.2 M floats). */
+export function mlpShapes(): Tensor[] {
+  const dims = [1024, 2048, 1024, 10];
+  const tensors: Tensor[] = [];
+  for (let l = 0; l + 1 < dims.length; l++) {
+    tensors.push({ name: `fc${l}.weight`, length: dims[l] * dims[l + 1] }, { name: `fc${l}.bias`, length: dims[l + 1] });
+  }
+  return tensors;
+}
+
+/** A GPT-style transformer, 12 layers of width 160, vocabulary 2048, context 256: 148 tensors, ~4.1 M floats. */
+export function transformerShapes(layers = 12, width = 160, vocabulary = 2048, context = 256): Tensor[] {
+  const tensors: Tensor[] = [
+    { name: 'wte', length: vocabulary * width },
+    { name: 'wpe', length: context * width },
+  ];
+  for (let l = 0; l < layers; l++) {
+    const h = `h.${l}`;
+    tensors.push(
+      { name: `${h}.ln_1.weight`, length: width },
+      { name: `${h}.ln_1.bias`, length: width },
+      { name: `${h}.attn.c_attn.weight`, length: width * 3 * width },
+      { name: `${h}.attn.c_attn.bias`, length: 3 * width },
+      { name: `${h}.attn.c_proj.weight`, length: width * width },
+      { name: `${h}.attn.c_proj.bias`, length: width },
+      { name: `${h}.ln_2.weight`, length: width },
+      { name: `${h}.ln_2.bias`, length: width },
+      { name: `${h}.mlp.c_fc.weight`, length: width * 4 * width },
+      { name: `${h}.mlp.c_fc.bias`, length: 4 * width },
+      { name: `${h}.mlp.c_proj.weight`, length: 4 * width * width },
+      { name: `${h}.mlp.c_proj.bias`, length: width },
+    );
+  }
+  tensors.push({ name: 'ln_f.weight', length: width }, { name: 'ln_f.bias', length: width });
+  return tensors;
+}
+
+/** `count` tensors of 64–4 096 floats (seeded). */
+export function manySmallShapes(count = 1000, seed = 1000): Tensor[] {
+  const random = seeded(seed);
+  return Array.from({ length: count }, (_, i) => ({ name: `t${i}`, length: 64 + Math.floor(random() * (4096 - 64 + 1)) }));
+}
+
+export function presetCase(preset: Preset): CaseShape {
+  switch (preset) {
+    case 'mlp':
+      return { id: 'mlp', label: 'MLP (6 tensors)', tensors: mlpShapes(), series: 'preset' };
+    case 'transformer':
+      return { id: 'transformer', label: 'transformer (148 tensors)', tensors: transformerShapes(), series: 'preset' };
+    case 'many-small':
+      return { id: 'many-small', label: 'many small (1 000 tensors)', tensors: manySmallShapes(), series: 'preset' };
+  }
+}
+
+/** Total-size sweep: 16 equal tensors per case. */
+export function sizeSweep(sizes: readonly number[]): CaseShape[] {
+  return sizes.map((total) => ({
+    id: `size-${total}`,
+    label: `${total.toLocaleString('en-US')} floats`,
+    series: 'size',
+    tensors: Array.from({ length: 16 }, (_, i) => ({ name: `t${i}`, length: Math.ceil(total / 16) })),
+  }));
+}
+
+/** Tensor-count sweep at a fixed total of about `total` floats. */
+export function countSweep(counts: readonly number[], total = 1 << 20): CaseShape[] {
+  return counts.map((count) => ({
+    id: `count-${count}`,
+    label: `${count} tensors`,
+    series: 'count',
+    tensors: Array.from({ length: count }, (_, i) => ({ name: `t${i}`, length: Math.ceil(total / count) })),
+  }));
+}
+
+export const DEFAULT_SIZES = [1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 1 << 25];
+export const DEFAULT_COUNTS = [10, 100, 500, 2000];
+
+export function elementCount(shape: CaseShape): number {
+  return shape.tensors.reduce((n, t) => n + t.length, 0);
+}

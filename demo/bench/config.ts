@@ -1,0 +1,140 @@
+// What a benchmark run covers, shared by the page and the CLI, with the CLI's flag parser.
+import { DEFAULT_COUNTS, DEFAULT_SIZES, PRESETS, type Preset } from './cases';
+
+export const METHODS = [
+  'gradclip-arena',
+  'gradclip-arena-read',
+  'gradclip-separate',
+  'tfjs',
+  'naive',
+  'cpu',
+  'copy-kernel',
+  'copy-buffer',
+] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export interface BenchConfig {
+  presets: Preset[];
+  /** Total-size sweep, floats per case; empty skips it. */
+  sizes: number[];
+  /** Tensor-count sweep at 1 M floats; empty skips it. */
+  counts: number[];
+  methods: MethodName[];
+  /** Timed steps per case and method (the median of these is reported). */
+  reps: number;
+  /** Untimed steps first (pipeline compilation, caches). */
+  warmup: number;
+}
+
+export const DEFAULT_CONFIG: BenchConfig = {
+  presets: [...PRESETS],
+  sizes: DEFAULT_SIZES,
+  counts: DEFAULT_COUNTS,
+  methods: [...METHODS],
+  reps: 21,
+  warmup: 3,
+};
+
+/** `--quick`: the transformer preset alone, every method. */
+export const QUICK_CONFIG: BenchConfig = { ...DEFAULT_CONFIG, presets: ['transformer'], sizes: [], counts: [] };
+
+export interface CliOptions {
+  config: BenchConfig;
+  /** Where results.json goes; the PNG goes beside it. */
+  out: string;
+  help: boolean;
+}
+
+export const HELP = `Usage: npm run bench -- [flags]
+
+Runs the gradclip benchmark page headless in the system Chromium (WebGPU on whatever adapter it
+finds) and writes the results as JSON and a PNG of the charts.
+
+  --preset LIST     presets to run: ${PRESETS.join(', ')}, all or none (default all)
+  --sizes LIST      total-size sweep in floats, e.g. 65536,1048576, or none (default ${DEFAULT_SIZES.join(',')})
+  --counts LIST     tensor-count sweep at 1 M floats, or none (default ${DEFAULT_COUNTS.join(',')})
+  --methods LIST    methods: ${METHODS.join(', ')} (default all)
+  --reps N          timed steps per case and method, >= 1 (default 21)
+  --warmup N        untimed steps first, >= 0 (default 3)
+  --quick           the transformer preset only (same as --preset transformer --sizes none --counts none)
+  --out PATH        results JSON path (default bench/results.json; the PNG goes beside it)
+  --help            this text
+`;
+
+export class UsageError extends Error {}
+
+function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  if (value === 'all') return [...allowed];
+  if (value === 'none') return [];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new UsageError(`${flag}: unknown value "${item}"; choose from ${allowed.join(', ')}, all or none`);
+    }
+  }
+  return items as T[];
+}
+
+function parseCount(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+function parseNumbers(flag: string, value: string): number[] {
+  if (value === 'none') return [];
+  return value.split(',').map((s) => parseCount(flag, s.trim(), 1));
+}
+
+/** Parses CLI arguments (without `node script`); throws UsageError with a message naming the flag. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const config: BenchConfig = { ...DEFAULT_CONFIG };
+  let out = 'bench/results.json';
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const needValue = () => {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return value;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--quick':
+        Object.assign(config, { presets: QUICK_CONFIG.presets, sizes: [], counts: [] });
+        break;
+      case '--preset':
+      case '--presets':
+        config.presets = parseList(flag, needValue(), PRESETS);
+        break;
+      case '--sizes':
+        config.sizes = parseNumbers(flag, needValue());
+        break;
+      case '--counts':
+        config.counts = parseNumbers(flag, needValue());
+        break;
+      case '--methods':
+        config.methods = parseList(flag, needValue(), METHODS);
+        break;
+      case '--reps':
+        config.reps = parseCount(flag, needValue(), 1);
+        break;
+      case '--warmup':
+        config.warmup = parseCount(flag, needValue(), 0);
+        break;
+      case '--out':
+        out = needValue();
+        break;
+      default:
+        throw new UsageError(`unknown flag "${flag}" (see --help)`);
+    }
+  }
+  if (!help && config.presets.length + config.sizes.length + config.counts.length === 0) {
+    throw new UsageError('nothing to run: --preset, --sizes and --counts are all none');
+  }
+  if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
+  return { config, out, help };
+}

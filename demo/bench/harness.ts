@@ -1,0 +1,276 @@
+// The benchmark itself: for every case and operation, each method in turn on the same device and
+// the same data, warm-up then timed steps, a correctness check against the float64 reference,
+// and the per-step counts that show how gradclip scales. The page and the CLI only present this.
+import { totalNormReference } from '../../src/index';
+import { idealCopyRatio, type Operation } from './byte-model';
+import { countSweep, elementCount, presetCase, sizeSweep, type CaseShape } from './cases';
+import type { BenchConfig, MethodName } from './config';
+import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
+import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
+import { summarize } from './stats';
+import { checkTargets } from './targets';
+
+export interface Progress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+interface OperationSpec {
+  operation: Operation;
+  normType: number | null;
+}
+
+const PRESET_OPERATIONS: OperationSpec[] = [
+  { operation: 'clip-norm', normType: 2 },
+  { operation: 'no-clip-norm', normType: 2 },
+  { operation: 'clip-norm', normType: Infinity },
+  { operation: 'clip-value', normType: null },
+];
+const SIZE_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 2);
+const COUNT_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 1);
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gradientsFor(shape: CaseShape, seed: number): Float32Array<ArrayBuffer>[] {
+  const random = seeded(seed);
+  return shape.tensors.map((t) => {
+    const g = new Float32Array(t.length);
+    for (let i = 0; i < g.length; i++) g[i] = random() * 2 - 1;
+    return g;
+  });
+}
+
+/** The float64 reference of what the operation leaves in the gradients. */
+function expected(data: CaseData): Float32Array[] {
+  const { grads, operation, normType, threshold } = data;
+  if (operation === 'clip-value') return grads.map((g) => g.map((v) => Math.min(Math.max(v, -threshold), threshold)));
+  const norm = totalNormReference(grads, normType);
+  const coef = norm > threshold ? threshold / (norm + 1e-6) : 1;
+  return grads.map((g) => g.map((v) => v * coef));
+}
+
+function maxRelativeError(actual: Float32Array[], reference: Float32Array[]): number {
+  let worst = 0;
+  reference.forEach((ref, t) => {
+    const a = actual[t];
+    if (!a || a.length !== ref.length) {
+      worst = Infinity;
+      return;
+    }
+    for (let i = 0; i < ref.length; i++) {
+      const err = Math.abs(a[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-6);
+      if (!(err <= worst)) worst = Number.isNaN(err) ? Infinity : err;
+    }
+  });
+  return worst;
+}
+
+/** Counts what gradclip does per step by wrapping the device's methods for a few untimed steps. */
+async function countPerStep(device: GPUDevice, run: () => void, steps = 3) {
+  const counts = { dispatches: 0, submits: 0, buffersCreated: 0 };
+  const proto = Object.getPrototypeOf(device) as GPUDevice;
+  const queueProto = Object.getPrototypeOf(device.queue) as GPUQueue;
+  const wrapPass = (pass: GPUComputePassEncoder) =>
+    new Proxy(pass, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        if (key === 'dispatchWorkgroups' || key === 'dispatchWorkgroupsIndirect') {
+          return (...args: unknown[]) => {
+            counts.dispatches++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+  const patched = device as unknown as Record<string, unknown>;
+  const patchedQueue = device.queue as unknown as Record<string, unknown>;
+  patched.createBuffer = (d: GPUBufferDescriptor) => {
+    counts.buffersCreated++;
+    return proto.createBuffer.call(device, d);
+  };
+  patched.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
+    const encoder = proto.createCommandEncoder.call(device, d);
+    return new Proxy(encoder, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key === 'beginComputePass') return (pd?: GPUComputePassDescriptor) => wrapPass(target.beginComputePass(pd));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+  patchedQueue.submit = (buffers: GPUCommandBuffer[]) => {
+    counts.submits++;
+    return queueProto.submit.call(device.queue, buffers);
+  };
+  try {
+    for (let i = 0; i < steps; i++) {
+      run();
+      await device.queue.onSubmittedWorkDone();
+    }
+  } finally {
+    delete patched.createBuffer;
+    delete patched.createCommandEncoder;
+    delete patchedQueue.submit;
+  }
+  return { dispatches: counts.dispatches / steps, submits: counts.submits / steps, buffersCreated: counts.buffersCreated / steps };
+}
+
+/** Times one method on one case; never throws (a failure is recorded in `error`). */
+async function measureMethod(name: MethodName, data: CaseData, config: BenchConfig): Promise<MethodResult> {
+  const result: MethodResult = { method: name, wall: null, gpu: null, check: null };
+  if (name === 'naive' && data.operation === 'clip-value') {
+    return { ...result, error: 'not applicable: the naive baseline clips by norm only' };
+  }
+  let method: Method | null = null;
+  try {
+    method = createMethod(name, data);
+    await method.prepare();
+    for (let i = 0; i < config.warmup; i++) {
+      await method.reset();
+      await method.step();
+    }
+    const wall: number[] = [];
+    for (let i = 0; i < config.reps; i++) {
+      await method.reset();
+      const start = performance.now();
+      await method.step();
+      wall.push(performance.now() - start);
+    }
+    result.wall = summarize(wall);
+    if (method.gpuStep) {
+      const gpu: number[] = [];
+      for (let i = 0; i < config.reps; i++) {
+        await method.reset();
+        const ms = await method.gpuStep();
+        if (Number.isFinite(ms)) gpu.push(ms);
+      }
+      if (gpu.length) result.gpu = summarize(gpu);
+    }
+    if (method instanceof GradclipMethod && name !== 'gradclip-arena-read') {
+      await method.reset();
+      result.counters = await countPerStep(data.device, method.target.run);
+    }
+    if ('workgroups' in method && typeof method.workgroups === 'number' && method.workgroups > 0) {
+      result.workgroups = method.workgroups;
+    }
+    await method.reset();
+    await method.step();
+    const reference = method.expectation === 'copy' ? data.grads : expected(data);
+    const error = maxRelativeError(await method.result(), reference);
+    result.check = { ok: error <= 1e-4, maxRelativeError: error };
+  } catch (error) {
+    result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } finally {
+    method?.destroy();
+  }
+  return result;
+}
+
+function ratio(c: CaseResult, numerator: MethodName, denominator: MethodName): number | null {
+  const a = c.methods.find((m) => m.method === numerator)?.wall?.median;
+  const b = c.methods.find((m) => m.method === denominator)?.wall?.median;
+  return a && b ? a / b : null;
+}
+
+/** The cases a configuration covers, with the device's limits applied. */
+export function planCases(config: BenchConfig, device: GPUDevice): { shapes: CaseShape[]; skipped: string[] } {
+  const all = [...config.presets.map(presetCase), ...sizeSweep(config.sizes), ...countSweep(config.counts)];
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const shapes: CaseShape[] = [];
+  const skipped: string[] = [];
+  for (const shape of all) {
+    const bytes = shape.tensors.reduce((n, t) => n + Math.ceil(t.length / 4) * 16, 0);
+    if (bytes > limit) skipped.push(`${shape.id}: ${bytes} bytes exceed this device's ${limit}-byte buffer/binding limit`);
+    else shapes.push(shape);
+  }
+  return { shapes, skipped };
+}
+
+function operationsFor(shape: CaseShape): OperationSpec[] {
+  return shape.series === 'preset' ? PRESET_OPERATIONS : shape.series === 'size' ? SIZE_OPERATIONS : COUNT_OPERATIONS;
+}
+
+export async function runBenchmark(
+  device: GPUDevice,
+  config: BenchConfig,
+  onProgress: (p: Progress) => void = () => {},
+): Promise<BenchResults> {
+  const { shapes, skipped } = planCases(config, device);
+  const total = shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0);
+  let done = 0;
+  const cases: CaseResult[] = [];
+  for (const [index, shape] of shapes.entries()) {
+    const grads = gradientsFor(shape, 1234 + index);
+    for (const spec of operationsFor(shape)) {
+      const normType = spec.normType ?? 2;
+      const norm = totalNormReference(grads, normType);
+      const threshold = spec.operation === 'clip-norm' ? norm / 2 : spec.operation === 'no-clip-norm' ? norm * 2 : 0.5;
+      const data: CaseData = { device, grads, operation: spec.operation, normType, threshold };
+      const caseResult: CaseResult = {
+        id: shape.id,
+        label: shape.label,
+        series: shape.series,
+        operation: spec.operation,
+        normType: spec.normType,
+        tensors: shape.tensors.length,
+        elements: elementCount(shape),
+        methods: [],
+        ratios: {
+          gradclipOverCopyKernel: null,
+          idealOverCopyKernel: idealCopyRatio(spec.operation),
+          tfjsOverGradclip: null,
+          naiveOverGradclip: null,
+          cpuOverGradclip: null,
+        },
+      };
+      for (const name of config.methods) {
+        onProgress({ done, total, label: `${shape.label} · ${spec.operation}${spec.normType === Infinity ? ' ∞' : ''} · ${name}` });
+        caseResult.methods.push(await measureMethod(name, data, config));
+        done++;
+      }
+      const reading: MethodName = spec.operation === 'clip-value' ? 'gradclip-arena' : 'gradclip-arena-read';
+      caseResult.ratios.gradclipOverCopyKernel = ratio(caseResult, 'gradclip-arena', 'copy-kernel');
+      caseResult.ratios.tfjsOverGradclip = ratio(caseResult, 'tfjs', reading);
+      caseResult.ratios.naiveOverGradclip = ratio(caseResult, 'naive', reading);
+      caseResult.ratios.cpuOverGradclip = ratio(caseResult, 'cpu', reading);
+      cases.push(caseResult);
+    }
+  }
+  onProgress({ done, total, label: 'done' });
+
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const timestamps = device.features.has('timestamp-query');
+  return {
+    schema: SCHEMA_ID,
+    date: new Date().toISOString(),
+    adapter: {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      device: info?.device ?? '',
+      description: info?.description ?? '',
+      features: [...device.features].sort(),
+    },
+    browser: typeof navigator === 'undefined' ? 'unknown' : navigator.userAgent,
+    timestamps: {
+      supported: timestamps,
+      note: timestamps
+        ? 'GPU times from timestamp queries; browsers quantise them (Chrome to 100 µs unless --enable-webgpu-developer-features)'
+        : 'no timestamp-query on this device: wall times only',
+    },
+    config,
+    skipped,
+    cases,
+    targets: checkTargets(cases),
+  };
+}

@@ -1,0 +1,70 @@
+// The issue's speed targets, checked on a finished run (never in timed tests).
+import type { CaseResult, TargetCheck } from './schema';
+
+const FOUR_M = 4 * 1024 * 1024;
+
+function method(c: CaseResult, name: string) {
+  return c.methods.find((m) => m.method === name);
+}
+
+export function checkTargets(cases: CaseResult[]): TargetCheck[] {
+  const targets: TargetCheck[] = [];
+
+  const transformer = cases.find((c) => c.id === 'transformer' && c.operation === 'clip-norm' && c.normType === 2);
+  const speedup = transformer?.ratios.tfjsOverGradclip ?? null;
+  targets.push({
+    name: 'transformer, clipping, norm read each step: TF.js time / gradclip time',
+    measured: speedup,
+    comparison: '>=',
+    threshold: 5,
+    met: speedup === null ? null : speedup >= 5,
+    detail: 'tfjs vs gradclip-arena-read, wall medians in the same run',
+  });
+
+  for (const [operation, threshold] of [['clip-norm', 2], ['no-clip-norm', 1]] as const) {
+    const large = cases.filter((c) => c.elements >= FOUR_M && c.operation === operation && c.normType === 2);
+    const ratios = large.map((c) => c.ratios.gradclipOverCopyKernel).filter((r): r is number => r !== null);
+    const worst = ratios.length ? Math.max(...ratios) : null;
+    targets.push({
+      name: `>= 4 M floats, ${operation === 'clip-norm' ? 'clipping' : 'not clipping'}: gradclip / copy kernel (worst case)`,
+      measured: worst,
+      comparison: '<=',
+      threshold,
+      met: worst === null ? null : worst <= threshold,
+      detail: `${ratios.length} cases: ${large.map((c) => `${c.id} ${c.ratios.gradclipOverCopyKernel?.toFixed(2) ?? '-'}`).join(', ')}`,
+    });
+  }
+
+  const arenaCounters = cases
+    .filter((c) => c.operation === 'clip-norm' && c.normType === 2)
+    .map((c) => ({ c, counters: method(c, 'gradclip-arena')?.counters }))
+    .filter((x) => x.counters);
+  const dispatches = new Set(arenaCounters.map((x) => x.counters!.dispatches));
+  targets.push({
+    name: 'arena: dispatches per step constant in tensor count',
+    measured: dispatches.size === 1 ? [...dispatches][0] : null,
+    comparison: '==',
+    threshold: dispatches.size === 1 ? [...dispatches][0] : NaN,
+    met: arenaCounters.length ? dispatches.size === 1 : null,
+    detail: arenaCounters.map((x) => `${x.c.tensors} tensors: ${x.counters!.dispatches}`).join(', '),
+  });
+  const submits = Math.max(0, ...arenaCounters.map((x) => x.counters!.submits));
+  targets.push({
+    name: 'one submit per step',
+    measured: arenaCounters.length ? submits : null,
+    comparison: '==',
+    threshold: 1,
+    met: arenaCounters.length ? submits === 1 : null,
+    detail: 'gradclip-arena, most submits per step over the cases',
+  });
+  const created = Math.max(0, ...arenaCounters.map((x) => x.counters!.buffersCreated));
+  targets.push({
+    name: 'buffers created per step after the first',
+    measured: arenaCounters.length ? created : null,
+    comparison: '==',
+    threshold: 0,
+    met: arenaCounters.length ? created === 0 : null,
+    detail: 'gradclip-arena, createBuffer calls counted over untimed steps',
+  });
+  return targets;
+}

@@ -1,0 +1,43 @@
+// Each benchmark method runs one small case and its result matches the float64 reference: a
+// method that is fast because it is wrong fails here.
+import { expect, test } from 'vitest';
+import { runBenchmark } from '../../demo/bench/harness';
+import { METHODS, type BenchConfig } from '../../demo/bench/config';
+import { validateResults } from '../../demo/bench/schema';
+import { sharedDevice } from './gpu';
+
+test('every method on a small preset and sweep points, checked against the reference', async () => {
+  const device = await sharedDevice();
+  const config: BenchConfig = { presets: [], sizes: [5000], counts: [7], methods: [...METHODS], reps: 2, warmup: 1 };
+  const progress: string[] = [];
+  const results = await runBenchmark(device, config, (p) => progress.push(`${p.done}/${p.total} ${p.label}`));
+  expect(validateResults(results)).toEqual([]);
+  expect(results.cases.map((c) => `${c.id} ${c.operation}`)).toEqual(['size-5000 clip-norm', 'size-5000 no-clip-norm', 'count-7 clip-norm']);
+  for (const c of results.cases) {
+    for (const m of c.methods) {
+      expect(m.error, `${c.id} ${c.operation} ${m.method}`).toBeUndefined();
+      expect(m.check?.ok, `${c.id} ${c.operation} ${m.method}: error ${m.check?.maxRelativeError}`).toBe(true);
+      expect(m.wall!.samples).toBe(2);
+    }
+    const arena = c.methods.find((m) => m.method === 'gradclip-arena')!;
+    expect(arena.counters).toEqual({ dispatches: 3, submits: 1, buffersCreated: 0 });
+  }
+  expect(progress.at(-1)).toBe(`${3 * METHODS.length}/${3 * METHODS.length} done`);
+});
+
+test('presets cover ∞-norm and clip by value, and the naive baseline says where it does not apply', async () => {
+  const device = await sharedDevice();
+  const config: BenchConfig = { presets: ['mlp'], sizes: [], counts: [], methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'], reps: 1, warmup: 0 };
+  const results = await runBenchmark(device, config);
+  expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual(['clip-norm 2', 'no-clip-norm 2', 'clip-norm Infinity', 'clip-value null']);
+  for (const c of results.cases) {
+    for (const m of c.methods) {
+      if (m.method === 'naive' && c.operation === 'clip-value') {
+        expect(m.error).toMatch(/not applicable/);
+        continue;
+      }
+      expect(m.error, `${c.operation} ${m.method}`).toBeUndefined();
+      expect(m.check?.ok, `${c.operation} ${c.normType} ${m.method}: ${m.check?.maxRelativeError}`).toBe(true);
+    }
+  }
+});

@@ -1,0 +1,138 @@
+// The benchmark's pure parts: statistics, byte model, cases, flag parsing, results schema.
+import { describe, expect, test } from 'vitest';
+import { bytesPerElement, gigabytesPerSecond, idealCopyRatio } from '../../demo/bench/byte-model';
+import { countSweep, elementCount, manySmallShapes, mlpShapes, presetCase, sizeSweep, transformerShapes } from '../../demo/bench/cases';
+import { DEFAULT_CONFIG, METHODS, UsageError, parseArgs } from '../../demo/bench/config';
+import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
+import { percentile, summarize } from '../../demo/bench/stats';
+import { checkTargets } from '../../demo/bench/targets';
+
+describe('statistics', () => {
+  test('percentiles interpolate between ranks', () => {
+    expect(percentile([5, 1, 3], 0.5)).toBe(3);
+    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(percentile([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110], 0.1)).toBe(20);
+    expect(percentile([7], 0.9)).toBe(7);
+    expect(() => percentile([], 0.5)).toThrow(/no samples/);
+    expect(() => percentile([1], 1.5)).toThrow(/q must be in \[0, 1\]/);
+  });
+
+  test('summaries', () => {
+    const s = summarize(Array.from({ length: 21 }, (_, i) => 21 - i));
+    expect(s).toEqual({ median: 11, p10: 3, p90: 19, min: 1, samples: 21 });
+  });
+});
+
+test('byte model: 12 B clipping, 4 B not clipping, against an 8 B copy', () => {
+  expect(bytesPerElement('clip-norm')).toBe(12);
+  expect(idealCopyRatio('clip-norm')).toBe(1.5);
+  expect(idealCopyRatio('no-clip-norm')).toBe(0.5);
+  expect(idealCopyRatio('clip-value')).toBe(1);
+  expect(gigabytesPerSecond('clip-norm', 1e6, 1)).toBe(12);
+});
+
+describe('cases', () => {
+  test('presets have real layer shapes and the sizes the issue names', () => {
+    const transformer = transformerShapes();
+    expect(transformer.length).toBe(148);
+    expect(elementCount({ id: '', label: '', series: 'preset', tensors: transformer })).toBeGreaterThan(3.9e6);
+    expect(elementCount({ id: '', label: '', series: 'preset', tensors: transformer })).toBeLessThan(4.5e6);
+    expect(transformer.find((t) => t.name === 'h.0.attn.c_attn.weight')!.length).toBe(160 * 480);
+    expect(mlpShapes().map((t) => t.length)).toEqual([1024 * 2048, 2048, 2048 * 1024, 1024, 1024 * 10, 10]);
+    const small = manySmallShapes();
+    expect(small.length).toBe(1000);
+    expect(small.every((t) => t.length >= 64 && t.length <= 4096)).toBe(true);
+    expect(manySmallShapes()).toEqual(small);
+    expect(presetCase('many-small').series).toBe('preset');
+  });
+
+  test('sweeps', () => {
+    expect(sizeSweep([1 << 20]).map((c) => elementCount(c))).toEqual([1 << 20]);
+    expect(countSweep([10, 2000]).map((c) => c.tensors.length)).toEqual([10, 2000]);
+  });
+});
+
+describe('CLI flags', () => {
+  test('defaults and every flag', () => {
+    expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'bench/results.json', help: false });
+    const o = parseArgs(['--preset', 'mlp,transformer', '--sizes', '65536,1048576', '--counts', 'none', '--reps', '31', '--warmup', '0', '--methods', 'tfjs,cpu', '--out', '/tmp/r.json']);
+    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0 });
+    expect(o.out).toBe('/tmp/r.json');
+    expect(parseArgs(['--quick']).config).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
+    expect(parseArgs(['--help']).help).toBe(true);
+  });
+
+  test.each([
+    [['--reps', '0'], /--reps must be an integer >= 1, got "0"/],
+    [['--reps', '2.5'], /--reps must be an integer >= 1/],
+    [['--warmup', '-1'], /--warmup must be an integer >= 0/],
+    [['--preset', 'resnet'], /--preset: unknown value "resnet"; choose from mlp, transformer, many-small/],
+    [['--methods', 'jax'], /--methods: unknown value "jax"/],
+    [['--sizes', '1e6x'], /--sizes must be an integer >= 1/],
+    [['--frobnicate'], /unknown flag "--frobnicate" \(see --help\)/],
+    [['--out'], /--out needs a value/],
+    [['--preset', 'none', '--sizes', 'none', '--counts', 'none'], /nothing to run/],
+  ])('%j is rejected', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+function sampleResults(): BenchResults {
+  const wall = (median: number) => ({ median, p10: median * 0.9, p90: median * 1.1, min: median * 0.8, samples: 21 });
+  const method = (name: (typeof METHODS)[number], median: number) => ({
+    method: name,
+    wall: wall(median),
+    gpu: null,
+    check: { ok: true, maxRelativeError: 0 },
+    ...(name === 'gradclip-arena' ? { counters: { dispatches: 3, submits: 1, buffersCreated: 0 } } : {}),
+  });
+  const c = (id: string, elements: number, operation: 'clip-norm' | 'no-clip-norm', gradclip: number) => ({
+    id,
+    label: id,
+    series: 'preset' as const,
+    operation,
+    normType: 2,
+    tensors: 148,
+    elements,
+    methods: [method('gradclip-arena', gradclip), method('gradclip-arena-read', gradclip + 1), method('tfjs', 150), method('copy-kernel', 12)],
+    ratios: { gradclipOverCopyKernel: gradclip / 12, idealOverCopyKernel: 1.5, tfjsOverGradclip: 150 / (gradclip + 1), naiveOverGradclip: null, cpuOverGradclip: null },
+  });
+  const cases = [c('transformer', 4.2e6, 'clip-norm', 20), c('transformer', 4.2e6, 'no-clip-norm', 9)];
+  return {
+    schema: SCHEMA_ID,
+    date: '2026-11-26T10:00:00.000Z',
+    adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', features: [] },
+    browser: 'Chrome/156',
+    timestamps: { supported: true, note: '' },
+    config: DEFAULT_CONFIG,
+    skipped: [],
+    cases,
+    targets: checkTargets(cases),
+  };
+}
+
+describe('results schema and targets', () => {
+  test('a well-formed document passes; broken ones name the problem', () => {
+    const doc = sampleResults();
+    expect(validateResults(doc)).toEqual([]);
+    expect(validateResults({ ...doc, schema: 'x' })).toContain(`schema must be "${SCHEMA_ID}"`);
+    expect(validateResults({ ...doc, date: 'yesterday' })).toContain('date must be an ISO date string');
+    const broken = structuredClone(doc);
+    (broken.cases[0].methods[0] as { method: string }).method = 'magic';
+    broken.cases[1].methods[0].wall = null;
+    expect(validateResults(broken)).toEqual([
+      'cases[0].methods[0].method is unknown: magic',
+      'cases[1].methods[0] has no timing and no error',
+    ]);
+    expect(validateResults(null)).toEqual(['results must be an object']);
+  });
+
+  test('targets are computed from the ratios', () => {
+    const targets = sampleResults().targets;
+    expect(targets[0]).toMatchObject({ measured: 150 / 21, met: true, threshold: 5 });
+    expect(targets[1]).toMatchObject({ measured: 20 / 12, met: true, threshold: 2 });
+    expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
+    expect(targets.slice(3).map((t) => t.met)).toEqual([true, true, true]);
+  });
+});
