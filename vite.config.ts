@@ -1,24 +1,14 @@
 import { playwright } from '@vitest/browser-playwright';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-/** The system Chromium (Debian's package); `npx playwright install` cannot download one here. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Flags that expose WebGPU headless and keep Chromium off the network. */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { chromiumArgs, chromiumPath } from './demo/chromium.ts';
 
 export default defineConfig({
   root: '.',
   build: {
     outDir: 'dist-demo',
+    // The page bundles TF.js (a benchmark peer), which is large by nature.
+    chunkSizeWarningLimit: 4096,
     rollupOptions: {
       input: { bench: resolve(import.meta.dirname, 'demo/bench.html') },
     },

@@ -1,26 +1,30 @@
 // Overflow-safe p-norm accumulator, shared by norm_partials.wgsl and norm_finalize.wgsl.
+// Needs common.wgsl (flags, WG) and a prelude (LaneIds, reduceSubgroup, isSubgroupLeader).
 //
-// A running sum is kept relative to a power-of-two scale 2^scaleExp that bounds every finite |x|
-// seen so far: sum = Σ (|x| / 2^scaleExp)^p. Each term is < 1, so the sum cannot overflow, and
-// tiny gradients are lifted instead of flushed (the idea of BLAS nrm2, with exact power-of-two
-// scales). NaN and ±Inf never enter the sum; they are recorded in `flags` by bit pattern because
-// WGSL implementations may assume finite math.
+// An accumulator stands for Σ (|x| · 2^-scaleExp)^p. A chunk is first summed unscaled
+// (scaleExp 0), which is exact when its largest |x| lies in a band where no power of it can
+// overflow or flush to zero (|x|^p within about 2^±100); only when it does not is the chunk summed
+// again, scaled by the power of two just above its largest |x| (the idea of BLAS nrm2, with exact
+// power-of-two scales). The hot loop is one mask, one max, one fused add per vec4.
+// NaN and ±Inf are found by bit pattern (WGSL may assume finite math) through `maxBits`: the
+// largest |x| bits seen are above INF_BITS if any NaN was seen, equal to INF_BITS if an Inf was;
+// the sum is then meaningless and ignored.
 //
 // Specialised by `normKind` (0: ∞, 1: p = 1, 2: p = 2, 3: any other p > 0, read from params).
-// Needs common.wgsl (flags, WG) and a prelude (LaneIds, reduceSubgroup, isSubgroupLeader).
 
 override normKind: u32 = 2u;
 
+const MIN_SCALE_EXP: i32 = -126;
+const MAX_SCALE_EXP: i32 = 126;   // 2^-126 is the smallest normal inverse scale
 
 struct Acc {
   sum: vec4<f32>,   // four independent partial sums: shorter sequential chains, less rounding
-  scaleExp: i32,    // every finite |x| seen is < 2^scaleExp
-  maxBits: u32,     // bit pattern of the largest finite |x| seen (the ∞-norm)
-  flags: u32,       // FLAG_NAN | FLAG_INF
+  scaleExp: i32,    // sum is relative to 2^scaleExp
+  maxBits: u32,     // bit pattern of the largest |x| seen (the ∞-norm; > INF_BITS means NaN)
 }
 
 fn emptyAcc() -> Acc {
-  return Acc(vec4<f32>(0.0), -126, 0u, 0u);
+  return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
 }
 
 // s · (2^d)^p for d <= 0: moves a sum from scale 2^e to scale 2^(e - d).
@@ -32,55 +36,63 @@ fn rescaleSum(s: vec4<f32>, d: i32, p: f32) -> vec4<f32> {
   }
 }
 
-// 2^-e as two normal factors, so that no factor is subnormal for e in [-126, 128].
-fn inverseScale(e: i32) -> vec2<f32> {
-  let h = e / 2;
-  let l = e - h;
-  return vec2<f32>(bitcast<f32>(u32(127 - h) << 23u), bitcast<f32>(u32(127 - l) << 23u));
-}
-
-// Adds four values (already masked to zero where out of range) to the accumulator.
-fn accumulate(acc: Acc, x: vec4<f32>, p: f32) -> Acc {
-  var a = acc;
-  let absBits = bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK);
-  let nonfinite = absBits >= vec4<u32>(INF_BITS);
-  if (any(nonfinite)) {
-    if (any(absBits > vec4<u32>(INF_BITS))) { a.flags |= FLAG_NAN; }
-    if (any(absBits == vec4<u32>(INF_BITS))) { a.flags |= FLAG_INF; }
-  }
-  let finiteBits = select(absBits, vec4<u32>(0u), nonfinite);
-  let m = max(max(finiteBits.x, finiteBits.y), max(finiteBits.z, finiteBits.w));
-  a.maxBits = max(a.maxBits, m);
-  if (normKind == 0u) { return a; }
-
-  // Smallest power of two strictly above m (subnormals count as exponent -126).
-  let needExp = i32(m >> 23u) - 126;
-  if (needExp > a.scaleExp) {
-    a.sum = rescaleSum(a.sum, a.scaleExp - needExp, p);
-    a.scaleExp = needExp;
-  }
-  let inv = inverseScale(a.scaleExp);
-  let r = bitcast<vec4<f32>>(finiteBits) * inv.x * inv.y;   // each in [0, 1)
+// Adds the p-th powers of `magnitude` (|x|, already scaled) to `sum`; `x` is the signed value.
+fn addPowers(sum: vec4<f32>, x: vec4<f32>, magnitude: vec4<f32>, p: f32) -> vec4<f32> {
   switch normKind {
-    case 1u: { a.sum += r; }
-    case 2u: { a.sum += r * r; }
-    default: { a.sum += select(pow(r, vec4<f32>(p)), vec4<f32>(0.0), r == vec4<f32>(0.0)); }
+    case 0u: { return sum; }
+    case 1u: { return sum + magnitude; }
+    case 2u: { return fma(x, x, sum); }
+    default: { return sum + select(pow(magnitude, vec4<f32>(p)), vec4<f32>(0.0), magnitude == vec4<f32>(0.0)); }
   }
-  return a;
 }
 
-// Merges two accumulators (order-independent up to rounding).
+fn largest(bits: vec4<u32>) -> u32 {
+  let pair = max(bits.xy, bits.zw);
+  return max(pair.x, pair.y);
+}
+
+// The exponent e with |x| < 2^e for the largest finite |x| (bits m), within the scale limits.
+fn scaleExpFor(m: u32) -> i32 {
+  return clamp(i32(m >> 23u) - 126, MIN_SCALE_EXP, MAX_SCALE_EXP);
+}
+
+// Whether an unscaled sum whose largest |x| has bits `m` may have overflowed or lost its terms.
+fn needsScaling(m: u32, p: f32) -> bool {
+  if (normKind == 0u || m >= INF_BITS || m == 0u) { return false; }
+  var band = 100;
+  if (normKind == 2u) { band = 50; }
+  if (normKind == 3u) { band = i32(clamp(100.0 / p, 1.0, 120.0)); }
+  let e = i32(m >> 23u) - 127;
+  return e >= band || e < -band;
+}
+
+// 2^-e for e in [-126, 126], a normal float.
+fn inverseScale(e: i32) -> f32 {
+  return bitcast<f32>(u32(127 - e) << 23u);
+}
+
+// Merges two accumulators (order-independent up to rounding). A merged sum that grows past
+// 2^100 moves to a scale 2^32 higher, so sums of many large chunks cannot overflow either.
 fn combine(a: Acc, b: Acc, p: f32) -> Acc {
-  var c: Acc;
-  c.flags = a.flags | b.flags;
-  c.maxBits = max(a.maxBits, b.maxBits);
-  c.scaleExp = max(a.scaleExp, b.scaleExp);
-  if (normKind == 0u) {
-    c.sum = vec4<f32>(0.0);
-  } else {
-    c.sum = rescaleSum(a.sum, a.scaleExp - c.scaleExp, p) + rescaleSum(b.sum, b.scaleExp - c.scaleExp, p);
+  let maxBits = max(a.maxBits, b.maxBits);
+  if (normKind == 0u) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, maxBits); }
+  var e = max(a.scaleExp, b.scaleExp);
+  var sum = rescaleSum(a.sum, a.scaleExp - e, p) + rescaleSum(b.sum, b.scaleExp - e, p);
+  let pair = max(sum.xy, sum.zw);
+  if (max(pair.x, pair.y) > 0x1p100f) {
+    sum = rescaleSum(sum, -32, p);
+    e += 32;
   }
-  return c;
+  return Acc(sum, e, maxBits);
+}
+
+// One vec4 (masked lanes zero) as an accumulator, scaled exactly.
+fn accOfVec(x: vec4<f32>, p: f32) -> Acc {
+  let bits = bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK);
+  let m = largest(bits);
+  let e = scaleExpFor(min(m, INF_BITS - 1u));
+  let magnitude = bitcast<vec4<f32>>(bits) * inverseScale(e);
+  return Acc(addPowers(vec4<f32>(0.0), magnitude, magnitude, p), e, m);
 }
 
 var<workgroup> leaderAccs: array<Acc, WG>;
@@ -104,6 +116,13 @@ fn combineWorkgroup(acc: Acc, ids: LaneIds, p: f32) -> Acc {
   return merged;
 }
 
+// FLAG_NAN and FLAG_INF of an accumulator.
+fn flagsOf(a: Acc) -> u32 {
+  if (a.maxBits > INF_BITS) { return FLAG_NAN; }
+  if (a.maxBits == INF_BITS) { return FLAG_INF; }
+  return 0u;
+}
+
 // 2^e as a product of two normal floats, for e in [-126, 254]; overflows to +Inf like IEEE.
 fn powerOfTwo(e: i32) -> vec2<f32> {
   let h = e / 2;
@@ -113,8 +132,8 @@ fn powerOfTwo(e: i32) -> vec2<f32> {
 
 // The p-norm an accumulator stands for: NaN if any NaN, +Inf if any ±Inf.
 fn normOf(a: Acc, p: f32) -> f32 {
-  if ((a.flags & FLAG_NAN) != 0u) { return floatFromBits(NAN_BITS); }
-  if ((a.flags & FLAG_INF) != 0u) { return floatFromBits(INF_BITS); }
+  if (a.maxBits > INF_BITS) { return floatFromBits(NAN_BITS); }
+  if (a.maxBits == INF_BITS) { return floatFromBits(INF_BITS); }
   if (normKind == 0u) { return bitcast<f32>(a.maxBits); }
   let s = a.sum.x + a.sum.y + a.sum.z + a.sum.w;
   if (s == 0.0) { return 0.0; }

@@ -24,14 +24,28 @@ struct Params {
   _pad1: u32,
 }
 
-// One dispatch group's table. entries[0 .. workgroupCount) = (first chunk, end chunk, -, -) per
-// workgroup; entries[chunkBase + c] = (binding slot, element offset in that binding, length, view).
+// One dispatch group's table, in vec4 units (every gradient binding is array<vec4<f32>>):
+//   entries[0 .. workgroupCount)          (first chunk, end chunk, -, -) per workgroup
+//   entries[chunkBase + c]                (binding slot, vec4 offset, vec4 count, view): whole
+//                                         vec4s inside one view, spread over the workgroups
+//   entries[boundaryBase + b]             (binding slot, vec4 index, component mask, view): each
+//                                         vec4 that views cover only partly (or two views share),
+//                                         owned by exactly one lane so that writes never race
 struct Plan {
   workgroupCount: u32,
   partialBase: u32,   // index of this group's first partial in the partials buffer
   chunkBase: u32,
-  _pad: u32,
+  boundaryBase: u32,
+  boundaryCount: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   entries: array<vec4<u32>>,
+}
+
+// The components of a vec4 that `mask` (bit i = component i) selects.
+fn maskLanes(mask: u32) -> vec4<bool> {
+  return (vec4<u32>(mask) & vec4<u32>(1u, 2u, 4u, 8u)) != vec4<u32>(0u);
 }
 
 struct NormResult {

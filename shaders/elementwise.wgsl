@@ -4,7 +4,8 @@
 //
 // Bindings: group(0) = plan + grad_0 .. grad_{K-1}, the same layout as norm_partials.wgsl, so one
 // bind group serves both; group(1) = params (uniform, dynamic offset) + result (read-only
-// NormResult slot, dynamic offset). Elements outside the plan's chunks are never touched.
+// NormResult slot, dynamic offset). Chunks are whole vec4s inside one view; a boundary vec4 is
+// rewritten by the one lane that owns it, its components outside every view with their own bits.
 
 override op: u32 = 0u;
 
@@ -12,40 +13,56 @@ override op: u32 = 0u;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<storage, read> result: NormResult;
 
-fn transform(x: f32, coef: f32, lo: f32, hi: f32) -> f32 {
+fn transform(x: vec4<f32>, coef: f32, lo: f32, hi: f32) -> vec4<f32> {
   if (op == 0u) { return x * coef; }
-  // Clamp by bit pattern: NaN stays NaN, ±Inf go to the bounds, whatever the math mode.
-  let bits = bitcast<u32>(x);
-  let absBits = bits & ABS_MASK;
-  if (absBits > INF_BITS) { return x; }
-  if (absBits == INF_BITS) { return select(hi, lo, bits != absBits); }
-  return min(max(x, lo), hi);
+  // min/max take ±Inf to the bounds; NaN, whose min/max WGSL leaves open, is kept by bit pattern.
+  let clamped = min(max(x, vec4<f32>(lo)), vec4<f32>(hi));
+  return select(clamped, x, (bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK)) > vec4<u32>(INF_BITS));
 }
 
 // @per-binding-begin
-@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<f32>;
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<f32>>;
 
-fn apply_SLOT(offset: u32, length: u32, lane: u32, coef: f32, lo: f32, hi: f32) {
-  for (var base = 0u; base < length; base += 4u * WG) {
-    for (var k = 0u; k < 4u; k++) {
-      let i = base + lane + k * WG;
-      if (i < length) {
-        grad_SLOT[offset + i] = transform(grad_SLOT[offset + i], coef, lo, hi);
-      }
-    }
+fn apply_SLOT(offset: u32, count: u32, lane: u32, coef: f32, lo: f32, hi: f32) {
+  var i = lane;
+  // Four independent loads per turn (each coalesced across lanes) keep more memory in flight.
+  for (; i + 3u * WG < count; i += 4u * WG) {
+    let j = offset + i;
+    let x0 = grad_SLOT[j];
+    let x1 = grad_SLOT[j + WG];
+    let x2 = grad_SLOT[j + 2u * WG];
+    let x3 = grad_SLOT[j + 3u * WG];
+    grad_SLOT[j] = transform(x0, coef, lo, hi);
+    grad_SLOT[j + WG] = transform(x1, coef, lo, hi);
+    grad_SLOT[j + 2u * WG] = transform(x2, coef, lo, hi);
+    grad_SLOT[j + 3u * WG] = transform(x3, coef, lo, hi);
   }
+  for (; i < count; i += WG) {
+    grad_SLOT[offset + i] = transform(grad_SLOT[offset + i], coef, lo, hi);
+  }
+}
+
+fn applyMasked_SLOT(index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {
+  let x = grad_SLOT[index];
+  grad_SLOT[index] = select(x, transform(x, coef, lo, hi), mask);
 }
 // @per-binding-end
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   if (op == 0u && (result.flags & FLAG_SCALED) == 0u) { return; }
   let coef = result.coef;
   let lo = params.clipMin;
   let hi = params.clipMax;
-  let range = plan.entries[group.x];
+  let group = groupId.x;
+  let range = plan.entries[group];
   for (var c = range.x; c < range.y; c++) {
     let chunk = plan.entries[plan.chunkBase + c];
     apply(chunk.x, chunk.y, chunk.z, lane, coef, lo, hi);
+  }
+  let stride = plan.workgroupCount * WG;
+  for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {
+    let entry = plan.entries[plan.boundaryBase + b];
+    applyMasked(entry.x, entry.y, maskLanes(entry.z), coef, lo, hi);
   }
 }

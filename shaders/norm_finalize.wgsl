@@ -33,7 +33,7 @@ fn main(ids: LaneIds) {
   var norm: f32;
   var flags: u32;
   switch source {
-    case 0u: { norm = normOf(merged, p); flags = merged.flags; }
+    case 0u: { norm = normOf(merged, p); flags = flagsOf(merged); }
     case 1u: { norm = result.norm; flags = result.flags & (FLAG_NAN | FLAG_INF); }
     default: { norm = params.givenNorm; flags = classify(norm); }
   }

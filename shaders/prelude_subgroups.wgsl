@@ -9,12 +9,8 @@ struct LaneIds {
 }
 
 fn reduceSubgroup(acc: Acc, p: f32) -> Acc {
-  var r: Acc;
-  r.flags = subgroupOr(acc.flags);
-  r.maxBits = subgroupMax(acc.maxBits);
-  r.scaleExp = subgroupMax(acc.scaleExp);
-  r.sum = subgroupAdd(rescaleSum(acc.sum, acc.scaleExp - r.scaleExp, p));
-  return r;
+  let e = subgroupMax(acc.scaleExp);
+  return Acc(subgroupAdd(rescaleSum(acc.sum, acc.scaleExp - e, p)), e, subgroupMax(acc.maxBits));
 }
 
 fn isSubgroupLeader(ids: LaneIds) -> bool {

@@ -24,7 +24,7 @@ import { resolveGpuViews } from './views';
 const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
 const MODE_ERROR_IF_NONFINITE = 1;
 const MODE_NO_SCALE = 2;
-/** Fewest elements worth a workgroup of their own: 16 loads per lane of a 256-lane workgroup. */
+/** Fewest elements worth a workgroup of their own: 16 vec4 loads per lane of a 64-lane workgroup. */
 const MIN_ELEMENTS_PER_WORKGROUP = 4096;
 
 export interface GpuClipperOptions {
@@ -123,7 +123,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0;
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, 'clipGradNorm', (pass) => {
+    this.record(options, gpuSet, 'clipGradNorm', true, (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
       this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -137,7 +137,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, 'getTotalNorm', (pass) => {
+    this.record(options, gpuSet, 'getTotalNorm', false, (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
     });
@@ -163,7 +163,9 @@ export class GpuClipper implements Clipper, SetOwner {
     const { slot } = gpuSet.nextSlot();
     this.record(
       options,
+      gpuSet,
       'clipGradsWithNorm',
+      true,
       (pass) => {
         this.recordFinalize(pass, gpuSet, 2, source, paramsOffset, slot);
         this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -181,7 +183,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const gpuSet = this.checkUsable(set);
     const { min, max } = checkClipRange(clip);
     const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
-    this.record(options, 'clipGradValue', (pass) => {
+    this.record(options, gpuSet, 'clipGradValue', true, (pass) => {
       pass.setPipeline(this.kernels.elementwise(OP_CLAMP));
       pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
@@ -243,19 +245,27 @@ export class GpuClipper implements Clipper, SetOwner {
     if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
   }
 
-  /** Records into the caller's encoder, or into a new one that is submitted at once. */
+  /**
+   * Records one compute pass into the caller's encoder, or into a new one submitted at once.
+   * Buffer tails that cannot be bound as vec4 are copied into the set's scratch first and, when
+   * the pass may write gradients, back after it.
+   */
   private record(
     options: EncoderOption,
+    set: GpuGradSet,
     label: string,
+    writes: boolean,
     body: (pass: GPUComputePassEncoder) => void,
     beforePass?: (encoder: GPUCommandEncoder) => void,
   ): void {
     const { encoder, timestampWrites } = options;
     const target = encoder ?? this.device.createCommandEncoder({ label: `gradclip ${label}` });
     beforePass?.(target);
+    set.copyTails(target, 'in');
     const pass = target.beginComputePass({ label: `gradclip ${label}`, timestampWrites });
     body(pass);
     pass.end();
+    if (writes) set.copyTails(target, 'out');
     if (!encoder) this.device.queue.submit([target.finish()]);
   }
 

@@ -33,11 +33,13 @@ function prelude(subgroups: boolean): string {
 
 /** Pass 1 of the norm over `bindings` data bindings. */
 export function normPartialsShader(bindings: number, subgroups: boolean): string {
-  const sweep =
-    'fn sweep(slot: u32, acc: Acc, offset: u32, length: u32, lane: u32, p: f32) -> Acc {\n' +
-    switchOver(bindings, (s) => `return sweep_${s}(acc, offset, length, lane, p);`, 'return acc;') +
+  const dispatchers =
+    'fn sweep(slot: u32, acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {\n' +
+    switchOver(bindings, (s) => `return sweep_${s}(acc, offset, count, lane, p);`, 'return acc;') +
+    '\n}\n\nfn loadVec(slot: u32, index: u32) -> vec4<f32> {\n' +
+    switchOver(bindings, (s) => `return loadVec_${s}(index);`, 'return vec4<f32>(0.0);') +
     '\n}';
-  return [prelude(subgroups), commonWgsl, accumulatorWgsl, expandPerBinding(normPartialsWgsl, bindings, sweep)].join('\n');
+  return [prelude(subgroups), commonWgsl, accumulatorWgsl, expandPerBinding(normPartialsWgsl, bindings, dispatchers)].join('\n');
 }
 
 /** Pass 2 of the norm: partials to norm, coefficient and indirect arguments. */
@@ -47,9 +49,11 @@ export function normFinalizeShader(subgroups: boolean): string {
 
 /** The in-place scale / clamp pass over `bindings` data bindings. */
 export function elementwiseShader(bindings: number): string {
-  const apply =
-    'fn apply(slot: u32, offset: u32, length: u32, lane: u32, coef: f32, lo: f32, hi: f32) {\n' +
-    switchOver(bindings, (s) => `apply_${s}(offset, length, lane, coef, lo, hi);`, '') +
+  const dispatchers =
+    'fn apply(slot: u32, offset: u32, count: u32, lane: u32, coef: f32, lo: f32, hi: f32) {\n' +
+    switchOver(bindings, (s) => `apply_${s}(offset, count, lane, coef, lo, hi);`, '') +
+    '\n}\n\nfn applyMasked(slot: u32, index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {\n' +
+    switchOver(bindings, (s) => `applyMasked_${s}(index, mask, coef, lo, hi);`, '') +
     '\n}';
-  return [commonWgsl, expandPerBinding(elementwiseWgsl, bindings, apply)].join('\n');
+  return [commonWgsl, expandPerBinding(elementwiseWgsl, bindings, dispatchers)].join('\n');
 }

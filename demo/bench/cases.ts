@@ -82,6 +82,16 @@ export function presetCase(preset: Preset): CaseShape {
   }
 }
 
+/** A case from a user's list of tensor lengths. */
+export function customCase(lengths: readonly number[]): CaseShape {
+  return {
+    id: 'custom',
+    label: `custom (${lengths.length} tensors)`,
+    series: 'preset',
+    tensors: lengths.map((length, i) => ({ name: `t${i}`, length })),
+  };
+}
+
 /** Total-size sweep: 16 equal tensors per case. */
 export function sizeSweep(sizes: readonly number[]): CaseShape[] {
   return sizes.map((total) => ({

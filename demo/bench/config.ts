@@ -15,6 +15,8 @@ export type MethodName = (typeof METHODS)[number];
 
 export interface BenchConfig {
   presets: Preset[];
+  /** A custom shape list: element counts of the tensors of one extra case; empty skips it. */
+  custom: number[];
   /** Total-size sweep, floats per case; empty skips it. */
   sizes: number[];
   /** Tensor-count sweep at 1 M floats; empty skips it. */
@@ -28,6 +30,7 @@ export interface BenchConfig {
 
 export const DEFAULT_CONFIG: BenchConfig = {
   presets: [...PRESETS],
+  custom: [],
   sizes: DEFAULT_SIZES,
   counts: DEFAULT_COUNTS,
   methods: [...METHODS],
@@ -51,6 +54,7 @@ Runs the gradclip benchmark page headless in the system Chromium (WebGPU on what
 finds) and writes the results as JSON and a PNG of the charts.
 
   --preset LIST     presets to run: ${PRESETS.join(', ')}, all or none (default all)
+  --custom LIST     one extra case with these tensor lengths, e.g. 4096,4096,1000 (default none)
   --sizes LIST      total-size sweep in floats, e.g. 65536,1048576, or none (default ${DEFAULT_SIZES.join(',')})
   --counts LIST     tensor-count sweep at 1 M floats, or none (default ${DEFAULT_COUNTS.join(',')})
   --methods LIST    methods: ${METHODS.join(', ')} (default all)
@@ -110,6 +114,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--presets':
         config.presets = parseList(flag, needValue(), PRESETS);
         break;
+      case '--custom':
+        config.custom = parseNumbers(flag, needValue());
+        break;
       case '--sizes':
         config.sizes = parseNumbers(flag, needValue());
         break;
@@ -132,8 +139,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(`unknown flag "${flag}" (see --help)`);
     }
   }
-  if (!help && config.presets.length + config.sizes.length + config.counts.length === 0) {
-    throw new UsageError('nothing to run: --preset, --sizes and --counts are all none');
+  if (!help && config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0) {
+    throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
   return { config, out, help };

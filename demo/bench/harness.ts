@@ -3,7 +3,7 @@
 // and the per-step counts that show how gradclip scales. The page and the CLI only present this.
 import { totalNormReference } from '../../src/index';
 import { idealCopyRatio, type Operation } from './byte-model';
-import { countSweep, elementCount, presetCase, sizeSweep, type CaseShape } from './cases';
+import { countSweep, customCase, elementCount, presetCase, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName } from './config';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
@@ -185,7 +185,12 @@ function ratio(c: CaseResult, numerator: MethodName, denominator: MethodName): n
 
 /** The cases a configuration covers, with the device's limits applied. */
 export function planCases(config: BenchConfig, device: GPUDevice): { shapes: CaseShape[]; skipped: string[] } {
-  const all = [...config.presets.map(presetCase), ...sizeSweep(config.sizes), ...countSweep(config.counts)];
+  const all = [
+    ...config.presets.map(presetCase),
+    ...(config.custom.length ? [customCase(config.custom)] : []),
+    ...sizeSweep(config.sizes),
+    ...countSweep(config.counts),
+  ];
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const shapes: CaseShape[] = [];
   const skipped: string[] = [];
@@ -222,7 +227,7 @@ export async function runBenchmark(
         label: shape.label,
         series: shape.series,
         operation: spec.operation,
-        normType: spec.normType,
+        normType: spec.normType === Infinity ? 'inf' : spec.normType,
         tensors: shape.tensors.length,
         elements: elementCount(shape),
         methods: [],

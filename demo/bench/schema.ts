@@ -27,7 +27,8 @@ export interface CaseResult {
   label: string;
   series: CaseShape['series'];
   operation: Operation;
-  normType: number | null;
+  /** p of the norm ('inf' for ∞, which JSON cannot hold as a number); null for clip by value. */
+  normType: number | 'inf' | null;
   tensors: number;
   elements: number;
   methods: MethodResult[];

@@ -56,10 +56,11 @@ describe('CLI flags', () => {
   test('defaults and every flag', () => {
     expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'bench/results.json', help: false });
     const o = parseArgs(['--preset', 'mlp,transformer', '--sizes', '65536,1048576', '--counts', 'none', '--reps', '31', '--warmup', '0', '--methods', 'tfjs,cpu', '--out', '/tmp/r.json']);
-    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0 });
+    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], custom: [], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0 });
     expect(o.out).toBe('/tmp/r.json');
     expect(parseArgs(['--quick']).config).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
     expect(parseArgs(['--help']).help).toBe(true);
+    expect(parseArgs(['--preset', 'none', '--custom', '4096,17']).config).toMatchObject({ presets: [], custom: [4096, 17] });
   });
 
   test.each([
@@ -72,6 +73,7 @@ describe('CLI flags', () => {
     [['--frobnicate'], /unknown flag "--frobnicate" \(see --help\)/],
     [['--out'], /--out needs a value/],
     [['--preset', 'none', '--sizes', 'none', '--counts', 'none'], /nothing to run/],
+    [['--custom', '0'], /--custom must be an integer >= 1/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { encodeDispatchArgs, encodePlanTable, liveArgsOffset, planSet, type PlanLimits } from '../../src/plan';
+import { TAIL_SCRATCH, encodeDispatchArgs, encodePlanTable, liveArgsOffset, planSet, type PlanLimits, type SetPlan } from '../../src/plan';
 import type { ResolvedView } from '../../src/views';
 import { fakeBuffer } from '../shared/fake-device';
 
@@ -12,37 +12,60 @@ const limits: PlanLimits = {
   minElementsPerWorkgroup: 4096,
 };
 
-/** Every element of every view covered exactly once, inside its window. */
+/** Where each planned element lands: buffer and byte offset, following tail copies back. */
+function coveredBytes(plan: SetPlan): Array<{ buffer: GPUBuffer; byte: number }> {
+  const out: Array<{ buffer: GPUBuffer; byte: number }> = [];
+  const resolve = (target: GPUBuffer | typeof TAIL_SCRATCH, byte: number) => {
+    if (target !== TAIL_SCRATCH) return { buffer: target, byte };
+    const tail = plan.tailCopies.find((t) => byte >= t.scratchOffsetBytes && byte < t.scratchOffsetBytes + 16)!;
+    expect(byte - tail.scratchOffsetBytes).toBeLessThan(tail.sizeBytes);
+    return { buffer: tail.buffer, byte: tail.offsetBytes + byte - tail.scratchOffsetBytes };
+  };
+  for (const group of plan.groups) {
+    for (const c of group.chunks) {
+      const w = group.windows[c.slot];
+      for (let e = c.offset * 4; e < (c.offset + c.count) * 4; e++) out.push(resolve(w.target, w.offsetBytes + 4 * e));
+    }
+    for (const b of group.boundaries) {
+      const w = group.windows[b.slot];
+      for (let k = 0; k < 4; k++) if (b.mask & (1 << k)) out.push(resolve(w.target, w.offsetBytes + 16 * b.index + 4 * k));
+    }
+  }
+  return out;
+}
+
+/** Every element of every view covered exactly once, nothing else covered, all limits respected. */
 function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
   const plan = planSet(views, limitsUsed);
-  const covered = views.map((v) => new Uint8Array(v.length));
   for (const group of plan.groups) {
     expect(group.windows.length).toBeLessThanOrEqual(limitsUsed.bindingsPerGroup);
     for (const w of group.windows) {
       expect(w.offsetBytes % limitsUsed.offsetAlignment).toBe(0);
-      expect(w.sizeBytes % 4).toBe(0);
+      expect(w.sizeBytes % 16).toBe(0);
       expect(w.sizeBytes).toBeLessThanOrEqual(limitsUsed.maxBindingBytes);
-      expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(w.buffer.size);
+      const size = w.target === TAIL_SCRATCH ? plan.tailScratchBytes : w.target.size;
+      expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(size);
     }
-    for (const c of group.chunks) {
-      const w = group.windows[c.slot];
-      const v = views[c.view];
-      expect(c.offset + c.length).toBeLessThanOrEqual(w.sizeBytes / 4);
-      expect(w.buffer).toBe(v.buffer);
-      const first = (w.offsetBytes + c.offset * 4 - v.offsetBytes) / 4;
-      for (let i = first; i < first + c.length; i++) covered[c.view][i]++;
-    }
-    // Workgroup ranges are contiguous, non-empty and cover every chunk in order.
     let next = 0;
     for (const [begin, end] of group.workgroupRanges) {
       expect(begin).toBe(next);
-      expect(end).toBeGreaterThan(begin);
       next = end;
     }
     expect(next).toBe(group.chunks.length);
     expect(group.workgroupRanges.length).toBeLessThanOrEqual(limitsUsed.maxWorkgroups);
+    const keys = group.boundaries.map((b) => `${b.slot}:${b.index}`);
+    expect(new Set(keys).size).toBe(keys.length); // each boundary vec4 owned once
   }
-  covered.forEach((c) => expect(c.every((n) => n === 1)).toBe(true));
+  // Count coverage per byte of each buffer: every view element once, nothing else.
+  const buffers = [...new Set(views.map((v) => v.buffer))];
+  const counts = buffers.map((b) => new Uint8Array(b.size / 4));
+  for (const c of coveredBytes(plan)) counts[buffers.indexOf(c.buffer)][c.byte / 4]++;
+  const wanted = buffers.map((b) => new Uint8Array(b.size / 4));
+  for (const v of views) wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 4, v.offsetBytes / 4 + v.length);
+  counts.forEach((c, i) => {
+    const mismatch = c.findIndex((n, e) => n !== wanted[i][e]);
+    expect(mismatch === -1 ? 'exact cover' : `buffer ${i} element ${mismatch} covered ${c[mismatch]} times`).toBe('exact cover');
+  });
   return plan;
 }
 
@@ -53,6 +76,7 @@ describe('planSet', () => {
       const views = Array.from({ length: count }, (_, i) => ({ buffer, offsetBytes: i * 4096, length: 1000 + (i % 24) }));
       const plan = expectExactCover(views, limits);
       expect(plan.groups.length).toBe(1);
+      expect(plan.tailCopies).toEqual([]);
     }
   });
 
@@ -65,55 +89,68 @@ describe('planSet', () => {
     }
   });
 
-  test('views at 4-byte offsets get aligned windows and element offsets', () => {
+  test('views at 4-byte offsets: whole vec4s become chunks, the rest boundary vec4s', () => {
     const buffer = fakeBuffer(4096);
     const views = [
-      { buffer, offsetBytes: 4, length: 3 },
-      { buffer, offsetBytes: 20, length: 1 },
-      { buffer, offsetBytes: 300, length: 257 },
+      { buffer, offsetBytes: 4, length: 3 }, // elements 1..3: one boundary vec4
+      { buffer, offsetBytes: 20, length: 1 }, // element 5
+      { buffer, offsetBytes: 24, length: 2 }, // elements 6, 7 share vec4 1 with view 1
+      { buffer, offsetBytes: 300, length: 257 }, // elements 75 .. 331: one partial, then 64 whole vec4s
     ];
     const plan = expectExactCover(views, limits);
-    expect(plan.groups[0].windows[0]).toMatchObject({ offsetBytes: 0, sizeBytes: 300 + 257 * 4 });
-    expect(plan.groups[0].chunks.map((c) => c.offset)).toEqual([1, 5, 75]);
+    const group = plan.groups[0];
+    expect(group.windows[0]).toMatchObject({ offsetBytes: 0, sizeBytes: 1328 });
+    expect(group.boundaries.map((b) => [b.index, b.mask])).toEqual([[0, 0b1110], [1, 0b1110], [18, 0b1000]]);
+    expect(group.chunks.map((c) => [c.offset, c.count])).toEqual([[19, 64]]);
+  });
+
+  test('the bytes past a buffer\'s last whole vec4 go through the tail scratch', () => {
+    const a = fakeBuffer(12); // 3 floats: no whole vec4 at all
+    const b = fakeBuffer(4 * 1003);
+    const views = [{ buffer: a, offsetBytes: 0, length: 3 }, { buffer: b, offsetBytes: 0, length: 1003 }, { buffer: b, offsetBytes: 0, length: 0 }];
+    const plan = expectExactCover(views, limits);
+    expect(plan.tailCopies).toEqual([
+      { buffer: a, offsetBytes: 0, scratchOffsetBytes: 0, sizeBytes: 12 },
+      { buffer: b, offsetBytes: 4000, scratchOffsetBytes: 16, sizeBytes: 12 },
+    ]);
+    expect(plan.tailScratchBytes).toBe(32);
   });
 
   test('a view larger than one binding is split across windows', () => {
     const small: PlanLimits = { ...limits, maxBindingBytes: 1000 }; // not a multiple of 256
     const buffer = fakeBuffer(10_000);
-    const views = [{ buffer, offsetBytes: 12, length: 2000 }];
-    const plan = expectExactCover(views, small);
+    const plan = expectExactCover([{ buffer, offsetBytes: 12, length: 2000 }], small);
     const windows = plan.groups.flatMap((g) => g.windows);
-    expect(windows.length).toBe(Math.ceil(8012 / 768));
+    expect(windows.length).toBe(Math.ceil(8016 / 768));
     expect(plan.groups.length).toBe(2);
   });
 
   test('work is balanced across workgroups', () => {
     const buffer = fakeBuffer(4 * 1_000_000);
     const views = [{ buffer, offsetBytes: 0, length: 900_000 }, { buffer, offsetBytes: 3_600_000, length: 100_000 }];
-    const plan = expectExactCover(views, limits);
-    const group = plan.groups[0];
+    const group = expectExactCover(views, limits).groups[0];
     expect(group.workgroupRanges.length).toBe(64);
-    const loads = group.workgroupRanges.map(([b, e]) => group.chunks.slice(b, e).reduce((n, c) => n + c.length, 0));
+    const loads = group.workgroupRanges.map(([b, e]) => group.chunks.slice(b, e).reduce((n, c) => n + 4 * c.count, 0));
     expect(Math.max(...loads)).toBeLessThanOrEqual(1.25 * (1_000_000 / 64));
     expect(Math.min(...loads)).toBeGreaterThanOrEqual(0.75 * (1_000_000 / 64));
   });
 
-  test('zero-length views are skipped; small sets use one workgroup', () => {
+  test('tiny sets use one workgroup, also when only boundary vec4s remain', () => {
     const buffer = fakeBuffer(64);
-    const plan = expectExactCover([{ buffer, offsetBytes: 0, length: 0 }, { buffer, offsetBytes: 16, length: 5 }], limits);
-    expect(plan.groups[0].workgroupRanges).toEqual([[0, 1]]);
-    expect(plan.elementCount).toBe(5);
+    const plan = expectExactCover([{ buffer, offsetBytes: 0, length: 0 }, { buffer, offsetBytes: 20, length: 2 }], limits);
+    expect(plan.groups[0].workgroupRanges).toEqual([[0, 0]]);
+    expect(plan.elementCount).toBe(2);
   });
 });
 
 test('plan table and dispatch argument encodings', () => {
   const buffer = fakeBuffer(4096);
-  const plan = planSet([{ buffer, offsetBytes: 4, length: 3 }, { buffer, offsetBytes: 64, length: 2 }], limits);
+  const plan = planSet([{ buffer, offsetBytes: 4, length: 3 }, { buffer, offsetBytes: 64, length: 8 }], limits);
   expect(Array.from(encodePlanTable(plan.groups[0]))).toEqual([
-    1, 0, 1, 0, // header: workgroups, partialBase, chunkBase, pad
-    0, 2, 0, 0, // workgroup 0: chunks [0, 2)
-    0, 1, 3, 0, // chunk: slot 0, offset 1, length 3, view 0
-    0, 16, 2, 1,
+    1, 0, 1, 2, 1, 0, 0, 0, // header: workgroups, partialBase, chunkBase, boundaryBase, boundaryCount
+    0, 1, 0, 0, // workgroup 0: chunks [0, 1)
+    0, 4, 2, 1, // chunk: slot 0, vec4 offset 4, 2 vec4s, view 1
+    0, 0, 0b1110, 0, // boundary: slot 0, vec4 0, components 1..3, view 0
   ]);
   expect(Array.from(encodeDispatchArgs(plan))).toEqual([1, 1, 0, 0, 1, 1, 1, 0, 1, 1]);
   expect(liveArgsOffset(plan, 0)).toBe(28);

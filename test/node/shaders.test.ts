@@ -11,16 +11,18 @@ test('norm partials for 2 bindings', () => {
     '@group(0) @binding(1) var<storage, read_write> grad_0',
     '@group(0) @binding(2) var<storage, read_write> grad_1',
   ]);
-  expect(code).toContain('fn sweep_1(acc0: Acc');
+  expect(code).toContain('fn sweep_1(acc: Acc');
+  expect(code).toContain('    case 0u: { return loadVec_0(index); }');
   expect(code).not.toMatch(/SLOT/);
-  expect(code).toContain('    case 1u: { return sweep_1(acc, offset, length, lane, p); }');
+  expect(code).toContain('    case 1u: { return sweep_1(acc, offset, count, lane, p); }');
   expect(normPartialsShader(2, false)).not.toContain('enable subgroups');
 });
 
 test('elementwise and finalize', () => {
   const code = elementwiseShader(3);
   expect(code.match(/fn apply_\d/g)).toEqual(['fn apply_0', 'fn apply_1', 'fn apply_2']);
-  expect(code).toContain('    case 2u: { apply_2(offset, length, lane, coef, lo, hi); }');
+  expect(code).toContain('    case 1u: { applyMasked_1(index, mask, coef, lo, hi); }');
+  expect(code).toContain('    case 2u: { apply_2(offset, count, lane, coef, lo, hi); }');
   expect(normFinalizeShader(false)).toContain('override source: u32');
   expect(normFinalizeShader(false)).not.toContain('@per-binding');
 });

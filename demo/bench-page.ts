@@ -1,0 +1,186 @@
+// The benchmark page: controls, a live progress bar, charts (uPlot), the results table and a JSON
+// download. It only presents: demo/bench/harness.ts measures. The CLI drives it through
+// `window.gradclipBench.run(config)`.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { DEFAULT_CONFIG, METHODS, type BenchConfig, type MethodName } from './bench/config';
+import { runBenchmark, type Progress } from './bench/harness';
+import { formatReport, operationLabel, reportRows } from './bench/report';
+import type { BenchResults, CaseResult } from './bench/schema';
+
+declare global {
+  interface Window {
+    gradclipBench: {
+      run(config: BenchConfig): Promise<BenchResults>;
+      results: BenchResults | null;
+    };
+    /** Set by the CLI (Playwright exposeFunction) to follow progress in the terminal. */
+    benchProgress?: (p: Progress) => void;
+  }
+}
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
+const form = $<HTMLFormElement>('#controls');
+const COLORS: Record<MethodName, string> = {
+  'gradclip-arena': '#1565c0',
+  'gradclip-arena-read': '#42a5f5',
+  'gradclip-separate': '#00897b',
+  tfjs: '#ef6c00',
+  naive: '#8e24aa',
+  cpu: '#6d4c41',
+  'copy-kernel': '#212121',
+  'copy-buffer': '#9e9e9e',
+};
+
+for (const method of METHODS) {
+  const label = document.createElement('label');
+  label.innerHTML = `<input type="checkbox" name="method" value="${method}" checked /> ${method}`;
+  $('#methods').append(label);
+}
+(form.elements.namedItem('sizes') as HTMLInputElement).value = DEFAULT_CONFIG.sizes.join(',');
+(form.elements.namedItem('counts') as HTMLInputElement).value = DEFAULT_CONFIG.counts.join(',');
+
+let devicePromise: Promise<GPUDevice> | null = null;
+function device(): Promise<GPUDevice> {
+  devicePromise ??= (async () => {
+    const adapter = await navigator.gpu?.requestAdapter();
+    if (!adapter) throw new Error('WebGPU is not available in this browser');
+    const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
+    const dev = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
+    const info = adapter.info;
+    $('#adapter').textContent = `Adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')} · features: ${[...dev.features].join(', ')}`;
+    return dev;
+  })();
+  return devicePromise;
+}
+
+function numbers(name: string): number[] {
+  const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+  return text ? text.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0) : [];
+}
+
+function configFromForm(): BenchConfig {
+  const data = new FormData(form);
+  return {
+    presets: data.getAll('preset') as BenchConfig['presets'],
+    custom: numbers('custom'),
+    sizes: numbers('sizes'),
+    counts: numbers('counts'),
+    methods: data.getAll('method') as MethodName[],
+    reps: Math.max(1, Number(data.get('reps')) | 0),
+    warmup: Math.max(0, Number(data.get('warmup')) | 0),
+  };
+}
+
+function showProgress(p: Progress) {
+  $<HTMLProgressElement>('#progress').value = p.total ? p.done / p.total : 1;
+  $('#progress-label').textContent = `${p.done}/${p.total} ${p.label}`;
+  window.benchProgress?.(p);
+}
+
+function renderTable(results: BenchResults) {
+  const rows = reportRows(results);
+  const methods = results.config.methods;
+  const table = document.createElement('table');
+  const head = ['case', 'operation', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
+  table.innerHTML = `<thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>`;
+  const body = table.createTBody();
+  rows.forEach((r, i) => {
+    const tr = body.insertRow();
+    const c = results.cases[i];
+    const cells = [r.case, r.operation];
+    tr.innerHTML = cells.map((x) => `<td>${x}</td>`).join('');
+    for (const m of methods) {
+      const td = tr.insertCell();
+      const result = c.methods.find((x) => x.method === m);
+      const t = r.times[m];
+      td.textContent = t === null || t === undefined ? '–' : t.toFixed(2);
+      if (result?.wall) td.title = `p10 ${result.wall.p10.toFixed(2)} · p90 ${result.wall.p90.toFixed(2)}${result.gpu ? ` · GPU ${result.gpu.median.toFixed(2)}` : ''}`;
+      if (result?.error) td.title = result.error;
+      if (r.failures.some((f) => f.startsWith(`${m}:`))) td.className = 'bad';
+    }
+    for (const v of [r.gradclipOverCopy, r.ideal, r.tfjsOverGradclip]) tr.insertCell().textContent = v === null ? '–' : v.toFixed(2);
+  });
+  $('#table').replaceChildren(table);
+  $('#targets').replaceChildren(
+    ...results.targets.map((t) => {
+      const li = document.createElement('li');
+      li.className = t.met === null ? '' : t.met ? 'met' : 'missed';
+      li.textContent = `${t.met === null ? '?' : t.met ? 'met' : 'missed'}: ${t.name}: ${t.measured === null ? '–' : t.measured.toFixed(2)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`;
+      return li;
+    }),
+  );
+}
+
+/** One log–log chart: wall median per method against the case's x (elements or tensors). */
+function chart(title: string, cases: CaseResult[], x: (c: CaseResult) => number, xLabel: string, methods: MethodName[]) {
+  if (cases.length < 2) return null;
+  const sorted = [...cases].sort((a, b) => x(a) - x(b));
+  const xs = sorted.map(x);
+  const series = methods.map((m) => sorted.map((c) => c.methods.find((r) => r.method === m)?.wall?.median ?? null));
+  const figure = document.createElement('figure');
+  figure.innerHTML = `<figcaption>${title}</figcaption>`;
+  new uPlot(
+    {
+      width: 560,
+      height: 320,
+      scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+      axes: [{ label: xLabel }, { label: 'ms per step (median)' }],
+      series: [{ label: xLabel }, ...methods.map((m) => ({ label: m, stroke: COLORS[m], width: 2, points: { show: true } }))],
+    },
+    [xs, ...series] as uPlot.AlignedData,
+    figure,
+  );
+  return figure;
+}
+
+function renderCharts(results: BenchResults) {
+  const methods = results.config.methods;
+  const clip = (c: CaseResult) => c.operation === 'clip-norm' && c.normType === 2;
+  const noClip = (c: CaseResult) => c.operation === 'no-clip-norm';
+  const figures = [
+    chart('Time vs total size (clipping, p = 2)', results.cases.filter((c) => c.series === 'size' && clip(c)), (c) => c.elements, 'floats', methods),
+    chart('Time vs total size (not clipping)', results.cases.filter((c) => c.series === 'size' && noClip(c)), (c) => c.elements, 'floats', methods),
+    chart('Time vs tensor count (1 M floats, clipping)', results.cases.filter((c) => c.series === 'count'), (c) => c.tensors, 'tensors', methods),
+  ].filter((f): f is HTMLElement => f !== null);
+  if (figures.length === 0) {
+    // No sweep ran: show the presets as a chart of speed-ups over gradclip instead.
+    const presets = results.cases.filter((c) => c.series === 'preset');
+    const figure = document.createElement('figure');
+    figure.innerHTML = `<figcaption>Presets: ms per step (median), by operation</figcaption><pre>${presets.map((c) => `${c.label} · ${operationLabel(c)}: ${c.methods.map((m) => `${m.method} ${m.wall?.median.toFixed(1) ?? '–'}`).join(' · ')}`).join('\n')}</pre>`;
+    figures.push(figure);
+  }
+  $('#charts').replaceChildren(...figures);
+}
+
+async function run(config: BenchConfig): Promise<BenchResults> {
+  $<HTMLButtonElement>('#run').disabled = true;
+  try {
+    const results = await runBenchmark(await device(), config, showProgress);
+    window.gradclipBench.results = results;
+    renderTable(results);
+    renderCharts(results);
+    console.log(formatReport(results));
+    $<HTMLButtonElement>('#download').disabled = false;
+    return results;
+  } finally {
+    $<HTMLButtonElement>('#run').disabled = false;
+  }
+}
+
+window.gradclipBench = { run, results: null };
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(configFromForm()).catch((error) => ($('#progress-label').textContent = String(error)));
+});
+
+$('#download').addEventListener('click', () => {
+  const blob = new Blob([JSON.stringify(window.gradclipBench.results, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'gradclip-bench.json';
+  a.click();
+});
+
+device().catch((error) => ($('#adapter').textContent = String(error)));

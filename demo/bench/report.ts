@@ -1,0 +1,82 @@
+// Turns results into rows for the terminal table and the page's table (one source for both).
+import type { BenchResults, CaseResult, MethodResult } from './schema';
+
+export interface ReportRow {
+  case: string;
+  operation: string;
+  elements: number;
+  tensors: number;
+  /** Wall median per method, ms (null where it failed or does not apply). */
+  times: Record<string, number | null>;
+  gradclipOverCopy: number | null;
+  ideal: number;
+  tfjsOverGradclip: number | null;
+  failures: string[];
+}
+
+export function operationLabel(c: Pick<CaseResult, 'operation' | 'normType'>): string {
+  if (c.operation === 'clip-value') return 'clip value';
+  const p = c.normType === 'inf' ? '∞' : String(c.normType);
+  return `${c.operation === 'clip-norm' ? 'clip' : 'no clip'} p=${p}`;
+}
+
+function failure(m: MethodResult): string | null {
+  if (m.error && !m.error.startsWith('not applicable')) return `${m.method}: ${m.error}`;
+  if (m.check && !m.check.ok) return `${m.method}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`;
+  return null;
+}
+
+export function reportRows(results: BenchResults): ReportRow[] {
+  return results.cases.map((c) => ({
+    case: c.label,
+    operation: operationLabel(c),
+    elements: c.elements,
+    tensors: c.tensors,
+    times: Object.fromEntries(c.methods.map((m) => [m.method, m.wall && !failure(m) ? m.wall.median : null])),
+    gradclipOverCopy: c.ratios.gradclipOverCopyKernel,
+    ideal: c.ratios.idealOverCopyKernel,
+    tfjsOverGradclip: c.ratios.tfjsOverGradclip,
+    failures: c.methods.map(failure).filter((f): f is string => f !== null),
+  }));
+}
+
+function fmt(value: number | null, digits = 2): string {
+  if (value === null || !Number.isFinite(value)) return '-';
+  return value >= 100 ? value.toFixed(0) : value.toFixed(digits);
+}
+
+/** A plain-text table (ms medians, ratios) with the adapter and targets, for the terminal and README. */
+export function formatReport(results: BenchResults): string {
+  const rows = reportRows(results);
+  const methods = results.config.methods;
+  const header = ['case', 'operation', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
+  const body = rows.map((r) => [
+    r.case,
+    r.operation,
+    ...methods.map((m) => fmt(r.times[m] ?? null)),
+    fmt(r.gradclipOverCopy),
+    fmt(r.ideal),
+    fmt(r.tfjsOverGradclip, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const a = results.adapter;
+  const out = [
+    `gradclip benchmark, ${results.date.slice(0, 10)}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter'}`,
+    `browser: ${results.browser}`,
+    `wall-time medians in ms over ${results.config.reps} steps; gc/copy = gradclip-arena / copy kernel (ideal from the byte model); tfjs/gc = TF.js / gradclip reading the norm each step`,
+    '',
+    line(header),
+    `|${widths.map((w, i) => (i < 2 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`,
+    ...body.map(line),
+    '',
+    'targets:',
+    ...results.targets.map(
+      (t) => `  ${t.met === null ? '?' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${fmt(t.measured)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`,
+    ),
+  ];
+  const failures = rows.flatMap((r) => r.failures.map((f) => `  ${r.case} ${r.operation}: ${f}`));
+  if (failures.length) out.push('', 'failures:', ...failures);
+  if (results.skipped.length) out.push('', 'skipped:', ...results.skipped.map((s) => `  ${s}`));
+  return out.join('\n');
+}
