@@ -2,13 +2,13 @@
 // Needs common.wgsl (flags, WG) and a prelude (LaneIds, reduceSubgroup, isSubgroupLeader).
 //
 // An accumulator stands for Σ (|x| · 2^-scaleExp)^p. A chunk is first summed unscaled
-// (scaleExp 0), which is exact when its largest |x| lies in a band where no power of it can
-// overflow or flush to zero (|x|^p within about 2^±100); only when it does not is the chunk summed
-// again, scaled by the power of two just above its largest |x| (the idea of BLAS nrm2, with exact
-// power-of-two scales). The hot loop is one mask, one max, one fused add per vec4.
+// (scaleExp 0), which is exact while the sum stays in a band where nothing overflows or flushes to
+// zero; only a chunk whose sum leaves the band is read again, scaled by the power of two just above
+// its largest |x| (the idea of BLAS nrm2, with exact power-of-two scales). For p = 1 and 2 the hot
+// loop is one load and one fused add per vec4.
 // NaN and ±Inf are found by bit pattern (WGSL may assume finite math) through `maxBits`: the
-// largest |x| bits seen are above INF_BITS if any NaN was seen, equal to INF_BITS if an Inf was;
-// the sum is then meaningless and ignored.
+// largest |x| bits seen are above INF_BITS if any NaN was seen, equal to INF_BITS if an Inf was
+// (a NaN or Inf spoils the unscaled sum, which sends the chunk to the second read that finds it).
 //
 // Specialised by `normKind` (0: ∞, 1: p = 1, 2: p = 2, 3: any other p > 0, read from params).
 
@@ -46,6 +46,18 @@ fn addPowers(sum: vec4<f32>, x: vec4<f32>, magnitude: vec4<f32>, p: f32) -> vec4
   }
 }
 
+fn magnitudeBits(x: vec4<f32>) -> vec4<u32> {
+  return bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK);
+}
+
+// Whether an unscaled sum can be kept: finite, at most 2^100, and for p = 2 not so small that
+// flushed squares could matter (below 2^-80, zero included, the chunk is read again).
+fn sumInBand(sum: vec4<f32>) -> bool {
+  let top = largest(magnitudeBits(sum));
+  if (top > 0x71800000u) { return false; }       // NaN, Inf or above 2^100
+  return normKind != 2u || top >= 0x17800000u;   // 2^-80
+}
+
 fn largest(bits: vec4<u32>) -> u32 {
   let pair = max(bits.xy, bits.zw);
   return max(pair.x, pair.y);
@@ -56,7 +68,8 @@ fn scaleExpFor(m: u32) -> i32 {
   return clamp(i32(m >> 23u) - 126, MIN_SCALE_EXP, MAX_SCALE_EXP);
 }
 
-// Whether an unscaled sum whose largest |x| has bits `m` may have overflowed or lost its terms.
+// Whether an unscaled sum whose largest |x| has bits `m` may have overflowed or lost its terms
+// (for p = 3 and others, whose first pass tracks the largest |x|).
 fn needsScaling(m: u32, p: f32) -> bool {
   if (normKind == 0u || m >= INF_BITS || m == 0u) { return false; }
   var band = 100;

@@ -15,9 +15,12 @@
 // @per-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<f32>>;
 
-// Adds whole vec4s [offset, offset + count) (this lane's share) to `acc`: unscaled first, and a
-// second, scaled pass only where the chunk's magnitudes leave the safe band.
+// Adds whole vec4s [offset, offset + count) (this lane's share) to `acc`. The first pass sums
+// unscaled, and for p = 1 and 2 touches nothing else: one load and one fused add per vec4. Only a
+// chunk whose sum leaves the safe band (or is NaN/Inf) is read again, for its largest |x| and,
+// where needed, a sum scaled by a power of two.
 fn sweep_SLOT(acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {
+  let tracksMax = normKind == 0u || normKind == 3u;
   var sum = vec4<f32>(0.0);
   var seen = vec4<u32>(0u);
   var i = lane;
@@ -27,32 +30,32 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {
     let x1 = grad_SLOT[offset + i + WG];
     let x2 = grad_SLOT[offset + i + 2u * WG];
     let x3 = grad_SLOT[offset + i + 3u * WG];
-    let b0 = bitcast<vec4<u32>>(x0) & vec4<u32>(ABS_MASK);
-    let b1 = bitcast<vec4<u32>>(x1) & vec4<u32>(ABS_MASK);
-    let b2 = bitcast<vec4<u32>>(x2) & vec4<u32>(ABS_MASK);
-    let b3 = bitcast<vec4<u32>>(x3) & vec4<u32>(ABS_MASK);
-    seen = max(max(seen, max(b0, b1)), max(b2, b3));
-    sum = addPowers(sum, x0, bitcast<vec4<f32>>(b0), p);
-    sum = addPowers(sum, x1, bitcast<vec4<f32>>(b1), p);
-    sum = addPowers(sum, x2, bitcast<vec4<f32>>(b2), p);
-    sum = addPowers(sum, x3, bitcast<vec4<f32>>(b3), p);
+    if (tracksMax) {
+      seen = max(max(seen, max(magnitudeBits(x0), magnitudeBits(x1))), max(magnitudeBits(x2), magnitudeBits(x3)));
+    }
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
   }
   for (; i < count; i += WG) {
     let x = grad_SLOT[offset + i];
-    let bits = bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK);
-    seen = max(seen, bits);
-    sum = addPowers(sum, x, bitcast<vec4<f32>>(bits), p);
+    if (tracksMax) { seen = max(seen, magnitudeBits(x)); }
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  if (!tracksMax) {
+    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    for (var j = lane; j < count; j += WG) { seen = max(seen, magnitudeBits(grad_SLOT[offset + j])); }
   }
   let m = largest(seen);
-  var e = 0;
-  if (needsScaling(m, p)) {
-    e = scaleExpFor(m);
-    let inverse = inverseScale(e);
-    sum = vec4<f32>(0.0);
-    for (var i = lane; i < count; i += WG) {
-      let magnitude = abs(grad_SLOT[offset + i]) * inverse;
-      sum = addPowers(sum, magnitude, magnitude, p);
-    }
+  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), 0, m), p); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  let e = scaleExpFor(m);
+  let inverse = inverseScale(e);
+  sum = vec4<f32>(0.0);
+  for (var j = lane; j < count; j += WG) {
+    let magnitude = abs(grad_SLOT[offset + j]) * inverse;
+    sum = addPowers(sum, magnitude, magnitude, p);
   }
   return combine(acc, Acc(sum, e, m), p);
 }

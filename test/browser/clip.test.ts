@@ -197,7 +197,8 @@ test('squares that overflow or underflow float32 still give the true norm', asyn
     const random = seededRandom(99);
     // Magnitudes in [scale/2, scale], none subnormal: WGSL lets implementations flush float32
     // subnormals (< 1.2e-38) to zero, so they are outside what any WebGPU kernel can promise.
-    for (const scale of [1e20, 1e-25, 3e38, 1e-36]) {
+    // 1e15: squares in range, but sums past 2^100 (the rescaled second read).
+    for (const scale of [1e20, 1e-25, 3e38, 1e-36, 1e15]) {
       const grad = randomGradient(100_000, random, scale / 2).map((v) => v + Math.sign(v) * (scale / 2));
       const buffer = upload(device, grad);
       const set = clipper.gradients([buffer]);
@@ -208,6 +209,9 @@ test('squares that overflow or underflow float32 still give the true norm', asyn
         else expect(relativeError(norm, expected), `scale ${scale} p ${p}`).toBeLessThan(1e-4);
       }
     }
+    // All zeros: a zero norm (the p = 2 fast path reads such chunks twice, but must not scale by 0).
+    const zeros = clipper.gradients([upload(device, new Float32Array(10_000))]);
+    for (const p of [1, 2, 3, Infinity]) expect(await clipper.getTotalNorm(zeros, { normType: p }).read()).toBe(0);
     // Mixed magnitudes in one set: the huge values dominate, the tiny ones must not poison the sum.
     const mixed = [randomGradient(1000, random, 1e-30), randomGradient(1000, random, 1e19), randomGradient(1000, random, 1)];
     const set = clipper.gradients(mixed.map((g) => upload(device, g)));
