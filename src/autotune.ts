@@ -1,14 +1,22 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus an elementwise pass over a few megabytes for a handful of caps. The best cap differs by
-// orders of magnitude between GPUs (thousands of workgroups) and CPU emulators (a few), and no
-// limit reveals which one we are on, so it is measured rather than guessed.
+// plus a clamp pass over 32 MiB for a few caps. The best cap differs by orders of magnitude between
+// GPUs (thousands of workgroups) and CPU emulators (a handful), and no limit reveals which one we
+// are on, so it is measured rather than guessed.
+//
+// Each candidate runs a batch of steps in one submission, sized so that the batch takes well over
+// the timer's resolution: GPU timestamps where the device has `timestamp-query` (browsers quantise
+// them to 100 µs), else the wall clock around submit-to-completion (some hosts poll every ~10 ms).
 import { BufferUsage } from './gpu-constants';
 import { GpuClipper } from './gpu-clipper';
+import type { GradSet } from './types';
 
-/** Elements of the tuning buffer (8 MiB of float32). */
-const TUNE_ELEMENTS = 1 << 21;
-const CANDIDATE_CAPS = [8, 32, 128, 512, 2048];
-const REPEATS = 3;
+/** Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower). */
+const TUNE_ELEMENTS = 1 << 23;
+/** Caps tried; if the largest wins, more parallelism pays on this device and the cap is lifted. */
+const CANDIDATE_CAPS = [4, 16, 64, 256, 1024, 2048];
+/** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
+const MIN_BATCH_MS = { timestamps: 2, wall: 40 };
+const MAX_BATCH_STEPS = 64;
 
 /** Cap used when tuning is off: enough workgroups to fill a large GPU. */
 export const DEFAULT_MAX_WORKGROUPS = 1024;
@@ -25,38 +33,91 @@ export function tunedMaxWorkgroups(device: GPUDevice): Promise<number> {
   return cap;
 }
 
+/** Times `steps` norm + clamp steps recorded into one submission. */
+class BatchTimer {
+  private readonly querySet: GPUQuerySet | null;
+  private readonly resolved: GPUBuffer | null;
+  private readonly readback: GPUBuffer | null;
+
+  constructor(private readonly device: GPUDevice) {
+    const timestamps = device.features.has('timestamp-query');
+    this.querySet = timestamps ? device.createQuerySet({ label: 'gradclip autotune timestamps', type: 'timestamp', count: 2 }) : null;
+    this.resolved = timestamps
+      ? device.createBuffer({ label: 'gradclip autotune resolve', size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC })
+      : null;
+    this.readback = timestamps
+      ? device.createBuffer({ label: 'gradclip autotune readback', size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST })
+      : null;
+  }
+
+  get minMs(): number {
+    return this.querySet ? MIN_BATCH_MS.timestamps : MIN_BATCH_MS.wall;
+  }
+
+  async time(clipper: GpuClipper, set: GradSet, steps: number): Promise<number> {
+    const encoder = this.device.createCommandEncoder({ label: 'gradclip autotune batch' });
+    for (let i = 0; i < steps; i++) {
+      const first = i === 0 && this.querySet ? { querySet: this.querySet, beginningOfPassWriteIndex: 0 } : undefined;
+      const last = i === steps - 1 && this.querySet ? { querySet: this.querySet, endOfPassWriteIndex: 1 } : undefined;
+      clipper.getTotalNorm(set, { encoder, timestampWrites: first });
+      clipper.clipGradValue(set, 1, { encoder, timestampWrites: last });
+    }
+    if (this.querySet) {
+      encoder.resolveQuerySet(this.querySet, 0, 2, this.resolved!, 0);
+      encoder.copyBufferToBuffer(this.resolved!, 0, this.readback!, 0, 16);
+    }
+    const start = performance.now();
+    this.device.queue.submit([encoder.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+    const wall = performance.now() - start;
+    if (!this.querySet) return wall;
+    await this.readback!.mapAsync(0x0001);
+    const [begin, end] = new BigUint64Array(this.readback!.getMappedRange());
+    this.readback!.unmap();
+    const gpu = Number(end - begin) / 1e6;
+    return gpu > 0 ? gpu : wall; // a timer that reads nothing useful falls back to the wall clock
+  }
+
+  destroy(): void {
+    this.querySet?.destroy();
+    this.resolved?.destroy();
+    this.readback?.destroy();
+  }
+}
+
 async function measureBestCap(device: GPUDevice): Promise<number> {
-  const candidates = CANDIDATE_CAPS.filter((c) => c <= device.limits.maxComputeWorkgroupsPerDimension);
-  const elements = Math.min(TUNE_ELEMENTS, Math.floor(device.limits.maxStorageBufferBindingSize / 4));
-  const buffer = device.createBuffer({
-    label: 'gradclip autotune gradients',
-    size: elements * 4,
-    usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
-  });
+  const limit = device.limits.maxComputeWorkgroupsPerDimension;
+  const candidates = CANDIDATE_CAPS.filter((c) => c <= limit);
+  const elements = Math.min(TUNE_ELEMENTS, Math.floor(device.limits.maxStorageBufferBindingSize / 16) * 4);
+  const buffer = device.createBuffer({ label: 'gradclip autotune gradients', size: elements * 4, usage: BufferUsage.STORAGE });
+  const timer = new BatchTimer(device);
   const clippers: GpuClipper[] = [];
   try {
-    let best = { cap: DEFAULT_MAX_WORKGROUPS, ms: Infinity };
-    for (const cap of candidates) {
+    const runs = candidates.map((cap) => {
       const clipper = new GpuClipper(device, { maxWorkgroups: cap });
       clippers.push(clipper);
-      const set = clipper.gradients([buffer]);
-      const step = async () => {
-        const start = performance.now();
-        clipper.getTotalNorm(set);
-        clipper.clipGradValue(set, 1);
-        await device.queue.onSubmittedWorkDone();
-        return performance.now() - start;
-      };
-      await step(); // compile and warm up
-      const times: number[] = [];
-      for (let i = 0; i < REPEATS; i++) times.push(await step());
-      times.sort((a, b) => a - b);
-      const ms = times[Math.floor(REPEATS / 2)];
-      if (ms < best.ms) best = { cap, ms };
+      return { cap, clipper, set: clipper.gradients([buffer]) };
+    });
+    // Non-zero data (a zero sum takes the norm's slower second read): clamp zeros up to 0.5.
+    runs[0].clipper.clipGradValue(runs[0].set, { min: 0.5, max: 0.5 });
+    // Warm up (pipelines are shared by the candidates), then size the batch on a middle cap.
+    await timer.time(runs[0].clipper, runs[0].set, 1);
+    const probe = runs[Math.floor(runs.length / 2)];
+    let steps = 1;
+    while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
+
+    // Caps in rising order; once a cap is clearly slower than the best, larger ones will not win.
+    let best = { cap: DEFAULT_MAX_WORKGROUPS, ms: Infinity };
+    for (const run of runs) {
+      let ms = await timer.time(run.clipper, run.set, steps);
+      if (ms < 1.5 * best.ms) ms = Math.min(ms, await timer.time(run.clipper, run.set, steps));
+      if (ms < best.ms) best = { cap: run.cap, ms };
+      else if (ms > 2 * best.ms) break;
     }
-    return best.cap;
+    return best.cap === candidates[candidates.length - 1] ? limit : best.cap;
   } finally {
     for (const c of clippers) c.destroy();
+    timer.destroy();
     buffer.destroy();
   }
 }

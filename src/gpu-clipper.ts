@@ -80,6 +80,8 @@ export class GpuClipper implements Clipper, SetOwner {
   private readonly staging: StagingPool;
   private readonly sets = new Set<GpuGradSet>();
   private readonly planLimits: PlanLimits;
+  /** The workgroup cap of every pass (autotuned per device unless given). */
+  readonly maxWorkgroups: number;
 
   constructor(
     readonly device: GPUDevice,
@@ -103,6 +105,7 @@ export class GpuClipper implements Clipper, SetOwner {
       maxWorkgroups: Math.min(options.maxWorkgroups, device.limits.maxComputeWorkgroupsPerDimension),
       minElementsPerWorkgroup: MIN_ELEMENTS_PER_WORKGROUP,
     };
+    this.maxWorkgroups = this.planLimits.maxWorkgroups;
     device.lost.then((info) => {
       this.lost = info;
     });

@@ -1,7 +1,8 @@
 // The benchmark itself: for every case and operation, each method in turn on the same device and
 // the same data, warm-up then timed steps, a correctness check against the float64 reference,
 // and the per-step counts that show how gradclip scales. The page and the CLI only present this.
-import { totalNormReference } from '../../src/index';
+import { createClipper, totalNormReference } from '../../src/index';
+import type { GpuClipper } from '../../src/gpu-clipper';
 import { idealCopyRatio, type Operation } from './byte-model';
 import { countSweep, customCase, elementCount, presetCase, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName } from './config';
@@ -212,6 +213,9 @@ export async function runBenchmark(
   onProgress: (p: Progress) => void = () => {},
 ): Promise<BenchResults> {
   const { shapes, skipped } = planCases(config, device);
+  const tuned = (await createClipper({ device })) as GpuClipper;
+  const maxWorkgroups = tuned.maxWorkgroups ?? null;
+  tuned.destroy();
   const total = shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0);
   let done = 0;
   const cases: CaseResult[] = [];
@@ -274,6 +278,7 @@ export async function runBenchmark(
         : 'no timestamp-query on this device: wall times only',
     },
     config,
+    tuning: { maxWorkgroups },
     skipped,
     cases,
     targets: checkTargets(cases),

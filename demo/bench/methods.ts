@@ -1,8 +1,7 @@
 // Each way of clipping the benchmark compares, behind one interface: prepare once, reset the
 // gradients (untimed), run one timed step, and hand back the result so it can be checked against
 // the float64 reference. A method that is fast because it is wrong fails that check.
-import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type * as TF from '@tensorflow/tfjs-core';
 import { createClipper, createGradientArena, type Clipper, type GradSet, type GradView } from '../../src/index';
 import type { Operation } from './byte-model';
 import type { MethodName } from './config';
@@ -175,8 +174,41 @@ class GradclipMethod implements Method {
 
 let tfBackendDevice: GPUDevice | null = null;
 
-/** TF.js's WebGPU backend on our device: its kernels are registered under the name 'webgpu'. */
-async function useTfjsOn(device: GPUDevice): Promise<void> {
+/**
+ * Imports TF.js core. Deno looks like Node to it (a `process` global), and its Node platform needs
+ * require('util'): there, `process` is hidden during the import and the web platform set after.
+ */
+async function importTfjs(): Promise<typeof TF> {
+  if (!('Deno' in globalThis)) return import('@tensorflow/tfjs-core');
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'process');
+  Object.defineProperty(globalThis, 'process', { value: undefined, configurable: true, writable: true });
+  let tf: typeof TF;
+  try {
+    tf = await import('@tensorflow/tfjs-core');
+  } finally {
+    if (descriptor) Object.defineProperty(globalThis, 'process', descriptor);
+  }
+  if (!tf.env().platform) {
+    tf.setPlatform('web', {
+      fetch: (path: string, init?: RequestInit) => fetch(path, init),
+      now: () => performance.now(),
+      encode: (text: string) => new TextEncoder().encode(text),
+      decode: (bytes: Uint8Array, encoding: string) => new TextDecoder(encoding).decode(bytes),
+      isTypedArray: (a: unknown): a is Float32Array | Int32Array | Uint8Array | Uint8ClampedArray =>
+        ArrayBuffer.isView(a) && !(a instanceof DataView),
+      setTimeoutCustom: (callback: () => void, delay: number) => void setTimeout(callback, delay),
+    });
+  }
+  return tf;
+}
+
+/**
+ * TF.js with its WebGPU backend on our device (its kernels are registered under the name
+ * 'webgpu'). Loaded on first use, so hosts where TF.js cannot load still run the other methods.
+ */
+async function tfjsOn(device: GPUDevice): Promise<typeof TF> {
+  const tf = await importTfjs();
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   if (tfBackendDevice !== device) {
     if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(device));
@@ -184,14 +216,15 @@ async function useTfjsOn(device: GPUDevice): Promise<void> {
   }
   await tf.setBackend('webgpu');
   await tf.ready();
+  return tf;
 }
 
 /** Adds scalars with addN in groups that fit the device's storage-buffer limit (its kernel binds every input). */
-function addAll(scalars: tf.Tensor[], device: GPUDevice): tf.Tensor {
+function addAll(tf: typeof TF, scalars: TF.Tensor[], device: GPUDevice): TF.Tensor {
   const group = device.limits.maxStorageBuffersPerShaderStage - 1;
   let level = scalars;
   while (level.length > 1) {
-    const next: tf.Tensor[] = [];
+    const next: TF.Tensor[] = [];
     for (let i = 0; i < level.length; i += group) {
       const part = level.slice(i, i + group);
       next.push(part.length === 1 ? part[0] : tf.addN(part));
@@ -205,22 +238,24 @@ function addAll(scalars: tf.Tensor[], device: GPUDevice): tf.Tensor {
 class TfjsMethod implements Method {
   readonly name = 'tfjs';
   readonly expectation = 'clipped';
-  private tensors: tf.Tensor[] = [];
-  private clipped: tf.Tensor[] = [];
+  private tf!: typeof TF;
+  private tensors: TF.Tensor[] = [];
+  private clipped: TF.Tensor[] = [];
 
   constructor(private readonly data: CaseData) {}
 
   async prepare() {
-    await useTfjsOn(this.data.device);
-    this.tensors = this.data.grads.map((g) => tf.tensor1d(g));
+    this.tf = await tfjsOn(this.data.device);
+    this.tensors = this.data.grads.map((g) => this.tf.tensor1d(g));
   }
 
   async reset() {
-    tf.dispose(this.clipped);
+    this.tf.dispose(this.clipped);
     this.clipped = [];
   }
 
   async step() {
+    const { tf } = this;
     const { operation, normType, threshold, device } = this.data;
     if (operation === 'clip-value') {
       this.clipped = tf.tidy(() => this.tensors.map((t) => tf.clipByValue(t, -threshold, threshold)));
@@ -232,7 +267,7 @@ class TfjsMethod implements Method {
     }
     const norm = tf.tidy(() => {
       if (normType === Infinity) return tf.max(tf.stack(this.tensors.map((t) => tf.max(tf.abs(t)))));
-      return tf.sqrt(addAll(this.tensors.map((t) => tf.sum(tf.square(t))), device));
+      return tf.sqrt(addAll(tf, this.tensors.map((t) => tf.sum(tf.square(t))), device));
     });
     this.clipped = tf.tidy(() => {
       const coef = tf.minimum(1, tf.div(threshold, tf.add(norm, 1e-6)));
@@ -247,8 +282,8 @@ class TfjsMethod implements Method {
   }
 
   destroy() {
-    tf.dispose(this.clipped);
-    tf.dispose(this.tensors);
+    this.tf?.dispose(this.clipped);
+    this.tf?.dispose(this.tensors);
   }
 }
 

@@ -63,11 +63,11 @@ export function formatReport(results: BenchResults): string {
   const a = results.adapter;
   const out = [
     `gradclip benchmark, ${results.date.slice(0, 10)}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter'}`,
-    `browser: ${results.browser}`,
+    `browser: ${results.browser}; gradclip's autotuned workgroup cap: ${results.tuning?.maxWorkgroups ?? '-'}`,
     `wall-time medians in ms over ${results.config.reps} steps; gc/copy = gradclip-arena / copy kernel (ideal from the byte model); tfjs/gc = TF.js / gradclip reading the norm each step`,
     '',
     line(header),
-    `|${widths.map((w, i) => (i < 2 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`,
+    `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...body.map(line),
     '',
     'targets:',

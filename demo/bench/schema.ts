@@ -60,6 +60,8 @@ export interface BenchResults {
   browser: string;
   timestamps: { supported: boolean; note: string };
   config: BenchConfig;
+  /** The workgroup cap gradclip's autotune chose on this device. */
+  tuning: { maxWorkgroups: number | null };
   skipped: string[];
   cases: CaseResult[];
   targets: TargetCheck[];

@@ -335,6 +335,8 @@ test('bad input throws before any GPU work and leaves data as it was', async () 
 test('createClipper requests its own device and autotunes when given nothing', async () => {
   const clipper = await createClipper();
   expect(clipper.backend).toBe('webgpu');
+  const cap = (clipper as unknown as { maxWorkgroups: number }).maxWorkgroups;
+  expect([4, 16, 64, 256, 1024, clipper.device!.limits.maxComputeWorkgroupsPerDimension]).toContain(cap);
   const own = clipper.device!;
   await withErrorScopes(own, async () => {
     const grad = randomGradient(70_000, seededRandom(70), 1);

@@ -108,6 +108,7 @@ function sampleResults(): BenchResults {
     browser: 'Chrome/156',
     timestamps: { supported: true, note: '' },
     config: DEFAULT_CONFIG,
+    tuning: { maxWorkgroups: 16 },
     skipped: [],
     cases,
     targets: checkTargets(cases),
