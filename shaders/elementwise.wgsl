@@ -3,9 +3,10 @@
 // [params.clipMin, params.clipMax] keeping NaN.
 //
 // Bindings: group(0) = plan + grad_0 .. grad_{K-1}, the same layout as norm_partials.wgsl, so one
-// bind group serves both; group(1) = params (uniform, dynamic offset) + result (read-only
-// NormResult slot, dynamic offset). Chunks are whole vec4s inside one view; a boundary vec4 is
-// rewritten by the one lane that owns it, its components outside every view with their own bits.
+// bind group serves both (vec4 slots first, then scalar slots for buffer tails); group(1) = params
+// (uniform, dynamic offset) + result (read-only NormResult slot, dynamic offset). Vec4 chunks are
+// whole vec4s inside one view; a boundary vec4 is rewritten by the one lane that owns it, its
+// components outside every view with their own bits. Scalar chunks are written element by element.
 
 override op: u32 = 0u;
 
@@ -20,7 +21,7 @@ fn transform(x: vec4<f32>, coef: f32, lo: f32, hi: f32) -> vec4<f32> {
   return select(clamped, x, (bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK)) > vec4<u32>(INF_BITS));
 }
 
-// @per-binding-begin
+// @per-vec4-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<f32>>;
 
 fn apply_SLOT(offset: u32, count: u32, lane: u32, coef: f32, lo: f32, hi: f32) {
@@ -46,7 +47,17 @@ fn applyMasked_SLOT(index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {
   let x = grad_SLOT[index];
   grad_SLOT[index] = select(x, transform(x, coef, lo, hi), mask);
 }
-// @per-binding-end
+// @per-vec4-binding-end
+
+// @per-scalar-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<f32>;
+
+fn apply_SLOT(offset: u32, count: u32, lane: u32, coef: f32, lo: f32, hi: f32) {
+  for (var i = lane; i < count; i += WG) {
+    grad_SLOT[offset + i] = transform(vec4<f32>(grad_SLOT[offset + i]), coef, lo, hi).x;
+  }
+}
+// @per-scalar-binding-end
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_index) lane: u32) {

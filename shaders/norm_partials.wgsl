@@ -2,17 +2,19 @@
 // vec4s) to one partial accumulator.
 //
 // Bindings: group(0) = plan (read-only storage) + grad_0 .. grad_{K-1} (the dispatch group's
-// buffer windows, array<vec4<f32>>), shared with elementwise.wgsl; group(1) = params (uniform,
-// dynamic offset) + partials (array<Acc>, one per workgroup of every dispatch group).
-// The block between the per-binding markers is repeated for each binding slot by src/shaders.ts,
-// because WGSL cannot index bindings; `sweep` and `loadVec` (generated) switch on the slot once
-// per chunk or boundary vec4, never per element of a chunk.
+// buffer windows), shared with elementwise.wgsl; group(1) = params (uniform, dynamic offset) +
+// partials (array<Acc>, one per workgroup of every dispatch group).
+// WGSL cannot index bindings, so src/shaders.ts repeats a per-binding block for each slot: the
+// vec4 block (array<vec4<f32>>, offsets and counts in vec4s) for the group's first slots, the
+// scalar block (array<f32>, in elements) for the rest, which bind the last bytes of buffers whose
+// size is not a multiple of 16. `sweep` and `loadVec` (generated) switch on the slot once per
+// chunk or boundary vec4, never per element of a chunk.
 
 @group(0) @binding(0) var<storage, read> plan: Plan;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<storage, read_write> partials: array<Acc>;
 
-// @per-binding-begin
+// @per-vec4-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<f32>>;
 
 // Adds whole vec4s [offset, offset + count) (this lane's share) to `acc`. The first pass sums
@@ -63,7 +65,20 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {
 fn loadVec_SLOT(index: u32) -> vec4<f32> {
   return grad_SLOT[index];
 }
-// @per-binding-end
+// @per-vec4-binding-end
+
+// @per-scalar-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<f32>;
+
+// A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
+fn sweep_SLOT(acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {
+  var result = acc;
+  for (var i = lane; i < count; i += WG) {
+    result = combine(result, accOfVec(vec4<f32>(grad_SLOT[offset + i], 0.0, 0.0, 0.0), p), p);
+  }
+  return result;
+}
+// @per-scalar-binding-end
 
 @compute @workgroup_size(WG)
 fn main(ids: LaneIds) {

@@ -126,7 +126,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0;
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, gpuSet, 'clipGradNorm', true, (pass) => {
+    this.record(options, 'clipGradNorm', (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
       this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -140,7 +140,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, gpuSet, 'getTotalNorm', false, (pass) => {
+    this.record(options, 'getTotalNorm', (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
     });
@@ -166,9 +166,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const { slot } = gpuSet.nextSlot();
     this.record(
       options,
-      gpuSet,
       'clipGradsWithNorm',
-      true,
       (pass) => {
         this.recordFinalize(pass, gpuSet, 2, source, paramsOffset, slot);
         this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -186,10 +184,10 @@ export class GpuClipper implements Clipper, SetOwner {
     const gpuSet = this.checkUsable(set);
     const { min, max } = checkClipRange(clip);
     const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
-    this.record(options, gpuSet, 'clipGradValue', true, (pass) => {
-      pass.setPipeline(this.kernels.elementwise(OP_CLAMP));
+    this.record(options, 'clipGradValue', (pass) => {
       pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
+        pass.setPipeline(this.kernels.elementwise(OP_CLAMP, group.vec4Slots));
         pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
         pass.dispatchWorkgroups(group.workgroupRanges.length);
       });
@@ -248,34 +246,26 @@ export class GpuClipper implements Clipper, SetOwner {
     if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
   }
 
-  /**
-   * Records one compute pass into the caller's encoder, or into a new one submitted at once.
-   * Buffer tails that cannot be bound as vec4 are copied into the set's scratch first and, when
-   * the pass may write gradients, back after it.
-   */
+  /** Records one compute pass into the caller's encoder, or into a new one submitted at once. */
   private record(
     options: EncoderOption,
-    set: GpuGradSet,
     label: string,
-    writes: boolean,
     body: (pass: GPUComputePassEncoder) => void,
     beforePass?: (encoder: GPUCommandEncoder) => void,
   ): void {
     const { encoder, timestampWrites } = options;
     const target = encoder ?? this.device.createCommandEncoder({ label: `gradclip ${label}` });
     beforePass?.(target);
-    set.copyTails(target, 'in');
     const pass = target.beginComputePass({ label: `gradclip ${label}`, timestampWrites });
     body(pass);
     pass.end();
-    if (writes) set.copyTails(target, 'out');
     if (!encoder) this.device.queue.submit([target.finish()]);
   }
 
   private recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
-    pass.setPipeline(this.kernels.partials(kind));
     pass.setBindGroup(1, set.partialsBindGroup, [paramsOffset]);
     set.plan.groups.forEach((group, g) => {
+      pass.setPipeline(this.kernels.partials(kind, group.vec4Slots));
       pass.setBindGroup(0, set.dataBindGroups[g]);
       pass.dispatchWorkgroups(group.workgroupRanges.length);
     });
@@ -295,9 +285,9 @@ export class GpuClipper implements Clipper, SetOwner {
   }
 
   private recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
-    pass.setPipeline(this.kernels.elementwise(OP_SCALE));
     pass.setBindGroup(1, set.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
-    set.plan.groups.forEach((_, g) => {
+    set.plan.groups.forEach((group, g) => {
+      pass.setPipeline(this.kernels.elementwise(OP_SCALE, group.vec4Slots));
       pass.setBindGroup(0, set.dataBindGroups[g]);
       pass.dispatchWorkgroupsIndirect(set.dispatchArgs, liveArgsOffset(set.plan, g));
     });

@@ -2,7 +2,7 @@
 // partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
 import { BufferUsage } from './gpu-constants';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
-import { TAIL_SCRATCH, encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
+import { encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
 import type { GradSet } from './types';
 
 /** Result slots per set: a NormHandle stays readable until this many later norms of its set. */
@@ -36,8 +36,6 @@ export class GpuGradSet implements GradSet {
   readonly resultStride: number;
   readonly results: GPUBuffer;
   readonly dispatchArgs: GPUBuffer;
-  /** Holds the last bytes of buffers whose size is not a multiple of 16 during a pass (null: none). */
-  readonly tailScratch: GPUBuffer | null;
   /** group(0) of the partials/elementwise kernels, one per dispatch group. */
   readonly dataBindGroups: GPUBindGroup[];
   readonly partialsBindGroup: GPUBindGroup;
@@ -88,14 +86,7 @@ export class GpuGradSet implements GradSet {
       encodeDispatchArgs(plan),
       BufferUsage.STORAGE | BufferUsage.INDIRECT,
     );
-    this.tailScratch = plan.tailScratchBytes
-      ? device.createBuffer({
-          label: 'gradclip tail scratch',
-          size: plan.tailScratchBytes,
-          usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-        })
-      : null;
-    this.ownBuffers = [planTables, partials, this.results, this.dispatchArgs, ...(this.tailScratch ? [this.tailScratch] : [])];
+    this.ownBuffers = [planTables, partials, this.results, this.dispatchArgs];
 
     const { kernels } = owner;
     this.dataBindGroups = plan.groups.map((group, g) =>
@@ -109,7 +100,7 @@ export class GpuGradSet implements GradSet {
             return {
               binding: slot + 1,
               resource: w
-                ? { buffer: w.target === TAIL_SCRATCH ? this.tailScratch! : w.target, offset: w.offsetBytes, size: w.sizeBytes }
+                ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
                 : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
             };
           }),
@@ -148,14 +139,6 @@ export class GpuGradSet implements GradSet {
 
   get destroyed(): boolean {
     return this.ownDestroyed || this.owner.destroyed;
-  }
-
-  /** Copies buffer tails into the scratch (before a pass) or back (after a pass that wrote). */
-  copyTails(encoder: GPUCommandEncoder, direction: 'in' | 'out'): void {
-    for (const t of this.plan.tailCopies) {
-      if (direction === 'in') encoder.copyBufferToBuffer(t.buffer, t.offsetBytes, this.tailScratch!, t.scratchOffsetBytes, t.sizeBytes);
-      else encoder.copyBufferToBuffer(this.tailScratch!, t.scratchOffsetBytes, t.buffer, t.offsetBytes, t.sizeBytes);
-    }
   }
 
   /** Claims the next result slot for a new norm; returns its slot index and generation. */

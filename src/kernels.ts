@@ -36,9 +36,11 @@ export interface Kernels {
   readonly finalizeLayout: GPUBindGroupLayout;
   /** group(1) of the elementwise kernel: params (dynamic) + result (dynamic, read-only). */
   readonly elementwiseLayout: GPUBindGroupLayout;
-  partials(kind: NormKind): GPUComputePipeline;
+  /** The norm's first pass for a dispatch group whose first `vec4Slots` windows are vec4. */
+  partials(kind: NormKind, vec4Slots: number): GPUComputePipeline;
   finalize(kind: NormKind, source: NormSource): GPUComputePipeline;
-  elementwise(op: number): GPUComputePipeline;
+  /** The scale/clamp pass for a dispatch group whose first `vec4Slots` windows are vec4. */
+  elementwise(op: number, vec4Slots: number): GPUComputePipeline;
 }
 
 const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
@@ -90,12 +92,16 @@ function buildKernels(device: GPUDevice): Kernels {
     entries: [storageEntry(0, 'uniform', true), storageEntry(1, 'read-only-storage', true)],
   });
 
-  const partialsModule = device.createShaderModule({
-    label: 'gradclip norm_partials',
-    code: normPartialsShader(bindings, subgroups),
-  });
-  const finalizeModule = device.createShaderModule({ label: 'gradclip norm_finalize', code: normFinalizeShader(subgroups) });
-  const elementwiseModule = device.createShaderModule({ label: 'gradclip elementwise', code: elementwiseShader(bindings) });
+  // Modules by text: the number of vec4 slots changes the generated bindings (see plan.ts).
+  const modules = new Map<string, GPUShaderModule>();
+  function module(label: string, code: () => string): GPUShaderModule {
+    let m = modules.get(label);
+    if (!m) {
+      m = device.createShaderModule({ label: `gradclip ${label}`, code: code() });
+      modules.set(label, m);
+    }
+    return m;
+  }
 
   const partialsPipelineLayout = device.createPipelineLayout({
     label: 'gradclip partials pipeline layout',
@@ -111,13 +117,13 @@ function buildKernels(device: GPUDevice): Kernels {
   });
 
   const pipelines = new Map<string, GPUComputePipeline>();
-  function pipeline(key: string, layout: GPUPipelineLayout, module: GPUShaderModule, constants: Record<string, number>) {
+  function pipeline(key: string, layout: GPUPipelineLayout, shader: GPUShaderModule, constants: Record<string, number>) {
     let p = pipelines.get(key);
     if (!p) {
       p = device.createComputePipeline({
         label: `gradclip ${key}`,
         layout,
-        compute: { module, entryPoint: 'main', constants: { WG: workgroupSize, ...constants } },
+        compute: { module: shader, entryPoint: 'main', constants: { WG: workgroupSize, ...constants } },
       });
       pipelines.set(key, p);
     }
@@ -133,9 +139,19 @@ function buildKernels(device: GPUDevice): Kernels {
     partialsLayout,
     finalizeLayout,
     elementwiseLayout,
-    partials: (kind) => pipeline(`partials normKind=${kind}`, partialsPipelineLayout, partialsModule, { normKind: kind }),
-    finalize: (kind, source) =>
-      pipeline(`finalize normKind=${kind} source=${source}`, finalizePipelineLayout, finalizeModule, { normKind: kind, source }),
-    elementwise: (op) => pipeline(`elementwise op=${op}`, elementwisePipelineLayout, elementwiseModule, { op }),
+    partials: (kind, vec4Slots) => {
+      const label = `norm_partials vec4Slots=${vec4Slots}`;
+      const shader = module(label, () => normPartialsShader(bindings, vec4Slots, subgroups));
+      return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
+    },
+    finalize: (kind, source) => {
+      const shader = module('norm_finalize', () => normFinalizeShader(subgroups));
+      return pipeline(`norm_finalize normKind=${kind} source=${source}`, finalizePipelineLayout, shader, { normKind: kind, source });
+    },
+    elementwise: (op, vec4Slots) => {
+      const label = `elementwise vec4Slots=${vec4Slots}`;
+      const shader = module(label, () => elementwiseShader(bindings, vec4Slots));
+      return pipeline(`${label} op=${op}`, elementwisePipelineLayout, shader, { op });
+    },
   };
 }

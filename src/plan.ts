@@ -2,11 +2,13 @@
 // boundary vec4s and per-workgroup chunk ranges, all decided once when a set is described.
 // Pure logic, tested in Node.
 //
-// Every gradient binding is an array<vec4<f32>> (vec4 loads are what make a memory-bound kernel
+// Gradient windows are bound as array<vec4<f32>> (vec4 loads are what make a memory-bound kernel
 // fast), so a view is cut into its whole vec4s (chunks, spread over workgroups) and the partly
 // covered vec4s at its ends (boundary entries, each owned by one lane so writes never race). The
-// last bytes of a buffer whose size is not a multiple of 16 cannot be bound as a vec4: they are
-// copied into a small per-set scratch buffer around the pass (tail copies) and clipped there.
+// last bytes of a buffer whose size is not a multiple of 16 cannot be bound as a vec4: they get a
+// small scalar window (array<f32>) of their own, from the last aligned offset to the end. Vec4
+// windows come first in every dispatch group, so a group's shader depends only on how many
+// of its windows are vec4.
 import type { ResolvedView } from './views';
 
 export interface PlanLimits {
@@ -24,18 +26,19 @@ export interface PlanLimits {
   minElementsPerWorkgroup: number;
 }
 
-/** Stands for the set's tail scratch buffer, which the set creates after planning. */
-export const TAIL_SCRATCH = 'tail-scratch';
-export type BindingTarget = GPUBuffer | typeof TAIL_SCRATCH;
-
-/** A bound range: `offsetBytes` aligned, `sizeBytes` a multiple of 16 and <= maxBindingBytes. */
+/** A bound range of a buffer: `offsetBytes` aligned; a vec4 window's size is a multiple of 16. */
 export interface BindingWindow {
-  target: BindingTarget;
+  buffer: GPUBuffer;
   offsetBytes: number;
   sizeBytes: number;
+  /** Bound as array<f32>: the last bytes of a buffer whose size is not a multiple of 16. */
+  scalar: boolean;
 }
 
-/** Whole vec4s of one view in one window; `offset` counts vec4s from the window start. */
+/**
+ * A piece of one view in one window: whole vec4s in a vec4 window (`offset`, `count` in vec4s
+ * from the window start), elements in a scalar window (in elements).
+ */
 export interface Chunk {
   slot: number;
   offset: number;
@@ -51,16 +54,11 @@ export interface Boundary {
   view: number;
 }
 
-/** The bytes past a buffer's last whole vec4, copied to the scratch and back around the pass. */
-export interface TailCopy {
-  buffer: GPUBuffer;
-  offsetBytes: number;
-  scratchOffsetBytes: number;
-  sizeBytes: number;
-}
-
 export interface DispatchGroup {
+  /** Vec4 windows first, then scalar ones. */
   windows: BindingWindow[];
+  /** How many of `windows` are vec4 (the rest are scalar). */
+  vec4Slots: number;
   chunks: Chunk[];
   boundaries: Boundary[];
   /** [first chunk, end chunk) for each workgroup. */
@@ -72,9 +70,6 @@ export interface DispatchGroup {
 
 export interface SetPlan {
   groups: DispatchGroup[];
-  tailCopies: TailCopy[];
-  /** Bytes of the tail scratch buffer (0: none needed). */
-  tailScratchBytes: number;
   /** Partials over all groups: one per workgroup. */
   partialCount: number;
   elementCount: number;
@@ -91,91 +86,66 @@ function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
-/** A byte range of a view in one binding target. */
-interface Segment {
-  target: BindingTarget;
-  start: number;
-  end: number;
-  view: number;
-}
-
-/** Cuts views at each buffer's last whole vec4; the rest goes to the tail scratch. */
-function segmentViews(views: readonly ResolvedView[]): { segments: Segment[]; tailCopies: TailCopy[] } {
-  const segments: Segment[] = [];
-  const tailCopies: TailCopy[] = [];
-  const tailOf = new Map<GPUBuffer, TailCopy>();
-  views.forEach((v, view) => {
-    if (v.length === 0) return;
-    const start = v.offsetBytes;
+/** Covers each buffer's used byte range with windows a binding can hold: vec4 ones, and a scalar one for a tail. */
+function planWindows(views: readonly ResolvedView[], limits: PlanLimits): Map<GPUBuffer, BindingWindow[]> {
+  const extent = new Map<GPUBuffer, { lo: number; hi: number }>();
+  for (const v of views) {
+    if (v.length === 0) continue;
     const end = v.offsetBytes + v.length * 4;
-    const wholeEnd = alignDown(v.buffer.size, 16);
-    if (start < wholeEnd) segments.push({ target: v.buffer, start, end: Math.min(end, wholeEnd), view });
-    if (end > wholeEnd) {
-      let tail = tailOf.get(v.buffer);
-      if (!tail) {
-        tail = { buffer: v.buffer, offsetBytes: wholeEnd, scratchOffsetBytes: 16 * tailCopies.length, sizeBytes: v.buffer.size - wholeEnd };
-        tailOf.set(v.buffer, tail);
-        tailCopies.push(tail);
-      }
-      const from = Math.max(start, wholeEnd) - wholeEnd + tail.scratchOffsetBytes;
-      segments.push({ target: TAIL_SCRATCH, start: from, end: end - wholeEnd + tail.scratchOffsetBytes, view });
-    }
-  });
-  return { segments, tailCopies };
-}
-
-/** Splits each target's used byte range into windows a binding can cover. */
-function planWindows(segments: readonly Segment[], limits: PlanLimits): Map<BindingTarget, BindingWindow[]> {
-  const extent = new Map<BindingTarget, { lo: number; hi: number }>();
-  for (const s of segments) {
-    const e = extent.get(s.target);
+    const e = extent.get(v.buffer);
     if (e) {
-      e.lo = Math.min(e.lo, s.start);
-      e.hi = Math.max(e.hi, s.end);
+      e.lo = Math.min(e.lo, v.offsetBytes);
+      e.hi = Math.max(e.hi, end);
     } else {
-      extent.set(s.target, { lo: s.start, hi: s.end });
+      extent.set(v.buffer, { lo: v.offsetBytes, hi: end });
     }
   }
-  const step = alignDown(limits.maxBindingBytes, Math.max(limits.offsetAlignment, 16));
-  const windows = new Map<BindingTarget, BindingWindow[]>();
-  for (const [target, { lo, hi }] of extent) {
-    const start = alignDown(lo, limits.offsetAlignment);
-    const end = alignUp(hi, 16);
+  const align = limits.offsetAlignment;
+  const step = alignDown(limits.maxBindingBytes, Math.max(align, 16));
+  const windows = new Map<GPUBuffer, BindingWindow[]>();
+  for (const [buffer, { lo, hi }] of extent) {
+    const start = alignDown(lo, align);
+    const wholeEnd = alignDown(buffer.size, 16);
     const list: BindingWindow[] = [];
-    if (end - start <= limits.maxBindingBytes) {
-      list.push({ target, offsetBytes: start, sizeBytes: end - start });
+    // Past the last whole vec4: a scalar window from the last aligned offset before it.
+    const vec4End = hi <= wholeEnd ? alignUp(hi, 16) : Math.max(alignDown(wholeEnd, align), start);
+    if (vec4End - start <= limits.maxBindingBytes) {
+      if (vec4End > start) list.push({ buffer, offsetBytes: start, sizeBytes: vec4End - start, scalar: false });
     } else {
-      for (let at = start; at < end; at += step) list.push({ target, offsetBytes: at, sizeBytes: Math.min(step, end - at) });
+      for (let at = start; at < vec4End; at += step) {
+        list.push({ buffer, offsetBytes: at, sizeBytes: Math.min(step, vec4End - at), scalar: false });
+      }
     }
-    windows.set(target, list);
+    if (hi > wholeEnd) list.push({ buffer, offsetBytes: vec4End, sizeBytes: hi - vec4End, scalar: true });
+    windows.set(buffer, list);
   }
   return windows;
 }
 
 /** Plans a set: windows packed into groups of `bindingsPerGroup`, views cut into balanced chunks. */
 export function planSet(views: readonly ResolvedView[], limits: PlanLimits): SetPlan {
-  const { segments, tailCopies } = segmentViews(views);
-  const windowsByTarget = planWindows(segments, limits);
+  const windowsByBuffer = planWindows(views, limits);
 
-  // Pieces: segments cut at window edges, in window-relative elements.
+  // Pieces: views cut at window edges, in window-relative elements.
   interface Piece { window: BindingWindow; start: number; end: number; view: number }
   const pieces: Piece[] = [];
-  for (const s of segments) {
-    for (const w of windowsByTarget.get(s.target)!) {
-      const from = Math.max(s.start, w.offsetBytes);
-      const to = Math.min(s.end, w.offsetBytes + w.sizeBytes);
-      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / 4, end: (to - w.offsetBytes) / 4, view: s.view });
+  views.forEach((v, view) => {
+    if (v.length === 0) return;
+    const start = v.offsetBytes;
+    const end = v.offsetBytes + v.length * 4;
+    for (const w of windowsByBuffer.get(v.buffer)!) {
+      const from = Math.max(start, w.offsetBytes);
+      const to = Math.min(end, w.offsetBytes + w.sizeBytes);
+      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / 4, end: (to - w.offsetBytes) / 4, view });
     }
-  }
+  });
 
-  // Windows that hold data, in first-use order, packed into dispatch groups.
+  // Windows that hold data, in first-use order with vec4 windows before scalar ones, packed into
+  // dispatch groups.
+  const firstUse = [...new Set(pieces.map((p) => p.window))];
+  const used = [...firstUse.filter((w) => !w.scalar), ...firstUse.filter((w) => w.scalar)];
   const slotOf = new Map<BindingWindow, { group: number; slot: number }>();
-  const used: BindingWindow[] = [];
-  for (const piece of pieces) {
-    if (slotOf.has(piece.window)) continue;
-    slotOf.set(piece.window, { group: Math.floor(used.length / limits.bindingsPerGroup), slot: used.length % limits.bindingsPerGroup });
-    used.push(piece.window);
-  }
+  used.forEach((w, i) => slotOf.set(w, { group: Math.floor(i / limits.bindingsPerGroup), slot: i % limits.bindingsPerGroup }));
   const groupCount = Math.ceil(used.length / limits.bindingsPerGroup);
   const granule = limits.workgroupSize;
 
@@ -200,6 +170,10 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
     };
     for (const p of groupPieces) {
       const slot = slotOf.get(p.window)!.slot;
+      if (p.window.scalar) {
+        chunks.push({ slot, offset: p.start, count: p.end - p.start, view: p.view });
+        continue;
+      }
       const firstWhole = Math.ceil(p.start / 4);
       const endWhole = Math.floor(p.end / 4);
       if (firstWhole < endWhole) {
@@ -213,27 +187,28 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
       }
     }
 
-    // Each chunk goes to the workgroup that owns its midpoint; empty workgroups are dropped.
-    const bodyVec4s = chunks.reduce((n, c) => n + c.count, 0);
+    // Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads); empty
+    // workgroups are dropped.
+    const vec4Slots = windows.filter((w) => !w.scalar).length;
+    const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
+    const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
     const workgroupRanges: Array<[number, number]> = [];
     let prefix = 0;
     let lastOwner = -1;
     chunks.forEach((c, i) => {
-      const owner = Math.min(workgroups - 1, Math.floor(((prefix + c.count / 2) * workgroups) / bodyVec4s));
-      prefix += c.count;
+      const owner = Math.min(workgroups - 1, Math.floor(((prefix + weight(c) / 2) * workgroups) / totalWeight));
+      prefix += weight(c);
       if (owner !== lastOwner) workgroupRanges.push([i, i + 1]);
       else workgroupRanges[workgroupRanges.length - 1][1] = i + 1;
       lastOwner = owner;
     });
     if (workgroupRanges.length === 0) workgroupRanges.push([0, 0]); // boundary vec4s only
     const boundaries = [...boundaryByKey.values()].sort((a, b) => a.slot - b.slot || a.index - b.index);
-    groups.push({ windows, chunks, boundaries, workgroupRanges, partialBase, elementCount });
+    groups.push({ windows, vec4Slots, chunks, boundaries, workgroupRanges, partialBase, elementCount });
     partialBase += workgroupRanges.length;
   }
   return {
     groups,
-    tailCopies,
-    tailScratchBytes: 16 * tailCopies.length,
     partialCount: partialBase,
     elementCount: groups.reduce((n, g) => n + g.elementCount, 0),
   };

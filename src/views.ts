@@ -26,11 +26,34 @@ function checkViewList(views: unknown): asserts views is unknown[] {
   }
 }
 
-function throwOverlap(name: string, a: number, b: number, aStart: number, aEnd: number, bStart: number): never {
-  throw new GradclipError(
-    'invalid-argument',
-    `views[${b}] overlaps views[${a}] in the same ${name}: views[${a}] covers bytes [${aStart}, ${aEnd}) and views[${b}] starts at byte ${bStart}`,
-  );
+/** A view's memory: which storage it lives in and its byte range. */
+interface Extent {
+  storage: unknown;
+  start: number;
+  end: number;
+}
+
+/** Throws if two non-empty extents in the same storage overlap, naming both views. */
+function checkNoOverlap(extents: readonly Extent[], storageName: string): void {
+  const byStorage = new Map<unknown, number[]>();
+  extents.forEach((e, i) => {
+    if (e.end === e.start) return;
+    const list = byStorage.get(e.storage) ?? [];
+    list.push(i);
+    byStorage.set(e.storage, list);
+  });
+  for (const indices of byStorage.values()) {
+    indices.sort((a, b) => extents[a].start - extents[b].start);
+    for (let k = 1; k < indices.length; k++) {
+      const [a, b] = [indices[k - 1], indices[k]];
+      if (extents[b].start < extents[a].end) {
+        throw new GradclipError(
+          'invalid-argument',
+          `views[${b}] overlaps views[${a}] in the same ${storageName}: views[${a}] covers bytes [${extents[a].start}, ${extents[a].end}) and views[${b}] starts at byte ${extents[b].start}`,
+        );
+      }
+    }
+  }
 }
 
 /** Validates the views of a WebGPU set (before any GPU work) and resolves each to buffer/offset/length. */
@@ -76,24 +99,10 @@ export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
     return { buffer, offsetBytes, length };
   });
 
-  const byBuffer = new Map<GPUBuffer, number[]>();
-  resolved.forEach((v, i) => {
-    if (v.length === 0) return;
-    const list = byBuffer.get(v.buffer) ?? [];
-    list.push(i);
-    byBuffer.set(v.buffer, list);
-  });
-  for (const indices of byBuffer.values()) {
-    indices.sort((a, b) => resolved[a].offsetBytes - resolved[b].offsetBytes);
-    for (let k = 1; k < indices.length; k++) {
-      const prev = resolved[indices[k - 1]];
-      const cur = resolved[indices[k]];
-      const prevEnd = prev.offsetBytes + prev.length * 4;
-      if (cur.offsetBytes < prevEnd) {
-        throwOverlap('buffer', indices[k - 1], indices[k], prev.offsetBytes, prevEnd, cur.offsetBytes);
-      }
-    }
-  }
+  checkNoOverlap(
+    resolved.map((v) => ({ storage: v.buffer, start: v.offsetBytes, end: v.offsetBytes + v.length * 4 })),
+    'buffer',
+  );
   return resolved;
 }
 
@@ -109,22 +118,9 @@ export function resolveCpuViews(views: readonly GradView[]): Float32Array[] {
     }
     return view;
   });
-  const byStorage = new Map<ArrayBufferLike, number[]>();
-  arrays.forEach((a, i) => {
-    if (a.length === 0) return;
-    const list = byStorage.get(a.buffer) ?? [];
-    list.push(i);
-    byStorage.set(a.buffer, list);
-  });
-  for (const indices of byStorage.values()) {
-    indices.sort((a, b) => arrays[a].byteOffset - arrays[b].byteOffset);
-    for (let k = 1; k < indices.length; k++) {
-      const prev = arrays[indices[k - 1]];
-      const cur = arrays[indices[k]];
-      if (cur.byteOffset < prev.byteOffset + prev.byteLength) {
-        throwOverlap('ArrayBuffer', indices[k - 1], indices[k], prev.byteOffset, prev.byteOffset + prev.byteLength, cur.byteOffset);
-      }
-    }
-  }
+  checkNoOverlap(
+    arrays.map((a) => ({ storage: a.buffer, start: a.byteOffset, end: a.byteOffset + a.byteLength })),
+    'ArrayBuffer',
+  );
   return arrays;
 }

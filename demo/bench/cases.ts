@@ -18,7 +18,8 @@ export interface CaseShape {
 export const PRESETS = ['mlp', 'transformer', 'many-small'] as const;
 export type Preset = (typeof PRESETS)[number];
 
-function seeded(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the benchmark's data and shapes are the same every run. */
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { chromiumArgs, chromiumPath } from '../chromium';
-import { HELP, UsageError, parseArgs, type CliOptions } from './config';
+import { readCli } from './config';
 import type { Progress } from './harness';
 import { formatReport } from './report';
 import { validateResults, type BenchResults } from './schema';
@@ -22,20 +22,8 @@ function progressLine(p: Progress) {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: CliOptions;
-  try {
-    options = parseArgs(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`bench: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const options = readCli(argv);
+  if (typeof options === 'number') return options;
 
   console.log('Building the benchmark page…');
   await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });

@@ -145,3 +145,20 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
   return { config, out, help };
 }
+
+/**
+ * Parses the flags for a CLI front end: the options to run with, or the exit code after printing
+ * --help (0) or a usage error (2).
+ */
+export function readCli(argv: readonly string[]): CliOptions | number {
+  try {
+    const options = parseArgs(argv);
+    if (!options.help) return options;
+    console.log(HELP);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench: ${error.message}`);
+    return 2;
+  }
+}

@@ -2,7 +2,7 @@
 // with a real GPU and no Chromium. Bundled by `npm run bench:deno-bundle` (shaders inlined), run as
 //   deno run --allow-read --allow-write --allow-env dist-deno/bench-deno.js [bench flags]
 // It prints the same table as `npm run bench` and writes the results JSON (no PNG: no page).
-import { HELP, UsageError, parseArgs } from './config';
+import { readCli } from './config';
 import { runBenchmark } from './harness';
 import { formatReport } from './report';
 import { validateResults } from './schema';
@@ -14,20 +14,8 @@ declare const Deno: {
 };
 
 async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseArgs(Deno.args);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`bench: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const options = readCli(Deno.args);
+  if (typeof options === 'number') return options;
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     console.error('bench: no WebGPU adapter (run deno with --unstable-webgpu where needed, and a Vulkan driver)');

@@ -4,7 +4,7 @@
 import { createClipper, totalNormReference } from '../../src/index';
 import type { GpuClipper } from '../../src/gpu-clipper';
 import { idealCopyRatio, type Operation } from './byte-model';
-import { countSweep, customCase, elementCount, presetCase, sizeSweep, type CaseShape } from './cases';
+import { countSweep, customCase, elementCount, presetCase, seeded, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName } from './config';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
@@ -30,16 +30,6 @@ const PRESET_OPERATIONS: OperationSpec[] = [
 ];
 const SIZE_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 2);
 const COUNT_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 1);
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gradientsFor(shape: CaseShape, seed: number): Float32Array<ArrayBuffer>[] {
   const random = seeded(seed);

@@ -49,23 +49,18 @@ export function checkTargets(cases: CaseResult[]): TargetCheck[] {
     met: arenaCounters.length ? dispatches.size === 1 : null,
     detail: arenaCounters.map((x) => `${x.c.tensors} tensors: ${x.counters!.dispatches}`).join(', '),
   });
-  const submits = Math.max(0, ...arenaCounters.map((x) => x.counters!.submits));
-  targets.push({
-    name: 'one submit per step',
-    measured: arenaCounters.length ? submits : null,
-    comparison: '==',
-    threshold: 1,
-    met: arenaCounters.length ? submits === 1 : null,
-    detail: 'gradclip-arena, most submits per step over the cases',
-  });
-  const created = Math.max(0, ...arenaCounters.map((x) => x.counters!.buffersCreated));
-  targets.push({
-    name: 'buffers created per step after the first',
-    measured: arenaCounters.length ? created : null,
-    comparison: '==',
-    threshold: 0,
-    met: arenaCounters.length ? created === 0 : null,
-    detail: 'gradclip-arena, createBuffer calls counted over untimed steps',
-  });
+  const counterTarget = (name: string, key: 'submits' | 'buffersCreated', expected: number, detail: string) => {
+    const worst = Math.max(0, ...arenaCounters.map((x) => x.counters![key]));
+    targets.push({
+      name,
+      measured: arenaCounters.length ? worst : null,
+      comparison: '==',
+      threshold: expected,
+      met: arenaCounters.length ? worst === expected : null,
+      detail,
+    });
+  };
+  counterTarget('one submit per step', 'submits', 1, 'gradclip-arena, most submits per step over the cases');
+  counterTarget('buffers created per step after the first', 'buffersCreated', 0, 'gradclip-arena, createBuffer calls counted over untimed steps');
   return targets;
 }

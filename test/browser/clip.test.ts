@@ -347,3 +347,24 @@ test('createClipper requests its own device and autotunes when given nothing', a
   clipper.destroy();
   own.destroy();
 });
+
+test('buffers whose size is not a multiple of 16, with only STORAGE | COPY_SRC usage', async () => {
+  const clipper = await clipperWith(8);
+  await withErrorScopes(device, async () => {
+    const random = seededRandom(16);
+    // Whole small buffers (no whole vec4 at all) and large ones whose last elements need the scalar window.
+    const grads = [1, 3, 5, 255, 1025, 70_001].map((n) => randomGradient(n, random, 2));
+    const buffers = grads.map((g) => upload(device, g, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC));
+    // And views ending inside a buffer's last partial vec4, sentinels after them.
+    const shared = layout(device, [randomGradient(7, random), randomGradient(2, random)], [1, 65], 69);
+    const set = clipper.gradients([...buffers, ...shared.views]);
+    const all = [...grads, shared.contents.slice(1, 8), shared.contents.slice(65, 67)];
+    const expected = referenceClip(all, 1, 2);
+    expect(relativeError(await clipper.clipGradNorm(set, 1).read(), expected.norm)).toBeLessThan(1e-5);
+    for (let i = 0; i < grads.length; i++) expectLayout(await readBack(device, buffers[i]), grads[i], [expected.clipped[i]], [0]);
+    expectLayout(await readBack(device, shared.buffer), shared.contents, expected.clipped.slice(grads.length), [1, 65]);
+    clipper.clipGradValue(set, 0.01);
+    const small = await readBack(device, buffers[1]);
+    expect(Array.from(small).every((v) => Math.abs(v) <= Math.fround(0.01))).toBe(true);
+  });
+});

@@ -11,10 +11,10 @@ test('shaders compile cleanly', async () => {
   const subgroups = adapter!.features.has('subgroups');
   const device = await adapter!.requestDevice({ requiredFeatures: subgroups ? ['subgroups' as GPUFeatureName] : [] });
   const modules: Array<[string, string]> = [];
-  for (const bindings of [1, 6, 8]) {
-    modules.push([`partials plain ${bindings}`, normPartialsShader(bindings, false)]);
-    if (subgroups) modules.push([`partials subgroups ${bindings}`, normPartialsShader(bindings, true)]);
-    modules.push([`elementwise ${bindings}`, elementwiseShader(bindings)]);
+  for (const [bindings, vec4Slots] of [[1, 1], [1, 0], [6, 6], [6, 2], [8, 8]]) {
+    modules.push([`partials plain ${bindings}/${vec4Slots}`, normPartialsShader(bindings, vec4Slots, false)]);
+    if (subgroups) modules.push([`partials subgroups ${bindings}/${vec4Slots}`, normPartialsShader(bindings, vec4Slots, true)]);
+    modules.push([`elementwise ${bindings}/${vec4Slots}`, elementwiseShader(bindings, vec4Slots)]);
   }
   modules.push(['finalize plain', normFinalizeShader(false)]);
   if (subgroups) modules.push(['finalize subgroups', normFinalizeShader(true)]);

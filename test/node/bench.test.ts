@@ -1,8 +1,9 @@
 // The benchmark's pure parts: statistics, byte model, cases, flag parsing, results schema.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { bytesPerElement, gigabytesPerSecond, idealCopyRatio } from '../../demo/bench/byte-model';
 import { countSweep, elementCount, manySmallShapes, mlpShapes, presetCase, sizeSweep, transformerShapes } from '../../demo/bench/cases';
-import { DEFAULT_CONFIG, METHODS, UsageError, parseArgs } from '../../demo/bench/config';
+import { DEFAULT_CONFIG, HELP, METHODS, UsageError, parseArgs, readCli } from '../../demo/bench/config';
+import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
 import { checkTargets } from '../../demo/bench/targets';
@@ -137,5 +138,31 @@ describe('results schema and targets', () => {
     expect(targets[1]).toMatchObject({ measured: 20 / 12, met: true, threshold: 2 });
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3).map((t) => t.met)).toEqual([true, true, true]);
+  });
+});
+
+describe('the report and the CLI front', () => {
+  test('formatReport prints a Markdown table, the adapter and each target', () => {
+    const text = formatReport(sampleResults());
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('gradclip benchmark, 2026-11-26: google / swiftshader / SwiftShader');
+    const header = lines.findIndex((l) => l.startsWith('| case'));
+    expect(lines[header + 1]).toMatch(/^\|-+\|-+\|-+:\|/);
+    expect(lines[header + 2]).toMatch(/^\| transformer \| clip p=2 +\| +20\.00 \|/);
+    expect(text).toContain('met    transformer, clipping, norm read each step: TF.js time / gradclip time: 7.14 (target >= 5)');
+    const widths = lines.slice(header, header + 4).map((l) => l.length);
+    expect(new Set(widths).size).toBe(1);
+  });
+
+  test('readCli answers --help and usage errors with exit codes', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(readCli(['--help'])).toBe(0);
+    expect(log).toHaveBeenCalledWith(HELP);
+    expect(readCli(['--reps', 'x'])).toBe(2);
+    expect(error).toHaveBeenCalledWith('bench: --reps must be an integer >= 1, got "x"');
+    expect(readCli(['--quick'])).toMatchObject({ out: 'bench/results.json', help: false });
+    log.mockRestore();
+    error.mockRestore();
   });
 });

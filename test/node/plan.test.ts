@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { TAIL_SCRATCH, encodeDispatchArgs, encodePlanTable, liveArgsOffset, planSet, type PlanLimits, type SetPlan } from '../../src/plan';
+import { encodeDispatchArgs, encodePlanTable, liveArgsOffset, planSet, type PlanLimits, type SetPlan } from '../../src/plan';
 import type { ResolvedView } from '../../src/views';
 import { fakeBuffer } from '../shared/fake-device';
 
@@ -12,23 +12,19 @@ const limits: PlanLimits = {
   minElementsPerWorkgroup: 4096,
 };
 
-/** Where each planned element lands: buffer and byte offset, following tail copies back. */
+/** Where each planned element lands: buffer and byte offset. */
 function coveredBytes(plan: SetPlan): Array<{ buffer: GPUBuffer; byte: number }> {
   const out: Array<{ buffer: GPUBuffer; byte: number }> = [];
-  const resolve = (target: GPUBuffer | typeof TAIL_SCRATCH, byte: number) => {
-    if (target !== TAIL_SCRATCH) return { buffer: target, byte };
-    const tail = plan.tailCopies.find((t) => byte >= t.scratchOffsetBytes && byte < t.scratchOffsetBytes + 16)!;
-    expect(byte - tail.scratchOffsetBytes).toBeLessThan(tail.sizeBytes);
-    return { buffer: tail.buffer, byte: tail.offsetBytes + byte - tail.scratchOffsetBytes };
-  };
   for (const group of plan.groups) {
     for (const c of group.chunks) {
       const w = group.windows[c.slot];
-      for (let e = c.offset * 4; e < (c.offset + c.count) * 4; e++) out.push(resolve(w.target, w.offsetBytes + 4 * e));
+      const [first, end] = w.scalar ? [c.offset, c.offset + c.count] : [c.offset * 4, (c.offset + c.count) * 4];
+      for (let e = first; e < end; e++) out.push({ buffer: w.buffer, byte: w.offsetBytes + 4 * e });
     }
     for (const b of group.boundaries) {
       const w = group.windows[b.slot];
-      for (let k = 0; k < 4; k++) if (b.mask & (1 << k)) out.push(resolve(w.target, w.offsetBytes + 16 * b.index + 4 * k));
+      expect(w.scalar).toBe(false);
+      for (let k = 0; k < 4; k++) if (b.mask & (1 << k)) out.push({ buffer: w.buffer, byte: w.offsetBytes + 16 * b.index + 4 * k });
     }
   }
   return out;
@@ -39,13 +35,19 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
   const plan = planSet(views, limitsUsed);
   for (const group of plan.groups) {
     expect(group.windows.length).toBeLessThanOrEqual(limitsUsed.bindingsPerGroup);
+    expect(group.windows.map((w) => w.scalar)).toEqual(group.windows.map((_, i) => i >= group.vec4Slots));
     for (const w of group.windows) {
       expect(w.offsetBytes % limitsUsed.offsetAlignment).toBe(0);
-      expect(w.sizeBytes % 16).toBe(0);
+      expect(w.sizeBytes % (w.scalar ? 4 : 16)).toBe(0);
       expect(w.sizeBytes).toBeLessThanOrEqual(limitsUsed.maxBindingBytes);
-      const size = w.target === TAIL_SCRATCH ? plan.tailScratchBytes : w.target.size;
-      expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(size);
+      expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(w.buffer.size);
     }
+    // Windows of one buffer never overlap (writable bindings must not alias).
+    const sorted = group.windows.slice().sort((a, b) => a.offsetBytes - b.offsetBytes);
+    sorted.forEach((w, i) => {
+      const next = sorted.slice(i + 1).find((o) => o.buffer === w.buffer);
+      if (next) expect(next.offsetBytes).toBeGreaterThanOrEqual(w.offsetBytes + w.sizeBytes);
+    });
     let next = 0;
     for (const [begin, end] of group.workgroupRanges) {
       expect(begin).toBe(next);
@@ -76,7 +78,7 @@ describe('planSet', () => {
       const views = Array.from({ length: count }, (_, i) => ({ buffer, offsetBytes: i * 4096, length: 1000 + (i % 24) }));
       const plan = expectExactCover(views, limits);
       expect(plan.groups.length).toBe(1);
-      expect(plan.tailCopies).toEqual([]);
+      expect(plan.groups[0].vec4Slots).toBe(1);
     }
   });
 
@@ -104,16 +106,26 @@ describe('planSet', () => {
     expect(group.chunks.map((c) => [c.offset, c.count])).toEqual([[19, 64]]);
   });
 
-  test('the bytes past a buffer\'s last whole vec4 go through the tail scratch', () => {
+  test('the bytes past a buffer\'s last whole vec4 get a scalar window after the vec4 ones', () => {
     const a = fakeBuffer(12); // 3 floats: no whole vec4 at all
-    const b = fakeBuffer(4 * 1003);
+    const b = fakeBuffer(4 * 1003); // 1003 floats: a vec4 window to byte 3840, a scalar one after
     const views = [{ buffer: a, offsetBytes: 0, length: 3 }, { buffer: b, offsetBytes: 0, length: 1003 }, { buffer: b, offsetBytes: 0, length: 0 }];
     const plan = expectExactCover(views, limits);
-    expect(plan.tailCopies).toEqual([
-      { buffer: a, offsetBytes: 0, scratchOffsetBytes: 0, sizeBytes: 12 },
-      { buffer: b, offsetBytes: 4000, scratchOffsetBytes: 16, sizeBytes: 12 },
+    const group = plan.groups[0];
+    expect(group.vec4Slots).toBe(1);
+    expect(group.windows).toEqual([
+      { buffer: b, offsetBytes: 0, sizeBytes: 3840, scalar: false },
+      { buffer: a, offsetBytes: 0, sizeBytes: 12, scalar: true },
+      { buffer: b, offsetBytes: 3840, sizeBytes: 172, scalar: true },
     ]);
-    expect(plan.tailScratchBytes).toBe(32);
+  });
+
+  test('vec4 windows fill the first dispatch groups, scalar tails the last', () => {
+    const views = Array.from({ length: 10 }, (_, i) => ({ buffer: fakeBuffer(i % 2 ? 1024 : 1020), offsetBytes: 0, length: i % 2 ? 256 : 255 }));
+    const plan = expectExactCover(views, limits);
+    // 1020-byte buffers: a vec4 window to byte 768 and a scalar one after: 10 vec4 + 5 scalar windows.
+    expect(plan.groups.map((g) => g.vec4Slots)).toEqual([6, 4, 0]);
+    expect(plan.groups.map((g) => g.windows.length)).toEqual([6, 6, 3]);
   });
 
   test('a view larger than one binding is split across windows', () => {

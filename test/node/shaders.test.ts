@@ -3,8 +3,8 @@
 import { expect, test } from 'vitest';
 import { elementwiseShader, normFinalizeShader, normPartialsShader } from '../../src/shaders';
 
-test('norm partials for 2 bindings', () => {
-  const code = normPartialsShader(2, true);
+test('norm partials for 2 vec4 bindings', () => {
+  const code = normPartialsShader(2, 2, true);
   expect(code.startsWith('// Workgroup-combine prelude for devices with the `subgroups` feature')).toBe(true);
   expect(code.indexOf('enable subgroups;')).toBeLessThan(code.indexOf('struct'));
   expect(code.match(/@group\(0\) @binding\(\d\) var<storage, read_write> grad_\d/g)).toEqual([
@@ -15,11 +15,27 @@ test('norm partials for 2 bindings', () => {
   expect(code).toContain('    case 0u: { return loadVec_0(index); }');
   expect(code).not.toMatch(/SLOT/);
   expect(code).toContain('    case 1u: { return sweep_1(acc, offset, count, lane, p); }');
-  expect(normPartialsShader(2, false)).not.toContain('enable subgroups');
+  expect(normPartialsShader(2, 2, false)).not.toContain('enable subgroups');
+  expect(code).not.toContain('@per-');
+});
+
+test('scalar slots follow the vec4 slots and have no boundary cases', () => {
+  const code = normPartialsShader(3, 1, false);
+  expect(code.match(/var<storage, read_write> grad_\d: array<[^>]+>?>/g)).toEqual([
+    'var<storage, read_write> grad_0: array<vec4<f32>>',
+    'var<storage, read_write> grad_1: array<f32>',
+    'var<storage, read_write> grad_2: array<f32>',
+  ]);
+  expect(code).toContain('    case 2u: { return sweep_2(acc, offset, count, lane, p); }');
+  expect(code).toContain('    case 0u: { return loadVec_0(index); }');
+  expect(code).not.toContain('loadVec_1');
+  const elementwise = elementwiseShader(2, 0);
+  expect(elementwise).not.toMatch(/applyMasked_\d/);
+  expect(elementwise).toContain('grad_1: array<f32>');
 });
 
 test('elementwise and finalize', () => {
-  const code = elementwiseShader(3);
+  const code = elementwiseShader(3, 3);
   expect(code.match(/fn apply_\d/g)).toEqual(['fn apply_0', 'fn apply_1', 'fn apply_2']);
   expect(code).toContain('    case 1u: { applyMasked_1(index, mask, coef, lo, hi); }');
   expect(code).toContain('    case 2u: { apply_2(offset, count, lane, coef, lo, hi); }');
