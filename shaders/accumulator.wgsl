@@ -90,7 +90,10 @@ fn combine(a: Acc, b: Acc, p: f32) -> Acc {
   let maxBits = max(a.maxBits, b.maxBits);
   if (normKind == 0u) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, maxBits); }
   var e = max(a.scaleExp, b.scaleExp);
-  var sum = rescaleSum(a.sum, a.scaleExp - e, p) + rescaleSum(b.sum, b.scaleExp - e, p);
+  var sum = a.sum + b.sum;   // the common case: both unscaled (or on one scale already)
+  if (a.scaleExp != b.scaleExp) {
+    sum = rescaleSum(a.sum, a.scaleExp - e, p) + rescaleSum(b.sum, b.scaleExp - e, p);
+  }
   let pair = max(sum.xy, sum.zw);
   if (max(pair.x, pair.y) > 0x1p100f) {
     sum = rescaleSum(sum, -32, p);

@@ -12,6 +12,7 @@ const INF_BITS: u32 = 0x7f800000u;
 const NAN_BITS: u32 = 0x7fc00000u;
 const MODE_ERROR_IF_NONFINITE: u32 = 1u;
 const MODE_NO_SCALE: u32 = 2u;     // getTotalNorm: never scale
+const MODE_SKIP_NONFINITE: u32 = 4u; // onNonfinite 'skip': leave every gradient as it was
 
 struct Params {
   p: f32,          // norm type for normKind 3
@@ -51,8 +52,8 @@ fn maskLanes(mask: u32) -> vec4<bool> {
 struct NormResult {
   norm: f32,
   coef: f32,
-  flags: u32,   // FLAG_* bits
-  _pad: u32,
+  flags: u32,     // FLAG_* bits
+  foundInf: u32,  // 1 when any element was NaN or ±Inf (AMP's found_inf), else 0
 }
 
 // NaN and +Inf are made at run time: a constant expression that evaluates to either is a

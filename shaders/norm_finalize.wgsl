@@ -45,6 +45,7 @@ fn main(ids: LaneIds) {
     flags |= FLAG_NONFINITE_ERROR;
   }
   if ((params.mode & MODE_NO_SCALE) != 0u) { scale = false; }
+  if (nonfinite && (params.mode & MODE_SKIP_NONFINITE) != 0u) { scale = false; }
 
   var coef = 1.0;
   if (scale) {
@@ -61,6 +62,7 @@ fn main(ids: LaneIds) {
   result.norm = norm;
   result.coef = coef;
   result.flags = flags;
+  result.foundInf = select(0u, 1u, nonfinite);
 
   let groups = dispatch[1];
   let liveBase = DISPATCH_HEADER + 3u * groups;

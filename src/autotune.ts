@@ -1,5 +1,5 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over 32 MiB for a few caps. The best cap differs by orders of magnitude between
+// plus a clamp pass over 8 MiB for a few caps. The best cap differs by orders of magnitude between
 // GPUs (thousands of workgroups) and CPU emulators (a handful), and no limit reveals which one we
 // are on, so it is measured rather than guessed.
 //
@@ -10,13 +10,13 @@ import { BufferUsage } from './gpu-constants';
 import { GpuClipper } from './gpu-clipper';
 import type { GradSet } from './types';
 
-/** Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower). */
-const TUNE_ELEMENTS = 1 << 23;
+/** Elements of the tuning buffer (8 MiB of float32, less where the binding limit is lower). */
+const TUNE_ELEMENTS = 1 << 21;
 /** Caps tried; if the largest wins, more parallelism pays on this device and the cap is lifted. */
 const CANDIDATE_CAPS = [4, 16, 64, 256, 1024, 2048];
 /** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
 const MIN_BATCH_MS = { timestamps: 2, wall: 40 };
-const MAX_BATCH_STEPS = 64;
+const MAX_BATCH_STEPS = 256;
 
 /** Cap used when tuning is off: enough workgroups to fill a large GPU. */
 export const DEFAULT_MAX_WORKGROUPS = 1024;

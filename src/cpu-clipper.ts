@@ -1,7 +1,7 @@
 import { GradclipError } from './errors';
 import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from './reference';
 import type { Clipper, EncoderOption, GradSet, GradView, NormHandle, NormOptions } from './types';
-import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType } from './validate';
+import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, checkOnNonfinite } from './validate';
 import { resolveCpuViews } from './views';
 
 class CpuGradSet implements GradSet {
@@ -25,6 +25,8 @@ class CpuGradSet implements GradSet {
 class CpuNormHandle implements NormHandle {
   readonly buffer = null;
   readonly offset = 0;
+  readonly foundInf = null;
+  readonly foundInfOffset = 0;
 
   constructor(
     readonly norm: number,
@@ -38,6 +40,10 @@ class CpuNormHandle implements NormHandle {
       );
     }
     return Promise.resolve(this.norm);
+  }
+
+  readFoundInf(): Promise<boolean> {
+    return Promise.resolve(!Number.isFinite(this.norm));
   }
 }
 
@@ -56,9 +62,10 @@ export class CpuClipper implements Clipper {
     const arrays = this.arraysOf(set);
     checkMaxNorm(maxNorm);
     const { p } = checkNormType(options.normType);
+    const onNonfinite = checkOnNonfinite(options.onNonfinite);
     checkNoEncoder(options);
     const norm = totalNormReference(arrays, p);
-    const decision = clipDecision(norm, maxNorm, options.errorIfNonfinite);
+    const decision = clipDecision(norm, maxNorm, options.errorIfNonfinite, onNonfinite === 'skip');
     if (decision.scale) scaleInPlace(arrays, decision.coef);
     return new CpuNormHandle(norm, decision.nonfiniteError);
   }

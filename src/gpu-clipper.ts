@@ -18,12 +18,15 @@ import { ParamsRing, type ParamsValue } from './params-ring';
 import { liveArgsOffset, planSet, type PlanLimits } from './plan';
 import { StagingPool } from './staging';
 import type { Clipper, EncoderOption, GradSet, GradView, NormHandle, NormOptions } from './types';
-import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, type NormKind } from './validate';
+import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, checkOnNonfinite, type NormKind } from './validate';
 import { resolveGpuViews } from './views';
 
 const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
 const MODE_ERROR_IF_NONFINITE = 1;
 const MODE_NO_SCALE = 2;
+const MODE_SKIP_NONFINITE = 4;
+/** Byte offset of `foundInf` in a NormResult (shaders/common.wgsl). */
+const FOUND_INF_OFFSET = 12;
 /** Fewest elements worth a workgroup of their own: 16 vec4 loads per lane of a 64-lane workgroup. */
 const MIN_ELEMENTS_PER_WORKGROUP = 4096;
 
@@ -48,6 +51,14 @@ class GpuNormHandle implements NormHandle {
     return this.slot * this.set.resultStride;
   }
 
+  get foundInf(): GPUBuffer {
+    return this.set.results;
+  }
+
+  get foundInfOffset(): number {
+    return this.offset + FOUND_INF_OFFSET;
+  }
+
   /** Throws unless this handle's slot still holds its own norm. */
   checkFresh(): void {
     if (this.set.slotGenerations[this.slot] !== this.generation) {
@@ -65,7 +76,17 @@ class GpuNormHandle implements NormHandle {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.clipper.readResult(this.set, this.slot);
+    return this.clipper.readResult(this.set, this.slot).then((r) => r.norm);
+  }
+
+  readFoundInf(): Promise<boolean> {
+    try {
+      this.clipper.checkUsable(this.set);
+      this.checkFresh();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.clipper.readResult(this.set, this.slot, false).then((r) => r.foundInf);
   }
 }
 
@@ -123,7 +144,8 @@ export class GpuClipper implements Clipper, SetOwner {
     const gpuSet = this.checkUsable(set);
     checkMaxNorm(maxNorm);
     const { p, kind } = checkNormType(options.normType);
-    const mode = options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0;
+    const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
+    const mode = (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0) | (skip ? MODE_SKIP_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
     const { slot, generation } = gpuSet.nextSlot();
     this.record(options, 'clipGradNorm', (pass) => {
@@ -214,29 +236,33 @@ export class GpuClipper implements Clipper, SetOwner {
     return set;
   }
 
-  /** Copies one result slot into a pooled staging buffer and reads it. */
-  async readResult(set: GpuGradSet, slot: number): Promise<number> {
+  /**
+   * Copies one result slot into a pooled staging buffer and reads it; with `checkError`, rejects
+   * when errorIfNonfinite tripped.
+   */
+  async readResult(set: GpuGradSet, slot: number, checkError = true): Promise<{ norm: number; foundInf: boolean }> {
     const staging = this.staging.acquire();
     const encoder = this.device.createCommandEncoder({ label: 'gradclip read norm' });
     encoder.copyBufferToBuffer(set.results, slot * set.resultStride, staging, 0, RESULT_BYTES);
     this.device.queue.submit([encoder.finish()]);
     let norm: number;
     let flags: number;
+    let foundInf: number;
     try {
       await staging.mapAsync(MapMode.READ);
       const mapped = staging.getMappedRange();
       norm = new Float32Array(mapped, 0, 1)[0];
-      flags = new Uint32Array(mapped, 8, 1)[0];
+      [flags, foundInf] = new Uint32Array(mapped, 8, 2);
       staging.unmap();
     } catch (error) {
       this.checkAlive();
       throw error;
     }
     this.staging.release(staging);
-    if (flags & FLAG_NONFINITE_ERROR) {
+    if (checkError && flags & FLAG_NONFINITE_ERROR) {
       throw new GradclipError('nonfinite-norm', `the total norm is ${norm} (errorIfNonfinite is set); no gradient was changed`);
     }
-    return norm;
+    return { norm, foundInf: foundInf === 1 };
   }
 
   private checkAlive(): void {

@@ -36,8 +36,8 @@ export interface BindingWindow {
 }
 
 /**
- * A piece of one view in one window: whole vec4s in a vec4 window (`offset`, `count` in vec4s
- * from the window start), elements in a scalar window (in elements).
+ * A piece of one window: whole vec4s in a vec4 window (`offset`, `count` in vec4s from the window
+ * start), elements in a scalar window (in elements); `view` is its (first) view.
  */
 export interface Chunk {
   slot: number;
@@ -159,6 +159,15 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
     // Chunks of about a quarter of one workgroup's share (in vec4s, a multiple of the lanes).
     const chunkLimit = Math.max(granule, alignUp(Math.ceil(elementCount / 4 / workgroups / CHUNKS_PER_SHARE), granule));
 
+    // Runs of whole vec4s; runs of consecutive views that meet exactly (an arena of lengths that
+    // are multiples of 4) merge, so a model's worth of small tensors costs few chunk turns.
+    // A merged run keeps the first view's index.
+    const runs: Chunk[] = [];
+    const addRun = (slot: number, offset: number, count: number, view: number) => {
+      const last = runs[runs.length - 1];
+      if (last && last.slot === slot && last.offset + last.count === offset) last.count += count;
+      else runs.push({ slot, offset, count, view });
+    };
     const chunks: Chunk[] = [];
     const boundaryByKey = new Map<string, Boundary>();
     const addPartial = (slot: number, element: number, view: number) => {
@@ -178,12 +187,15 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
       const endWhole = Math.floor(p.end / 4);
       if (firstWhole < endWhole) {
         for (let e = p.start; e < firstWhole * 4; e++) addPartial(slot, e, p.view);
-        for (let at = firstWhole; at < endWhole; at += chunkLimit) {
-          chunks.push({ slot, offset: at, count: Math.min(chunkLimit, endWhole - at), view: p.view });
-        }
+        addRun(slot, firstWhole, endWhole - firstWhole, p.view);
         for (let e = endWhole * 4; e < p.end; e++) addPartial(slot, e, p.view);
       } else {
         for (let e = p.start; e < p.end; e++) addPartial(slot, e, p.view);
+      }
+    }
+    for (const run of runs) {
+      for (let at = run.offset; at < run.offset + run.count; at += chunkLimit) {
+        chunks.push({ slot: run.slot, offset: at, count: Math.min(chunkLimit, run.offset + run.count - at), view: run.view });
       }
     }
 

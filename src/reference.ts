@@ -37,11 +37,12 @@ export interface ClipDecision {
 /**
  * PyTorch's coefficient min(1, maxNorm / (norm + 1e-6)), applied only when norm > maxNorm (so a
  * norm at or below maxNorm leaves every bit unchanged) or when the norm is NaN/Inf (which
- * propagates as PyTorch does, unless errorIfNonfinite).
+ * propagates as PyTorch does, unless errorIfNonfinite or skipNonfinite leave everything unchanged).
  */
-export function clipDecision(norm: number, maxNorm: number, errorIfNonfinite = false): ClipDecision {
+export function clipDecision(norm: number, maxNorm: number, errorIfNonfinite = false, skipNonfinite = false): ClipDecision {
   const nonfinite = !Number.isFinite(norm);
   if (nonfinite && errorIfNonfinite) return { scale: false, coef: 1, nonfiniteError: true };
+  if (nonfinite && skipNonfinite) return { scale: false, coef: 1, nonfiniteError: false };
   if (!nonfinite && !(norm > maxNorm)) return { scale: false, coef: 1, nonfiniteError: false };
   return { scale: true, coef: maxNorm / (norm + 1e-6), nonfiniteError: false };
 }

@@ -30,6 +30,16 @@ export interface NormHandle {
   readonly buffer: GPUBuffer | null;
   /** Byte offset of the f32 norm in `buffer` (0 on the CPU backend). */
   readonly offset: number;
+  /**
+   * GPU buffer holding a u32 that is 1 when any element of the set was NaN or ±Inf, else 0, at
+   * byte `foundInfOffset` (AMP's `found_inf`, Apex's `noop_flag`; null on the CPU backend). An
+   * optimizer kernel can read it to skip its step without a readback.
+   */
+  readonly foundInf: GPUBuffer | null;
+  /** Byte offset of the found-inf u32 in `foundInf` (0 on the CPU backend). */
+  readonly foundInfOffset: number;
+  /** Reads the found-inf flag back: true when any element was NaN or ±Inf. */
+  readFoundInf(): Promise<boolean>;
 }
 
 export interface NormOptions {
@@ -37,6 +47,12 @@ export interface NormOptions {
   normType?: number;
   /** Make `read()` reject when the norm is NaN or ±Inf; gradients are then left unchanged. */
   errorIfNonfinite?: boolean;
+  /**
+   * What a NaN or ±Inf norm does to the gradients: 'propagate' (default, PyTorch: NaN gradients,
+   * or zeros and NaN for Inf) or 'skip' (leave every gradient unchanged and set the found-inf flag,
+   * so an optimizer reading it on the GPU skips the step). Ignored by getTotalNorm.
+   */
+  onNonfinite?: 'propagate' | 'skip';
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
   /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */

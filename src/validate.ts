@@ -4,7 +4,8 @@ import { GradclipError } from './errors';
 export type NormKind = 0 | 1 | 2 | 3;
 
 function describe(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value;
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
 
 /** Throws unless `maxNorm` is a number ≥ 0 (Infinity allowed). */
@@ -54,4 +55,12 @@ export function checkGivenNorm(totalNorm: number): number {
     throw new GradclipError('invalid-argument', `totalNorm must be >= 0, got ${totalNorm}`);
   }
   return totalNorm;
+}
+
+/** `onNonfinite` of clipGradNorm: 'propagate' (default) or 'skip'. */
+export function checkOnNonfinite(onNonfinite: unknown = 'propagate'): 'propagate' | 'skip' {
+  if (onNonfinite !== 'propagate' && onNonfinite !== 'skip') {
+    throw new GradclipError('invalid-argument', `onNonfinite must be 'propagate' or 'skip', got ${describe(onNonfinite)}`);
+  }
+  return onNonfinite;
 }

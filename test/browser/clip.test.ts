@@ -368,3 +368,29 @@ test('buffers whose size is not a multiple of 16, with only STORAGE | COPY_SRC u
     expect(Array.from(small).every((v) => Math.abs(v) <= Math.fround(0.01))).toBe(true);
   });
 });
+
+test('found-inf flag on the GPU; onNonfinite "skip" leaves every bit unchanged', async () => {
+  const clipper = await clipperWith(8);
+  await withErrorScopes(device, async () => {
+    const finite = randomGradient(5000, seededRandom(21), 3);
+    const finiteSet = clipper.gradients([upload(device, finite)]);
+    const ok = clipper.clipGradNorm(finiteSet, 1, { onNonfinite: 'skip' });
+    expect(await ok.readFoundInf()).toBe(false);
+    expect(relativeError(await ok.read(), totalNormReference([finite], 2))).toBeLessThan(1e-5);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const grad = randomGradient(5000, seededRandom(22), 3);
+      grad[1234] = bad;
+      const buffer = upload(device, grad);
+      const set = clipper.gradients([buffer]);
+      const handle = clipper.clipGradNorm(set, 1, { onNonfinite: 'skip' });
+      expect(await handle.readFoundInf()).toBe(true);
+      const norm = await handle.read();
+      if (Number.isNaN(bad)) expect(norm).toBeNaN();
+      else expect(norm).toBe(Infinity);
+      expect(bits(await readBack(device, buffer))).toEqual(bits(grad));
+      // The flag is a u32 an optimizer kernel can read where the handle says.
+      const flag = new Uint32Array((await readBack(device, handle.foundInf!)).buffer, handle.foundInfOffset, 1)[0];
+      expect(flag).toBe(1);
+    }
+  });
+});

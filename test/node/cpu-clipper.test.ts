@@ -57,6 +57,19 @@ describe('CPU backend against the float64 reference', () => {
     expect(h[1]).toBeNaN();
   });
 
+  test('onNonfinite "skip" leaves gradients unchanged and reports found-inf', async () => {
+    const clipper = await cpuClipper();
+    const g = new Float32Array([1, Infinity, 2]);
+    const set = clipper.gradients([g]);
+    const handle = clipper.clipGradNorm(set, 1, { onNonfinite: 'skip' });
+    expect(await handle.read()).toBe(Infinity);
+    expect(await handle.readFoundInf()).toBe(true);
+    expect(Array.from(g)).toEqual([1, Infinity, 2]);
+    const fine = clipper.clipGradNorm(clipper.gradients([new Float32Array([3, 4])]), 1, { onNonfinite: 'skip' });
+    expect(await fine.readFoundInf()).toBe(false);
+    expect(handle.foundInf).toBeNull();
+  });
+
   test('getTotalNorm writes nothing; clipGradsWithNorm takes a handle or a number', async () => {
     const clipper = await cpuClipper();
     const a = new Float32Array([6, 8]);
@@ -106,6 +119,7 @@ describe('bad input throws before anything changes', () => {
     ['NaN clip', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, NaN), /clip must be/],
     ['min > max', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, { min: 1, max: 0 }), /clip.min \(1\) must be <= clip.max \(0\)/],
     ['maxNorm with a given norm', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradsWithNorm(s, -2, 1), /maxNorm/],
+    ['an unknown onNonfinite', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, 1, { onNonfinite: 'ignore' as never }), /onNonfinite must be 'propagate' or 'skip', got "ignore"/],
   ])('%s', async (_, call, message) => {
     const { clipper, g, set } = await setup();
     expect(() => call(clipper, set)).toThrow(message);

@@ -82,6 +82,14 @@ describe('planSet', () => {
     }
   });
 
+  test('consecutive views that meet exactly merge into few chunks', () => {
+    const buffer = fakeBuffer(148 * 4096);
+    const views = Array.from({ length: 148 }, (_, i) => ({ buffer, offsetBytes: i * 4096, length: 1024 }));
+    const plan = expectExactCover(views, { ...limits, maxWorkgroups: 4 });
+    expect(plan.groups[0].chunks.length).toBeLessThanOrEqual(4 * 4 + 1);
+    expect(plan.groups[0].boundaries).toEqual([]);
+  });
+
   test('separate buffers are packed bindingsPerGroup to a dispatch group', () => {
     for (const [buffers, groups] of [[5, 1], [6, 1], [7, 2], [50, 9], [500, 84]]) {
       const views = Array.from({ length: buffers }, () => ({ buffer: fakeBuffer(4 * 300), offsetBytes: 0, length: 300 }));
