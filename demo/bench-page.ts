@@ -82,13 +82,13 @@ function renderTable(results: BenchResults) {
   const rows = reportRows(results);
   const methods = results.config.methods;
   const table = document.createElement('table');
-  const head = ['case', 'operation', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
+  const head = ['case', 'operation', 'norm', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
   table.innerHTML = `<thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>`;
   const body = table.createTBody();
   rows.forEach((r, i) => {
     const tr = body.insertRow();
     const c = results.cases[i];
-    const cells = [r.case, r.operation];
+    const cells = [r.case, r.operation, r.norm === null ? '–' : r.norm.toPrecision(5)];
     tr.innerHTML = cells.map((x) => `<td>${x}</td>`).join('');
     for (const m of methods) {
       const td = tr.insertCell();
@@ -160,6 +160,7 @@ async function run(config: BenchConfig): Promise<BenchResults> {
     window.gradclipBench.results = results;
     renderTable(results);
     renderCharts(results);
+    $('#adapter').textContent += ` · ${results.timestamps.note} · autotuned workgroup cap ${results.tuning.maxWorkgroups ?? '–'}`;
     console.log(formatReport(results));
     $<HTMLButtonElement>('#download').disabled = false;
     return results;

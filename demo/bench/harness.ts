@@ -224,6 +224,7 @@ export async function runBenchmark(
         normType: spec.normType === Infinity ? 'inf' : spec.normType,
         tensors: shape.tensors.length,
         elements: elementCount(shape),
+        norm: spec.normType === null ? null : norm,
         methods: [],
         ratios: {
           gradclipOverCopyKernel: null,

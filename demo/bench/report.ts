@@ -6,6 +6,7 @@ export interface ReportRow {
   operation: string;
   elements: number;
   tensors: number;
+  norm: number | null;
   /** Wall median per method, ms (null where it failed or does not apply). */
   times: Record<string, number | null>;
   gradclipOverCopy: number | null;
@@ -32,6 +33,7 @@ export function reportRows(results: BenchResults): ReportRow[] {
     operation: operationLabel(c),
     elements: c.elements,
     tensors: c.tensors,
+    norm: c.norm,
     times: Object.fromEntries(c.methods.map((m) => [m.method, m.wall && !failure(m) ? m.wall.median : null])),
     gradclipOverCopy: c.ratios.gradclipOverCopyKernel,
     ideal: c.ratios.idealOverCopyKernel,
@@ -49,10 +51,11 @@ function fmt(value: number | null, digits = 2): string {
 export function formatReport(results: BenchResults): string {
   const rows = reportRows(results);
   const methods = results.config.methods;
-  const header = ['case', 'operation', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
+  const header = ['case', 'operation', 'norm', ...methods, 'gc/copy', 'ideal', 'tfjs/gc'];
   const body = rows.map((r) => [
     r.case,
     r.operation,
+    r.norm === null ? '-' : r.norm.toPrecision(5),
     ...methods.map((m) => fmt(r.times[m] ?? null)),
     fmt(r.gradclipOverCopy),
     fmt(r.ideal),
@@ -60,6 +63,7 @@ export function formatReport(results: BenchResults): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  // norm: the float64 reference norm of the case's gradients, which every method's result is checked against.
   const a = results.adapter;
   const out = [
     `gradclip benchmark, ${results.date.slice(0, 10)}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter'}`,

@@ -31,6 +31,8 @@ export interface CaseResult {
   normType: number | 'inf' | null;
   tensors: number;
   elements: number;
+  /** The float64 reference norm of the case's gradients (null for clip by value). */
+  norm: number | null;
   methods: MethodResult[];
   ratios: {
     /** gradclip-arena / copy-kernel (wall medians). */

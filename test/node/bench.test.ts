@@ -98,6 +98,7 @@ function sampleResults(): BenchResults {
     normType: 2,
     tensors: 148,
     elements,
+    norm: 1234.5,
     methods: [method('gradclip-arena', gradclip), method('gradclip-arena-read', gradclip + 1), method('tfjs', 150), method('copy-kernel', 12)],
     ratios: { gradclipOverCopyKernel: gradclip / 12, idealOverCopyKernel: 1.5, tfjsOverGradclip: 150 / (gradclip + 1), naiveOverGradclip: null, cpuOverGradclip: null },
   });
@@ -148,7 +149,7 @@ describe('the report and the CLI front', () => {
     expect(lines[0]).toBe('gradclip benchmark, 2026-11-26: google / swiftshader / SwiftShader');
     const header = lines.findIndex((l) => l.startsWith('| case'));
     expect(lines[header + 1]).toMatch(/^\|-+\|-+\|-+:\|/);
-    expect(lines[header + 2]).toMatch(/^\| transformer \| clip p=2 +\| +20\.00 \|/);
+    expect(lines[header + 2]).toMatch(/^\| transformer \| clip p=2 +\| +1234\.5 \| +20\.00 \|/);
     expect(text).toContain('met    transformer, clipping, norm read each step: TF.js time / gradclip time: 7.14 (target >= 5)');
     const widths = lines.slice(header, header + 4).map((l) => l.length);
     expect(new Set(widths).size).toBe(1);
