@@ -5,6 +5,8 @@ import { chromiumArgs, chromiumPath } from './demo/chromium.ts';
 
 export default defineConfig({
   root: '.',
+  // `import … from 'gradclip'` resolves to the source, in tests and pages alike.
+  resolve: { alias: { gradclip: resolve(import.meta.dirname, 'src/index.ts') } },
   build: {
     outDir: 'dist-demo',
     // The page bundles TF.js (a benchmark peer), which is large by nature.

@@ -70,23 +70,18 @@ class GpuNormHandle implements NormHandle {
   }
 
   read(): Promise<number> {
-    try {
-      this.clipper.checkUsable(this.set);
-      this.checkFresh();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.clipper.readResult(this.set, this.slot).then((r) => r.norm);
+    return this.readSlot(true).then((r) => r.norm);
   }
 
   readFoundInf(): Promise<boolean> {
-    try {
-      this.clipper.checkUsable(this.set);
-      this.checkFresh();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.clipper.readResult(this.set, this.slot, false).then((r) => r.foundInf);
+    return this.readSlot(false).then((r) => r.foundInf);
+  }
+
+  /** Reads this handle's result slot; rejects (never throws) when the clipper, set or slot is gone. */
+  private async readSlot(checkError: boolean): Promise<{ norm: number; foundInf: boolean }> {
+    this.clipper.checkUsable(this.set);
+    this.checkFresh();
+    return this.clipper.readResult(this.set, this.slot, checkError);
   }
 }
 

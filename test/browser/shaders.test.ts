@@ -1,7 +1,7 @@
 // Every generated WGSL module compiles without errors or warnings on this implementation, with and
 // without subgroups, for the binding counts real devices have; and the plain prelude really runs.
 import { expect, test } from 'vitest';
-import { createClipper, totalNormReference } from '../../src/index';
+import { createClipper, totalNormReference } from 'gradclip';
 import { elementwiseShader, normFinalizeShader, normPartialsShader } from '../../src/shaders';
 import { randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, upload, withErrorScopes } from './gpu';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { GradclipError, createClipper, totalNormReference, type Clipper } from '../../src/index';
+import { GradclipError, createClipper, totalNormReference, type Clipper } from 'gradclip';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 
 async function cpuClipper(): Promise<Clipper> {
