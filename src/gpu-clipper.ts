@@ -250,6 +250,8 @@ export class GpuClipper implements Clipper, SetOwner {
       [flags, foundInf] = new Uint32Array(mapped, 8, 2);
       staging.unmap();
     } catch (error) {
+      // A map aborted by a lost device: let `device.lost` land, then say so.
+      await Promise.race([this.device.lost, new Promise((settle) => setTimeout(settle, 100))]);
       this.checkAlive();
       throw error;
     }

@@ -394,3 +394,25 @@ test('found-inf flag on the GPU; onNonfinite "skip" leaves every bit unchanged',
     }
   });
 });
+
+test('a lost device: a pending read settles, later calls throw device-lost, a new clipper works', async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const lostDevice = await adapter!.requestDevice();
+  const clipper = await createClipper({ device: lostDevice, maxWorkgroups: 4 });
+  const set = clipper.gradients([upload(lostDevice, randomGradient(100_000, seededRandom(31)))]);
+  const pending = clipper.clipGradNorm(set, 1).read();
+  lostDevice.destroy();
+  const settled = await Promise.race([
+    pending.then(() => 'resolved', (error: Error) => error.message),
+    new Promise<string>((done) => setTimeout(() => done('hung'), 10_000)),
+  ]);
+  expect(settled).not.toBe('hung');
+  const info = await lostDevice.lost;
+  expect(info.reason).toBe('destroyed');
+  expect(() => clipper.clipGradNorm(set, 1)).toThrow(expect.objectContaining({ code: 'device-lost' }));
+  expect(() => clipper.gradients([upload(device, new Float32Array(4))])).toThrow(/device was lost \(destroyed\)/);
+  // createClipper can be called again, on a live device.
+  const again = await createClipper({ device, maxWorkgroups: 4 });
+  const grad = randomGradient(1000, seededRandom(32));
+  expect(relativeError(await again.getTotalNorm(again.gradients([upload(device, grad)])).read(), totalNormReference([grad], 2))).toBeLessThan(1e-5);
+});
