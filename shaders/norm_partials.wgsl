@@ -50,7 +50,9 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc {
     for (var j = lane; j < count; j += WG) { seen = max(seen, magnitudeBits(grad_SLOT[offset + j])); }
   }
   let m = largest(seen);
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), 0, m), p); }
+  // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
+  // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
+  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
   if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);

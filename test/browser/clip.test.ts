@@ -209,6 +209,10 @@ test('squares that overflow or underflow float32 still give the true norm', asyn
         else expect(relativeError(norm, expected), `scale ${scale} p ${p}`).toBeLessThan(1e-4);
       }
     }
+    // Tiny values in a chunk most lanes have no share of: idle lanes must not flush the others'
+    // scaled sums (found by the fuzzer).
+    const tiny = randomGradient(70, random, 1e-20);
+    expect(relativeError(await clipper.getTotalNorm(clipper.gradients([upload(device, tiny)])).read(), totalNormReference([tiny], 2))).toBeLessThan(1e-4);
     // All zeros: a zero norm (the p = 2 fast path reads such chunks twice, but must not scale by 0).
     const zeros = clipper.gradients([upload(device, new Float32Array(10_000))]);
     for (const p of [1, 2, 3, Infinity]) expect(await clipper.getTotalNorm(zeros, { normType: p }).read()).toBe(0);
