@@ -8,6 +8,7 @@
 // them to 100 µs), else the wall clock around submit-to-completion (some hosts poll every ~10 ms).
 import { BufferUsage } from './gpu-constants';
 import { GpuClipper } from './gpu-clipper';
+import { TimestampPair } from './timestamps';
 import type { GradSet } from './types';
 
 /** Elements of the tuning buffer (8 MiB of float32, less where the binding limit is lower). */
@@ -35,53 +36,34 @@ export function tunedMaxWorkgroups(device: GPUDevice): Promise<number> {
 
 /** Times `steps` norm + clamp steps recorded into one submission. */
 class BatchTimer {
-  private readonly querySet: GPUQuerySet | null;
-  private readonly resolved: GPUBuffer | null;
-  private readonly readback: GPUBuffer | null;
+  private readonly pair: TimestampPair | null;
 
   constructor(private readonly device: GPUDevice) {
-    const timestamps = device.features.has('timestamp-query');
-    this.querySet = timestamps ? device.createQuerySet({ label: 'gradclip autotune timestamps', type: 'timestamp', count: 2 }) : null;
-    this.resolved = timestamps
-      ? device.createBuffer({ label: 'gradclip autotune resolve', size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC })
-      : null;
-    this.readback = timestamps
-      ? device.createBuffer({ label: 'gradclip autotune readback', size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST })
-      : null;
+    this.pair = device.features.has('timestamp-query') ? new TimestampPair(device, 'gradclip autotune') : null;
   }
 
   get minMs(): number {
-    return this.querySet ? MIN_BATCH_MS.timestamps : MIN_BATCH_MS.wall;
+    return this.pair ? MIN_BATCH_MS.timestamps : MIN_BATCH_MS.wall;
   }
 
   async time(clipper: GpuClipper, set: GradSet, steps: number): Promise<number> {
     const encoder = this.device.createCommandEncoder({ label: 'gradclip autotune batch' });
     for (let i = 0; i < steps; i++) {
-      const first = i === 0 && this.querySet ? { querySet: this.querySet, beginningOfPassWriteIndex: 0 } : undefined;
-      const last = i === steps - 1 && this.querySet ? { querySet: this.querySet, endOfPassWriteIndex: 1 } : undefined;
-      clipper.getTotalNorm(set, { encoder, timestampWrites: first });
-      clipper.clipGradValue(set, 1, { encoder, timestampWrites: last });
+      clipper.getTotalNorm(set, { encoder, timestampWrites: this.pair?.writes(i === 0, false) });
+      clipper.clipGradValue(set, 1, { encoder, timestampWrites: this.pair?.writes(false, i === steps - 1) });
     }
-    if (this.querySet) {
-      encoder.resolveQuerySet(this.querySet, 0, 2, this.resolved!, 0);
-      encoder.copyBufferToBuffer(this.resolved!, 0, this.readback!, 0, 16);
-    }
+    this.pair?.resolve(encoder);
     const start = performance.now();
     this.device.queue.submit([encoder.finish()]);
     await this.device.queue.onSubmittedWorkDone();
     const wall = performance.now() - start;
-    if (!this.querySet) return wall;
-    await this.readback!.mapAsync(0x0001);
-    const [begin, end] = new BigUint64Array(this.readback!.getMappedRange());
-    this.readback!.unmap();
-    const gpu = Number(end - begin) / 1e6;
+    if (!this.pair) return wall;
+    const gpu = await this.pair.readMs();
     return gpu > 0 ? gpu : wall; // a timer that reads nothing useful falls back to the wall clock
   }
 
   destroy(): void {
-    this.querySet?.destroy();
-    this.resolved?.destroy();
-    this.readback?.destroy();
+    this.pair?.destroy();
   }
 }
 

@@ -7,7 +7,7 @@ import type { Operation } from './byte-model';
 import type { MethodName } from './config';
 import copyWgsl from './copy.wgsl?raw';
 import naiveWgsl from './naive.wgsl?raw';
-import { PassTimer } from './timestamps';
+import { TimestampPair } from '../../src/timestamps';
 
 export interface CaseData {
   device: GPUDevice;
@@ -84,7 +84,7 @@ class GradclipMethod implements Method {
   private pristine!: GPUBuffer;
   private buffers: GPUBuffer[] = [];
   private views: GradView[] = [];
-  private timer: PassTimer | null = null;
+  private timer: TimestampPair | null = null;
 
   constructor(
     readonly name: MethodName,
@@ -111,7 +111,7 @@ class GradclipMethod implements Method {
       device.queue.writeBuffer(this.pristine, this.pristineOffset(view), g);
     });
     this.set = this.clipper.gradients(this.views);
-    if (PassTimer.supported(device)) this.timer = new PassTimer(device);
+    if (device.features.has('timestamp-query')) this.timer = new TimestampPair(device, 'bench pass timer');
   }
 
   /** Where a view's bytes sit in `pristine`, which holds every method buffer back to back. */
@@ -144,10 +144,10 @@ class GradclipMethod implements Method {
   async gpuStep(): Promise<number> {
     if (!this.timer) return NaN;
     const encoder = this.data.device.createCommandEncoder({ label: 'bench timed step' });
-    runGradclip(this.clipper, this.set, this.data, { encoder, timestampWrites: this.timer.writes() });
+    runGradclip(this.clipper, this.set, this.data, { encoder, timestampWrites: this.timer.writes(true, true) });
     this.timer.resolve(encoder);
     this.data.device.queue.submit([encoder.finish()]);
-    return this.timer.read();
+    return this.timer.readMs();
   }
 
   /** The clipper and set, for the dispatch and allocation counts. */
@@ -431,7 +431,7 @@ class CopyMethod implements Method {
   private dst!: GPUBuffer;
   private pipeline!: GPUComputePipeline;
   private bindGroup!: GPUBindGroup;
-  private timer: PassTimer | null = null;
+  private timer: TimestampPair | null = null;
   /** The fastest workgroup count found in prepare(). */
   workgroups = 0;
 
@@ -457,7 +457,7 @@ class CopyMethod implements Method {
         { binding: 1, resource: { buffer: this.dst } },
       ],
     });
-    if (PassTimer.supported(device)) this.timer = new PassTimer(device);
+    if (device.features.has('timestamp-query')) this.timer = new TimestampPair(device, 'bench pass timer');
     // Keep the best of several workgroup counts: what any compute shader can reach here.
     const vec4s = size / 16;
     const candidates = [16, 64, 256, 1024, 4096, 16384].filter((w) => w === 16 || w * 256 <= vec4s);
@@ -501,10 +501,10 @@ class CopyMethod implements Method {
 
   async gpuStep(): Promise<number> {
     if (!this.timer || this.name === 'copy-buffer') return NaN;
-    const encoder = this.encode(this.timer.writes());
+    const encoder = this.encode(this.timer.writes(true, true));
     this.timer.resolve(encoder);
     this.data.device.queue.submit([encoder.finish()]);
-    return this.timer.read();
+    return this.timer.readMs();
   }
 
   async result() {
