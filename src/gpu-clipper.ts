@@ -173,7 +173,7 @@ export class GpuClipper implements Clipper, SetOwner {
       givenNorm = checkGivenNorm(totalNorm);
       source = SOURCE_PARAMS;
     } else if (totalNorm instanceof GpuNormHandle && totalNorm.set.owner.kernels.device === this.device) {
-      this.checkUsable(totalNorm.set);
+      if (totalNorm.set.destroyed) throw new GradclipError('destroyed', "totalNorm's set was destroyed");
       totalNorm.checkFresh();
       source = SOURCE_RESULT_SLOT;
     } else {
@@ -189,8 +189,9 @@ export class GpuClipper implements Clipper, SetOwner {
         this.recordScale(pass, gpuSet, paramsOffset, slot);
       },
       (encoder) => {
-        if (totalNorm instanceof GpuNormHandle) {
-          // The norm stays on the GPU: copy it into this set's slot, where finalize decides.
+        // The norm stays on the GPU: copy it into this set's slot, where finalize decides (a
+        // handle of this set made 256 norms ago already sits in that very slot).
+        if (totalNorm instanceof GpuNormHandle && !(totalNorm.set === gpuSet && totalNorm.slot === slot)) {
           encoder.copyBufferToBuffer(totalNorm.buffer, totalNorm.offset, gpuSet.results, slot * gpuSet.resultStride, RESULT_BYTES);
         }
       },

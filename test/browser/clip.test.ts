@@ -420,3 +420,22 @@ test('a lost device: a pending read settles, later calls throw device-lost, a ne
   const grad = randomGradient(1000, seededRandom(32));
   expect(relativeError(await again.getTotalNorm(again.gradients([upload(device, grad)])).read(), totalNormReference([grad], 2))).toBeLessThan(1e-5);
 });
+
+test('clipGradsWithNorm takes a handle of another clipper on the device, and one whose slot comes round again', async () => {
+  const [a, b] = [await clipperWith(4), await clipperWith(8)];
+  await withErrorScopes(device, async () => {
+    const grad = randomGradient(3000, seededRandom(41), 2);
+    const bufferA = upload(device, grad);
+    const norm = totalNormReference([grad], 2);
+    const handle = a.getTotalNorm(a.gradients([bufferA]));
+    const copy = upload(device, grad);
+    b.clipGradsWithNorm(b.gradients([copy]), 1, handle);
+    expect(relativeError((await readBack(device, copy))[7], grad[7] / (norm + 1e-6))).toBeLessThan(2e-6);
+    // The same set: 255 more norms, then the next slot is the handle's own.
+    const set = a.gradients([bufferA]);
+    const old = a.getTotalNorm(set);
+    for (let i = 0; i < 255; i++) a.getTotalNorm(set);
+    a.clipGradsWithNorm(set, 1, old);
+    expect(relativeError((await readBack(device, bufferA))[7], grad[7] / (norm + 1e-6))).toBeLessThan(2e-6);
+  });
+});
