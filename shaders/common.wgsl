@@ -21,8 +21,8 @@ struct Params {
   clipMax: f32,
   givenNorm: f32,  // the norm passed as a number to clipGradsWithNorm
   mode: u32,       // MODE_* bits
-  _pad0: u32,
-  _pad1: u32,
+  eps: f32,        // AGC: floor on a unit's parameter norm (maxNorm is then AGC's `clipping`)
+  _pad: u32,
 }
 
 // One dispatch group's table, in vec4 units (every gradient binding is array<vec4<f32>>):
@@ -44,6 +44,31 @@ struct Plan {
   entries: array<vec4<u32>>,
 }
 
+// A dispatch group's table for per-segment kernels (a segment: a view, a row, an example), one
+// lane per piece:
+//   entries[0 .. pieceCount)                 (slot | EDGE_PIECE | mask << 28, offset, count,
+//                                            partial): whole vec4s (mask 15; elements in a scalar
+//                                            window) or, flagged EDGE_PIECE, one vec4 of which
+//                                            `mask` belongs to the segment
+//   entries[edgeBase + e]                    (slot, vec4 index, mask, segment): the masked vec4s
+//                                            again, sorted by vec4, for the write kernel
+//   entries[segmentBase + i / 4][i % 4]      piece i's segment
+struct SegmentTable {
+  pieceCount: u32,
+  edgeBase: u32,
+  edgeCount: u32,
+  segmentBase: u32,
+  entries: array<vec4<u32>>,
+}
+
+const PIECE_WINDOW_BITS: u32 = 0x07ffffffu;
+const EDGE_PIECE: u32 = 0x08000000u;
+
+// The flat index of this invocation in a dispatch folded into x and y (maxComputeWorkgroupsPerDimension).
+fn foldedIndex(groupId: vec3<u32>, groupCount: vec3<u32>, local: u32) -> u32 {
+  return (groupId.y * groupCount.x + groupId.x) * WG + local;
+}
+
 // The components of a vec4 that `mask` (bit i = component i) selects.
 fn maskLanes(mask: u32) -> vec4<bool> {
   return (vec4<u32>(mask) & vec4<u32>(1u, 2u, 4u, 8u)) != vec4<u32>(0u);
@@ -52,8 +77,28 @@ fn maskLanes(mask: u32) -> vec4<bool> {
 struct NormResult {
   norm: f32,
   coef: f32,
-  flags: u32,     // FLAG_* bits
-  foundInf: u32,  // 1 when any element was NaN or ±Inf (AMP's found_inf), else 0
+  flags: u32,       // FLAG_* bits
+  foundInf: u32,    // 1 when any element was NaN or ±Inf (AMP's found_inf), else 0
+  threshold: f32,   // the maxNorm the decision used (AutoClip/ZClip: this step's threshold)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+// FLAG_NAN or FLAG_INF for a non-finite value, by bit pattern.
+fn classify(x: f32) -> u32 {
+  let bits = bitcast<u32>(x) & ABS_MASK;
+  if (bits > INF_BITS) { return FLAG_NAN; }
+  if (bits == INF_BITS) { return FLAG_INF; }
+  return 0u;
+}
+
+// PyTorch's coefficient for a norm being clipped (above maxNorm, or NaN/Inf): maxNorm / (norm +
+// 1e-6), NaN for a NaN norm, 0 for an infinite one (NaN when maxNorm is itself +Inf).
+fn clipCoefficient(norm: f32, flags: u32, maxNorm: f32) -> f32 {
+  if ((flags & FLAG_NAN) != 0u) { return floatFromBits(NAN_BITS); }
+  if ((flags & FLAG_INF) != 0u) { return select(0.0, floatFromBits(NAN_BITS), classify(maxNorm) != 0u); }
+  return maxNorm / (norm + 1e-6);
 }
 
 // NaN and +Inf are made at run time: a constant expression that evaluates to either is a

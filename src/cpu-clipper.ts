@@ -1,20 +1,55 @@
+import type { AdaptiveEngine, AdaptiveRule, StepOptions } from './adaptive';
 import { GradclipError } from './errors';
 import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from './reference';
-import type { Clipper, EncoderOption, GradSet, GradView, NormHandle, NormOptions } from './types';
-import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, checkOnNonfinite } from './validate';
-import { resolveCpuViews } from './views';
+import {
+  AutoClipRule,
+  ZClipRule,
+  agcCoefficient,
+  perExampleReference,
+  unitRanges,
+  viewNormsReference,
+} from './reference-modes';
+import type {
+  AdaptiveGradClipOptions,
+  Clipper,
+  EncoderOption,
+  GradSet,
+  GradView,
+  NormHandle,
+  NormOptions,
+  NormsHandle,
+  NormsOptions,
+  PerExampleOptions,
+  PerExampleResult,
+  ThresholdHandle,
+} from './types';
+import {
+  checkAgcOptions,
+  checkBatchSize,
+  checkClipRange,
+  checkGivenNorm,
+  checkMaxNorm,
+  checkNormType,
+  checkOnNonfinite,
+  checkSameUnits,
+} from './validate';
+import { resolveCpuViews, type CpuView } from './views';
 
 class CpuGradSet implements GradSet {
   readonly viewCount: number;
   readonly elementCount: number;
   readonly dispatchGroups = 0;
+  readonly arrays: Float32Array[];
+  /** clipPerExample's sums, allocated once per batch size. */
+  readonly perExampleSums = new Map<number, Float32Array[]>();
 
   constructor(
     readonly owner: CpuClipper,
-    readonly arrays: Float32Array[],
+    readonly views: CpuView[],
   ) {
-    this.viewCount = arrays.length;
-    this.elementCount = arrays.reduce((n, a) => n + a.length, 0);
+    this.arrays = views.map((v) => v.array);
+    this.viewCount = views.length;
+    this.elementCount = this.arrays.reduce((n, a) => n + a.length, 0);
   }
 
   get destroyed(): boolean {
@@ -22,7 +57,7 @@ class CpuGradSet implements GradSet {
   }
 }
 
-class CpuNormHandle implements NormHandle {
+class CpuNormHandle implements ThresholdHandle {
   readonly buffer = null;
   readonly offset = 0;
   readonly foundInf = null;
@@ -31,7 +66,13 @@ class CpuNormHandle implements NormHandle {
   constructor(
     readonly norm: number,
     private readonly nonfiniteError: boolean,
+    private readonly sawNonfinite = !Number.isFinite(norm),
+    private readonly threshold = NaN,
   ) {}
+
+  readThreshold(): Promise<number> {
+    return Promise.resolve(this.threshold);
+  }
 
   read(): Promise<number> {
     if (this.nonfiniteError) {
@@ -43,7 +84,22 @@ class CpuNormHandle implements NormHandle {
   }
 
   readFoundInf(): Promise<boolean> {
-    return Promise.resolve(!Number.isFinite(this.norm));
+    return Promise.resolve(this.sawNonfinite);
+  }
+}
+
+class CpuNormsHandle implements NormsHandle {
+  readonly buffer = null;
+  readonly offset = 0;
+  readonly stride = 0;
+
+  constructor(
+    private readonly norms: number[],
+    readonly total: NormHandle,
+  ) {}
+
+  read(): Promise<Float32Array> {
+    return Promise.resolve(Float32Array.from(this.norms));
   }
 }
 
@@ -101,6 +157,94 @@ export class CpuClipper implements Clipper {
     clampInPlace(arrays, min, max);
   }
 
+  perTensorNorms(set: GradSet, options: NormsOptions = {}): NormsHandle {
+    const arrays = this.arraysOf(set);
+    const { p } = checkNormType(options.normType);
+    checkNoEncoder(options);
+    return new CpuNormsHandle(viewNormsReference(arrays, p), new CpuNormHandle(totalNormReference(arrays, p), false));
+  }
+
+  clipByNorm(set: GradSet, maxNorm: number, options: NormsOptions = {}): NormsHandle {
+    const arrays = this.arraysOf(set);
+    checkMaxNorm(maxNorm);
+    const { p } = checkNormType(options.normType);
+    checkNoEncoder(options);
+    const total = new CpuNormHandle(totalNormReference(arrays, p), false);
+    const norms = viewNormsReference(arrays, p);
+    norms.forEach((norm, i) => {
+      const decision = clipDecision(norm, maxNorm);
+      if (decision.scale) scaleInPlace([arrays[i]], decision.coef);
+    });
+    return new CpuNormsHandle(norms, total);
+  }
+
+  clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
+    const arrays = this.arraysOf(set);
+    const { batchSize, maxNorm } = options ?? ({} as PerExampleOptions);
+    const b = checkBatchSize(batchSize, arrays.map((a) => a.length));
+    checkMaxNorm(maxNorm);
+    checkNoEncoder(options);
+    if (options.out !== undefined) {
+      throw new GradclipError('invalid-argument', 'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set');
+    }
+    const cpuSet = set as CpuGradSet;
+    let sums = cpuSet.perExampleSums.get(b);
+    if (!sums) {
+      sums = arrays.map((a) => new Float32Array(a.length / b));
+      cpuSet.perExampleSums.set(b, sums);
+    }
+    const reference = perExampleReference(arrays, b, maxNorm);
+    reference.sums.forEach((sum, v) => sums[v].set(sum));
+    const anyNonfinite = reference.norms.some((n) => !Number.isFinite(n));
+    return { sum: sums, numClipped: new CpuNormHandle(reference.numClipped, false, anyNonfinite) };
+  }
+
+  adaptiveGradClip(grads: GradSet, params: GradSet, options: AdaptiveGradClipOptions = {}): NormHandle {
+    const gradViews = this.viewsOf(grads);
+    const paramViews = this.viewsOf(params);
+    const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
+    checkNoEncoder(options);
+    checkSameUnits(
+      gradViews.map((v) => ({ length: v.array.length, shape: v.shape })),
+      paramViews.map((v) => ({ length: v.array.length, shape: v.shape })),
+    );
+    const total = new CpuNormHandle(totalNormReference(gradViews.map((v) => v.array), 2), false);
+    gradViews.forEach((g, i) => {
+      const w = paramViews[i].array;
+      for (const [start, end] of unitRanges(g.array.length, g.shape)) {
+        const unit = g.array.subarray(start, end);
+        const coef = agcCoefficient(totalNormReference([unit], 2), totalNormReference([w.subarray(start, end)], 2), clipping, eps);
+        if (coef !== 1) scaleInPlace([unit], coef);
+      }
+    });
+    return total;
+  }
+
+  /** The CPU side of createAutoClip / createZClip: the rule and the clip on float64 norms. */
+  createAdaptiveEngine(set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
+    const arrays = this.arraysOf(set);
+    const state = rule.kind === 'autoclip' ? new AutoClipRule(rule.config.percentile, rule.config.history) : new ZClipRule(rule.config);
+    return {
+      step: (options: StepOptions = {}) => {
+        this.arraysOf(set);
+        const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
+        checkNoEncoder(options);
+        const norm = totalNormReference(arrays, 2);
+        const threshold = state.observe(norm);
+        const decision = clipDecision(norm, threshold, false, skip);
+        if (decision.scale) scaleInPlace(arrays, decision.coef);
+        return new CpuNormHandle(norm, false, !Number.isFinite(norm), threshold);
+      },
+      readState: () =>
+        Promise.resolve({
+          threshold: state.threshold,
+          mean: state instanceof ZClipRule ? state.mean : NaN,
+          std: state instanceof ZClipRule ? state.std : NaN,
+        }),
+      destroy: () => {},
+    };
+  }
+
   destroy(): void {
     this.destroyed = true;
   }
@@ -110,15 +254,20 @@ export class CpuClipper implements Clipper {
   }
 
   private arraysOf(set: GradSet): Float32Array[] {
+    return this.viewsOf(set).map((v) => v.array);
+  }
+
+  private viewsOf(set: GradSet): CpuView[] {
     this.checkAlive();
     if (!(set instanceof CpuGradSet) || set.owner !== this) {
       throw new GradclipError('invalid-argument', 'set must come from this clipper\'s gradients()');
     }
-    return set.arrays;
+    return set.views;
   }
 }
 
-function checkNoEncoder(options: EncoderOption): void {
+function checkNoEncoder(options: EncoderOption | undefined): void {
+  if (!options) return;
   for (const name of ['encoder', 'timestampWrites'] as const) {
     if (options[name] !== undefined) {
       throw new GradclipError('invalid-argument', `options.${name} applies to the WebGPU backend only; this clipper runs on the CPU`);

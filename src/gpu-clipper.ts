@@ -1,24 +1,59 @@
 // The WebGPU backend: validates in TypeScript, then records the norm, finalize and scale passes
 // into one compute pass. Nothing here awaits the GPU or maps a buffer except NormHandle.read().
+import type { AdaptiveEngine, AdaptiveRule, StepOptions } from './adaptive';
 import { GradclipError } from './errors';
+import { GpuAdaptiveState } from './gpu-adaptive';
 import { BufferUsage, MapMode } from './gpu-constants';
+import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './gpu-segments';
 import { GpuGradSet, type SetOwner } from './gpu-set';
 import {
   OP_CLAMP,
   OP_SCALE,
   RESULT_BYTES,
+  RULE_AGC,
+  RULE_CLIP_BY_NORM,
+  RULE_NORMS,
+  RULE_PER_EXAMPLE,
+  SEGMENT_NORM_BYTES,
   SOURCE_PARAMS,
   SOURCE_PARTIALS,
   SOURCE_RESULT_SLOT,
+  SUMMARY_COUNT_CLIPPED,
+  SUMMARY_TOTAL_NORM,
   kernelsFor,
   type Kernels,
   type NormSource,
+  type SegmentRule,
 } from './kernels';
 import { ParamsRing, type ParamsValue } from './params-ring';
 import { liveArgsOffset, planSet, type PlanLimits } from './plan';
+import { exampleSegments, planSegments, unitSegments, viewSegments } from './segments';
 import { StagingPool } from './staging';
-import type { Clipper, EncoderOption, GradSet, GradView, NormHandle, NormOptions } from './types';
-import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, checkOnNonfinite, type NormKind } from './validate';
+import type {
+  AdaptiveGradClipOptions,
+  Clipper,
+  EncoderOption,
+  GradSet,
+  GradView,
+  NormHandle,
+  NormOptions,
+  NormsHandle,
+  NormsOptions,
+  PerExampleOptions,
+  PerExampleResult,
+  ThresholdHandle,
+} from './types';
+import {
+  checkAgcOptions,
+  checkBatchSize,
+  checkClipRange,
+  checkGivenNorm,
+  checkMaxNorm,
+  checkNormType,
+  checkOnNonfinite,
+  checkSameUnits,
+  type NormKind,
+} from './validate';
 import { resolveGpuViews } from './views';
 
 const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
@@ -27,6 +62,8 @@ const MODE_NO_SCALE = 2;
 const MODE_SKIP_NONFINITE = 4;
 /** Byte offset of `foundInf` in a NormResult (shaders/common.wgsl). */
 const FOUND_INF_OFFSET = 12;
+/** Byte offset of `threshold` in a NormResult. */
+const THRESHOLD_OFFSET = 16;
 /** Fewest elements worth a workgroup of their own: 16 vec4 loads per lane of a 64-lane workgroup. */
 const MIN_ELEMENTS_PER_WORKGROUP = 4096;
 
@@ -35,7 +72,7 @@ export interface GpuClipperOptions {
   maxWorkgroups: number;
 }
 
-class GpuNormHandle implements NormHandle {
+class GpuNormHandle implements ThresholdHandle {
   constructor(
     private readonly clipper: GpuClipper,
     readonly set: GpuGradSet,
@@ -77,11 +114,49 @@ class GpuNormHandle implements NormHandle {
     return this.readSlot(false).then((r) => r.foundInf);
   }
 
+  readThreshold(): Promise<number> {
+    return this.readSlot(false).then((r) => r.threshold);
+  }
+
   /** Reads this handle's result slot; rejects (never throws) when the clipper, set or slot is gone. */
-  private async readSlot(checkError: boolean): Promise<{ norm: number; foundInf: boolean }> {
+  private async readSlot(checkError: boolean): Promise<SlotValue> {
     this.clipper.checkUsable(this.set);
     this.checkFresh();
     return this.clipper.readResult(this.set, this.slot, checkError);
+  }
+}
+
+interface SlotValue {
+  norm: number;
+  foundInf: boolean;
+  threshold: number;
+}
+
+class GpuNormsHandle implements NormsHandle {
+  readonly offset = 0;
+  readonly stride = SEGMENT_NORM_BYTES;
+  private readonly generation: number;
+
+  constructor(
+    private readonly clipper: GpuClipper,
+    private readonly set: GpuGradSet,
+    private readonly layout: SegmentLayout,
+    readonly total: NormHandle,
+  ) {
+    this.generation = layout.generation;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.layout.segmentNorms;
+  }
+
+  async read(): Promise<Float32Array> {
+    this.clipper.checkUsable(this.set);
+    if (this.layout.generation !== this.generation) {
+      throw new GradclipError('stale-handle', "these per-view norms were overwritten by a later per-view call on the set: read them before the next one");
+    }
+    const pairs = await this.clipper.readBuffer(this.layout.segmentNorms, this.layout.segmentCount * SEGMENT_NORM_BYTES);
+    return Float32Array.from({ length: this.layout.segmentCount }, (_, i) => pairs[2 * i]);
   }
 }
 
@@ -95,6 +170,7 @@ export class GpuClipper implements Clipper, SetOwner {
   private readonly params: ParamsRing;
   private readonly staging: StagingPool;
   private readonly sets = new Set<GpuGradSet>();
+  private readonly adaptiveStates = new Set<GpuAdaptiveState>();
   private readonly planLimits: PlanLimits;
   /** The workgroup cap of every pass (autotuned per device unless given). */
   readonly maxWorkgroups: number;
@@ -130,7 +206,7 @@ export class GpuClipper implements Clipper, SetOwner {
   gradients(views: GradView[]): GradSet {
     this.checkAlive();
     const resolved = resolveGpuViews(views);
-    const set = new GpuGradSet(this, planSet(resolved, this.planLimits), resolved.length);
+    const set = new GpuGradSet(this, planSet(resolved, this.planLimits), resolved);
     this.sets.add(set);
     return set;
   }
@@ -212,11 +288,109 @@ export class GpuClipper implements Clipper, SetOwner {
     });
   }
 
+  perTensorNorms(set: GradSet, options: NormsOptions = {}): NormsHandle {
+    return this.perView(set, RULE_NORMS, 0, options);
+  }
+
+  clipByNorm(set: GradSet, maxNorm: number, options: NormsOptions = {}): NormsHandle {
+    checkMaxNorm(maxNorm);
+    return this.perView(set, RULE_CLIP_BY_NORM, maxNorm, options);
+  }
+
+  clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
+    const gpuSet = this.checkUsable(set);
+    const { batchSize, maxNorm } = options ?? ({} as PerExampleOptions);
+    const b = checkBatchSize(batchSize, gpuSet.views.map((v) => v.length));
+    checkMaxNorm(maxNorm);
+    const lengths = gpuSet.views.map((v) => v.length / b);
+    const { offsets, bytes } = sumLayout(lengths);
+    const target = this.sumTarget(gpuSet, b, bytes, options.out);
+    const layout = gpuSet.segmentLayout(`examples:${b}`, () =>
+      new SegmentLayout(this, planSegments(gpuSet.views, exampleSegments(gpuSet.views, b), b, this.planLimits), `batch of ${b}`),
+    );
+    const sumKey = `${b}:${target.byteOffset}`;
+    let sum = gpuSet.perExampleSums.get(sumKey);
+    if (!sum || sum.target.buffer !== target.buffer) {
+      sum?.destroy();
+      sum = new PerExampleSum(this, gpuSet.views, b, layout.segmentNorms, target, `batch of ${b}`);
+      gpuSet.perExampleSums.set(sumKey, sum);
+    }
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm }));
+    const { slot, generation } = gpuSet.nextSlot();
+    const summing = sum;
+    this.record(options, 'clipPerExample', (pass) => {
+      layout.recordNorms(pass, 2, RULE_PER_EXAMPLE, paramsOffset);
+      layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, slot * gpuSet.resultStride);
+      summing.record(pass);
+    });
+    return {
+      sum: lengths.map((length, v) => ({ buffer: target.buffer, offset: target.byteOffset + offsets[v], length })),
+      numClipped: new GpuNormHandle(this, gpuSet, slot, generation),
+    };
+  }
+
+  adaptiveGradClip(grads: GradSet, params: GradSet, options: AdaptiveGradClipOptions = {}): NormHandle {
+    const gradSet = this.checkUsable(grads);
+    const paramSet = this.checkUsable(params);
+    if (gradSet === paramSet) throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
+    const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
+    checkSameUnits(gradSet.views, paramSet.views);
+    const units = (s: GpuGradSet) =>
+      s.segmentLayout('units', () => {
+        const { ranges, count } = unitSegments(s.views);
+        return new SegmentLayout(this, planSegments(s.views, ranges, count, this.planLimits), 'units');
+      });
+    const gradUnits = units(gradSet);
+    const paramUnits = units(paramSet);
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm: clipping, eps }));
+    const { slot, generation } = gradSet.nextSlot();
+    this.record(options, 'adaptiveGradClip', (pass) => {
+      paramUnits.recordNorms(pass, 2, RULE_NORMS, paramsOffset);
+      gradUnits.recordNorms(pass, 2, RULE_AGC, paramsOffset, paramUnits.segmentNorms);
+      gradUnits.recordSummary(pass, 2, SUMMARY_TOTAL_NORM, paramsOffset, gradSet.results, slot * gradSet.resultStride);
+      gradUnits.recordScale(pass);
+    });
+    return new GpuNormHandle(this, gradSet, slot, generation);
+  }
+
+  /** The GPU side of createAutoClip / createZClip: the rule's state in a GPU buffer, a step records three passes' worth of dispatches. */
+  createAdaptiveEngine(set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
+    const gpuSet = this.checkUsable(set);
+    const state = new GpuAdaptiveState(this.kernels, gpuSet, this.paramsBuffer, rule);
+    this.adaptiveStates.add(state);
+    return {
+      step: (options: StepOptions = {}) => {
+        this.checkUsable(gpuSet);
+        if (state.destroyed) throw new GradclipError('destroyed', 'this adaptive clipper was destroyed');
+        const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
+        const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, mode: skip ? MODE_SKIP_NONFINITE : 0 }));
+        const { slot, generation } = gpuSet.nextSlot();
+        this.record(options, rule.kind, (pass) => {
+          this.recordPartials(pass, gpuSet, 2, paramsOffset);
+          state.record(pass, paramsOffset, slot * gpuSet.resultStride);
+          this.recordScale(pass, gpuSet, paramsOffset, slot);
+        });
+        return new GpuNormHandle(this, gpuSet, slot, generation);
+      },
+      readState: async () => {
+        this.checkUsable(gpuSet);
+        if (state.destroyed) throw new GradclipError('destroyed', 'this adaptive clipper was destroyed');
+        return state.decode(await this.readBuffer(state.buffer, state.headerBytes));
+      },
+      destroy: () => {
+        state.destroy();
+        this.adaptiveStates.delete(state);
+      },
+    };
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const set of this.sets) set.destroy();
     this.sets.clear();
+    for (const state of this.adaptiveStates) state.destroy();
+    this.adaptiveStates.clear();
     this.params.destroy();
     this.staging.destroy();
     this.unusedBinding.destroy();
@@ -236,7 +410,7 @@ export class GpuClipper implements Clipper, SetOwner {
    * Copies one result slot into a pooled staging buffer and reads it; with `checkError`, rejects
    * when errorIfNonfinite tripped.
    */
-  async readResult(set: GpuGradSet, slot: number, checkError = true): Promise<{ norm: number; foundInf: boolean }> {
+  async readResult(set: GpuGradSet, slot: number, checkError = true): Promise<SlotValue> {
     const staging = this.staging.acquire();
     const encoder = this.device.createCommandEncoder({ label: 'gradclip read norm' });
     encoder.copyBufferToBuffer(set.results, slot * set.resultStride, staging, 0, RESULT_BYTES);
@@ -244,11 +418,13 @@ export class GpuClipper implements Clipper, SetOwner {
     let norm: number;
     let flags: number;
     let foundInf: number;
+    let threshold: number;
     try {
       await staging.mapAsync(MapMode.READ);
       const mapped = staging.getMappedRange();
       norm = new Float32Array(mapped, 0, 1)[0];
       [flags, foundInf] = new Uint32Array(mapped, 8, 2);
+      threshold = new Float32Array(mapped, THRESHOLD_OFFSET, 1)[0];
       staging.unmap();
     } catch (error) {
       // A map aborted by a lost device: let `device.lost` land, then say so.
@@ -260,7 +436,74 @@ export class GpuClipper implements Clipper, SetOwner {
     if (checkError && flags & FLAG_NONFINITE_ERROR) {
       throw new GradclipError('nonfinite-norm', `the total norm is ${norm} (errorIfNonfinite is set); no gradient was changed`);
     }
-    return { norm, foundInf: foundInf === 1 };
+    return { norm, foundInf: foundInf === 1, threshold };
+  }
+
+  /** Reads `bytes` from the start of `buffer` (a one-off staging buffer: per-view norms and rule state, not per step). */
+  async readBuffer(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({ label: 'gradclip read back', size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder({ label: 'gradclip read back' });
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(MapMode.READ);
+      return new Float32Array(staging.getMappedRange().slice(0));
+    } catch (error) {
+      await Promise.race([this.device.lost, new Promise((settle) => setTimeout(settle, 100))]);
+      this.checkAlive();
+      throw error;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** perTensorNorms / clipByNorm: per-view norms (rule), the total, and for clipping the scale. */
+  private perView(set: GradSet, rule: SegmentRule, maxNorm: number, options: NormsOptions): NormsHandle {
+    const gpuSet = this.checkUsable(set);
+    const { p, kind } = checkNormType(options.normType);
+    const layout = gpuSet.segmentLayout('views', () =>
+      new SegmentLayout(this, planSegments(gpuSet.views, viewSegments(gpuSet.views), gpuSet.viewCount, this.planLimits), 'views'),
+    );
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm }));
+    const { slot, generation } = gpuSet.nextSlot();
+    this.record(options, rule === RULE_NORMS ? 'perTensorNorms' : 'clipByNorm', (pass) => {
+      layout.recordNorms(pass, kind, rule, paramsOffset);
+      layout.recordSummary(pass, kind, SUMMARY_TOTAL_NORM, paramsOffset, gpuSet.results, slot * gpuSet.resultStride);
+      if (rule !== RULE_NORMS) layout.recordScale(pass);
+    });
+    return new GpuNormsHandle(this, gpuSet, layout, new GpuNormHandle(this, gpuSet, slot, generation));
+  }
+
+  /** Where clipPerExample's sums go: the caller's buffer (checked) or one the set allocates once per batch size. */
+  private sumTarget(set: GpuGradSet, batchSize: number, bytes: number, out: PerExampleOptions['out']): SumTarget {
+    if (out === undefined) {
+      let buffer = set.ownSumBuffers.get(batchSize);
+      if (!buffer) {
+        buffer = this.device.createBuffer({
+          label: `gradclip per-example sums (batch of ${batchSize})`,
+          size: bytes,
+          usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+        });
+        set.ownSumBuffers.set(batchSize, buffer);
+      }
+      return { buffer, byteOffset: 0 };
+    }
+    const { buffer, byteOffset = 0 } = out;
+    const alignment = this.device.limits.minStorageBufferOffsetAlignment;
+    if (!buffer || typeof (buffer as GPUBuffer).size !== 'number' || ((buffer as GPUBuffer).usage & BufferUsage.STORAGE) === 0) {
+      throw new GradclipError('invalid-argument', 'out.buffer must be a GPUBuffer with GPUBufferUsage.STORAGE');
+    }
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % alignment !== 0) {
+      throw new GradclipError('invalid-argument', `out.byteOffset must be a non-negative multiple of ${alignment} bytes, got ${byteOffset}`);
+    }
+    if (byteOffset + bytes > buffer.size) {
+      throw new GradclipError('out-of-range', `the sums need ${bytes} bytes from out.byteOffset ${byteOffset}, past the end of the ${buffer.size}-byte out.buffer`);
+    }
+    if (set.views.some((v) => v.buffer === buffer)) {
+      throw new GradclipError('invalid-argument', 'out.buffer must not hold any of the per-example views');
+    }
+    return { buffer, byteOffset };
   }
 
   private checkAlive(): void {
@@ -286,7 +529,7 @@ export class GpuClipper implements Clipper, SetOwner {
     if (!encoder) this.device.queue.submit([target.finish()]);
   }
 
-  private recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
+  recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
     pass.setBindGroup(1, set.partialsBindGroup, [paramsOffset]);
     set.plan.groups.forEach((group, g) => {
       pass.setPipeline(this.kernels.partials(kind, group.vec4Slots));
@@ -308,7 +551,7 @@ export class GpuClipper implements Clipper, SetOwner {
     pass.dispatchWorkgroups(1);
   }
 
-  private recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
+  recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
     pass.setBindGroup(1, set.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
     set.plan.groups.forEach((group, g) => {
       pass.setPipeline(this.kernels.elementwise(OP_SCALE, group.vec4Slots));
@@ -319,5 +562,5 @@ export class GpuClipper implements Clipper, SetOwner {
 }
 
 function paramsValue(v: Partial<ParamsValue>): ParamsValue {
-  return { p: 2, maxNorm: 0, clipMin: 0, clipMax: 0, givenNorm: 0, mode: 0, ...v };
+  return { p: 2, maxNorm: 0, clipMin: 0, clipMax: 0, givenNorm: 0, mode: 0, eps: 0, ...v };
 }

@@ -1,9 +1,11 @@
 // The GPU resources of one gradient set, made once at `gradients()`: the plan tables, the
 // partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
 import { BufferUsage } from './gpu-constants';
+import { createFilledBuffer, type PerExampleSum, type SegmentLayout } from './gpu-segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
 import { encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
 import type { GradSet } from './types';
+import type { ResolvedView } from './views';
 
 /** Result slots per set: a NormHandle stays readable until this many later norms of its set. */
 export const RESULT_SLOTS = 256;
@@ -21,13 +23,6 @@ function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
-function createFilledBuffer(device: GPUDevice, label: string, words: Uint32Array<ArrayBuffer>, usage: number): GPUBuffer {
-  const buffer = device.createBuffer({ label, size: Math.max(16, words.byteLength), usage, mappedAtCreation: true });
-  new Uint32Array(buffer.getMappedRange()).set(words);
-  buffer.unmap();
-  return buffer;
-}
-
 export class GpuGradSet implements GradSet {
   readonly viewCount: number;
   readonly elementCount: number;
@@ -36,6 +31,14 @@ export class GpuGradSet implements GradSet {
   readonly resultStride: number;
   readonly results: GPUBuffer;
   readonly dispatchArgs: GPUBuffer;
+  /** One Acc per workgroup of the norm's first pass. */
+  readonly partials: GPUBuffer;
+  /** Per-segment resources (per-view norms, AGC units, examples), made on first use. */
+  readonly segmentLayouts = new Map<string, SegmentLayout>();
+  /** clipPerExample's sums, per batch size and target, made on first use. */
+  readonly perExampleSums = new Map<string, PerExampleSum>();
+  /** Buffers the set allocated for clipPerExample's default targets. */
+  readonly ownSumBuffers = new Map<number, GPUBuffer>();
   /** group(0) of the partials/elementwise kernels, one per dispatch group. */
   readonly dataBindGroups: GPUBindGroup[];
   readonly partialsBindGroup: GPUBindGroup;
@@ -50,11 +53,11 @@ export class GpuGradSet implements GradSet {
   constructor(
     readonly owner: SetOwner,
     readonly plan: SetPlan,
-    viewCount: number,
+    readonly views: readonly ResolvedView[],
   ) {
     const { device } = owner.kernels;
     const limits = device.limits;
-    this.viewCount = viewCount;
+    this.viewCount = views.length;
     this.elementCount = plan.elementCount;
     this.dispatchGroups = plan.groups.length;
 
@@ -69,11 +72,11 @@ export class GpuGradSet implements GradSet {
     plan.groups.forEach((group, g) => tables.set(encodePlanTable(group), tableOffsets[g] / 4));
     const planTables = createFilledBuffer(device, 'gradclip plan tables', tables, BufferUsage.STORAGE);
 
-    const partials = device.createBuffer({
+    const partials = (this.partials = device.createBuffer({
       label: 'gradclip partials',
       size: Math.max(1, plan.partialCount) * PARTIAL_BYTES,
       usage: BufferUsage.STORAGE,
-    });
+    }));
     this.resultStride = alignUp(RESULT_BYTES, alignment);
     this.results = device.createBuffer({
       label: 'gradclip norm results',
@@ -141,6 +144,16 @@ export class GpuGradSet implements GradSet {
     return this.ownDestroyed || this.owner.destroyed;
   }
 
+  /** The segment layout under `key`, made by `create` on first use. */
+  segmentLayout(key: string, create: () => SegmentLayout): SegmentLayout {
+    let layout = this.segmentLayouts.get(key);
+    if (!layout) {
+      layout = create();
+      this.segmentLayouts.set(key, layout);
+    }
+    return layout;
+  }
+
   /** Claims the next result slot for a new norm; returns its slot index and generation. */
   nextSlot(): { slot: number; generation: number } {
     const generation = this.generation++;
@@ -152,5 +165,8 @@ export class GpuGradSet implements GradSet {
   destroy(): void {
     this.ownDestroyed = true;
     for (const b of this.ownBuffers) b.destroy();
+    for (const layout of this.segmentLayouts.values()) layout.destroy();
+    for (const sum of this.perExampleSums.values()) sum.destroy();
+    for (const b of this.ownSumBuffers.values()) b.destroy();
   }
 }

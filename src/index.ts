@@ -8,7 +8,33 @@ export { createClipper } from './create';
 export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './arena';
 export { GradclipError, type GradclipErrorCode } from './errors';
 export { totalNormReference, clipDecision } from './reference';
+export {
+  viewNormsReference,
+  perExampleReference,
+  perExampleMultiplier,
+  agcCoefficient,
+  percentileReference,
+  unitRanges,
+  AutoClipRule,
+  ZClipRule,
+} from './reference-modes';
+export {
+  createAutoClip,
+  createZClip,
+  type AutoClip,
+  type AutoClipOptions,
+  type StepOptions,
+  type ZClip,
+  type ZClipOptions,
+} from './adaptive';
 export type {
+  AdaptiveGradClipOptions,
+  NormsHandle,
+  NormsOptions,
+  PerExampleOptions,
+  PerExampleResult,
+  ThresholdHandle,
+  UnitShape,
   Clipper,
   ClipperOptions,
   EncoderOption,

@@ -2,7 +2,17 @@
 // vanish with the device. Pipelines are keyed by everything that changes the compiled shader:
 // the device's binding count and subgroup support (module text) and the override constants.
 import { ShaderStage } from './gpu-constants';
-import { elementwiseShader, normFinalizeShader, normPartialsShader } from './shaders';
+import {
+  adaptiveThresholdShader,
+  elementwiseShader,
+  normFinalizeShader,
+  normPartialsShader,
+  perExampleSumShader,
+  segmentFinalizeShader,
+  segmentNormShader,
+  segmentScaleShader,
+  segmentSummaryShader,
+} from './shaders';
 import type { NormKind } from './validate';
 
 /** Storage bindings each kernel needs besides the gradient windows (plan + partials or result). */
@@ -12,7 +22,9 @@ export const PARTIAL_BYTES = 32;
 /** Bytes of the `Params` uniform (shaders/common.wgsl). */
 export const PARAMS_BYTES = 32;
 /** Bytes of one `NormResult` (shaders/common.wgsl). */
-export const RESULT_BYTES = 16;
+export const RESULT_BYTES = 32;
+/** Bytes of one segment's (norm, coefficient) in segmentNorms (shaders/segment_finalize.wgsl). */
+export const SEGMENT_NORM_BYTES = 8;
 
 /** Which kernel variant: where finalize takes the norm from (see norm_finalize.wgsl). */
 export type NormSource = 0 | 1 | 2;
@@ -21,6 +33,19 @@ export const SOURCE_RESULT_SLOT: NormSource = 1;
 export const SOURCE_PARAMS: NormSource = 2;
 export const OP_SCALE = 0;
 export const OP_CLAMP = 1;
+
+/** segment_finalize.wgsl's `rule`: what a segment's coefficient is. */
+export type SegmentRule = 0 | 1 | 2 | 3;
+export const RULE_NORMS: SegmentRule = 0;
+export const RULE_CLIP_BY_NORM: SegmentRule = 1;
+export const RULE_PER_EXAMPLE: SegmentRule = 2;
+export const RULE_AGC: SegmentRule = 3;
+/** segment_summary.wgsl's `summary`: the total norm, or the number of segments clipped. */
+export const SUMMARY_TOTAL_NORM = 0;
+export const SUMMARY_COUNT_CLIPPED = 1;
+/** adaptive_threshold.wgsl's `rule`. */
+export const ADAPTIVE_AUTOCLIP = 0;
+export const ADAPTIVE_ZCLIP = 1;
 
 export interface Kernels {
   readonly device: GPUDevice;
@@ -36,11 +61,31 @@ export interface Kernels {
   readonly finalizeLayout: GPUBindGroupLayout;
   /** group(1) of the elementwise kernel: params (dynamic) + result (dynamic, read-only). */
   readonly elementwiseLayout: GPUBindGroupLayout;
+  /** segment_finalize: params (dynamic) + partials + segments + segmentNorms + paramNorms. */
+  readonly segmentFinalizeLayout: GPUBindGroupLayout;
+  /** segment_summary: params (dynamic) + partials + segments + segmentNorms + result (dynamic). */
+  readonly segmentSummaryLayout: GPUBindGroupLayout;
+  /** group(1) of segment_scale: segmentNorms (read-only). */
+  readonly segmentScaleLayout: GPUBindGroupLayout;
+  /** Read-only views per dispatch of per_example_sum (one binding fewer than `bindings`). */
+  readonly sumBindings: number;
+  /** group(0) of per_example_sum: table + views (read-only). */
+  readonly sumDataLayout: GPUBindGroupLayout;
+  /** group(1) of per_example_sum: segmentNorms (read-only) + sums. */
+  readonly sumOutputLayout: GPUBindGroupLayout;
+  /** adaptive_threshold: the finalize bindings + the rule's state. */
+  readonly adaptiveLayout: GPUBindGroupLayout;
   /** The norm's first pass for a dispatch group whose first `vec4Slots` windows are vec4. */
   partials(kind: NormKind, vec4Slots: number): GPUComputePipeline;
   finalize(kind: NormKind, source: NormSource): GPUComputePipeline;
   /** The scale/clamp pass for a dispatch group whose first `vec4Slots` windows are vec4. */
   elementwise(op: number, vec4Slots: number): GPUComputePipeline;
+  segmentNorm(kind: NormKind, vec4Slots: number): GPUComputePipeline;
+  segmentFinalize(kind: NormKind, rule: SegmentRule): GPUComputePipeline;
+  segmentSummary(kind: NormKind, summary: number): GPUComputePipeline;
+  segmentScale(vec4Slots: number): GPUComputePipeline;
+  perExampleSum(): GPUComputePipeline;
+  adaptive(rule: number): GPUComputePipeline;
 }
 
 const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
@@ -91,6 +136,50 @@ function buildKernels(device: GPUDevice): Kernels {
     label: 'gradclip elementwise layout',
     entries: [storageEntry(0, 'uniform', true), storageEntry(1, 'read-only-storage', true)],
   });
+  const segmentFinalizeLayout = device.createBindGroupLayout({
+    label: 'gradclip segment finalize layout',
+    entries: [
+      storageEntry(0, 'uniform', true),
+      storageEntry(1, 'read-only-storage'),
+      storageEntry(2, 'read-only-storage'),
+      storageEntry(3, 'storage'),
+      storageEntry(4, 'read-only-storage'),
+    ],
+  });
+  const segmentSummaryLayout = device.createBindGroupLayout({
+    label: 'gradclip segment summary layout',
+    entries: [
+      storageEntry(0, 'uniform', true),
+      storageEntry(1, 'read-only-storage'),
+      storageEntry(2, 'read-only-storage'),
+      storageEntry(3, 'read-only-storage'),
+      storageEntry(4, 'storage', true),
+    ],
+  });
+  const segmentScaleLayout = device.createBindGroupLayout({
+    label: 'gradclip segment scale layout',
+    entries: [storageEntry(0, 'read-only-storage')],
+  });
+  // per_example_sum binds its views read-only beside a table, the coefficients and the sums.
+  const sumBindings = bindings - 1;
+  const sumDataLayout = device.createBindGroupLayout({
+    label: 'gradclip per-example sum data layout',
+    entries: Array.from({ length: sumBindings + 1 }, (_, binding) => storageEntry(binding, 'read-only-storage')),
+  });
+  const sumOutputLayout = device.createBindGroupLayout({
+    label: 'gradclip per-example sum output layout',
+    entries: [storageEntry(0, 'read-only-storage'), storageEntry(1, 'storage')],
+  });
+  const adaptiveLayout = device.createBindGroupLayout({
+    label: 'gradclip adaptive threshold layout',
+    entries: [
+      storageEntry(0, 'uniform', true),
+      storageEntry(1, 'read-only-storage'),
+      storageEntry(2, 'storage', true),
+      storageEntry(3, 'storage'),
+      storageEntry(4, 'storage'),
+    ],
+  });
 
   // Modules by text: the number of vec4 slots changes the generated bindings (see plan.ts).
   const modules = new Map<string, GPUShaderModule>();
@@ -116,6 +205,14 @@ function buildKernels(device: GPUDevice): Kernels {
     bindGroupLayouts: [dataLayout, elementwiseLayout],
   });
 
+  const layoutOf = (label: string, layouts: GPUBindGroupLayout[]) =>
+    device.createPipelineLayout({ label: `gradclip ${label} pipeline layout`, bindGroupLayouts: layouts });
+  const segmentScalePipelineLayout = layoutOf('segment scale', [dataLayout, segmentScaleLayout]);
+  const segmentFinalizePipelineLayout = layoutOf('segment finalize', [segmentFinalizeLayout]);
+  const segmentSummaryPipelineLayout = layoutOf('segment summary', [segmentSummaryLayout]);
+  const sumPipelineLayout = layoutOf('per-example sum', [sumDataLayout, sumOutputLayout]);
+  const adaptivePipelineLayout = layoutOf('adaptive threshold', [adaptiveLayout]);
+
   const pipelines = new Map<string, GPUComputePipeline>();
   function pipeline(key: string, layout: GPUPipelineLayout, shader: GPUShaderModule, constants: Record<string, number>) {
     let p = pipelines.get(key);
@@ -139,6 +236,13 @@ function buildKernels(device: GPUDevice): Kernels {
     partialsLayout,
     finalizeLayout,
     elementwiseLayout,
+    segmentFinalizeLayout,
+    segmentSummaryLayout,
+    segmentScaleLayout,
+    sumBindings,
+    sumDataLayout,
+    sumOutputLayout,
+    adaptiveLayout,
     partials: (kind, vec4Slots) => {
       const label = `norm_partials vec4Slots=${vec4Slots}`;
       const shader = module(label, () => normPartialsShader(bindings, vec4Slots, subgroups));
@@ -152,6 +256,32 @@ function buildKernels(device: GPUDevice): Kernels {
       const label = `elementwise vec4Slots=${vec4Slots}`;
       const shader = module(label, () => elementwiseShader(bindings, vec4Slots));
       return pipeline(`${label} op=${op}`, elementwisePipelineLayout, shader, { op });
+    },
+    segmentNorm: (kind, vec4Slots) => {
+      const label = `segment_norm vec4Slots=${vec4Slots}`;
+      const shader = module(label, () => segmentNormShader(bindings, vec4Slots, subgroups));
+      return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
+    },
+    segmentFinalize: (kind, rule) => {
+      const shader = module('segment_finalize', () => segmentFinalizeShader(subgroups));
+      return pipeline(`segment_finalize normKind=${kind} rule=${rule}`, segmentFinalizePipelineLayout, shader, { normKind: kind, rule });
+    },
+    segmentSummary: (kind, summary) => {
+      const shader = module('segment_summary', () => segmentSummaryShader(subgroups));
+      return pipeline(`segment_summary normKind=${kind} summary=${summary}`, segmentSummaryPipelineLayout, shader, { normKind: kind, summary });
+    },
+    segmentScale: (vec4Slots) => {
+      const label = `segment_scale vec4Slots=${vec4Slots}`;
+      const shader = module(label, () => segmentScaleShader(bindings, vec4Slots));
+      return pipeline(label, segmentScalePipelineLayout, shader, {});
+    },
+    perExampleSum: () => {
+      const shader = module('per_example_sum', () => perExampleSumShader(sumBindings));
+      return pipeline('per_example_sum', sumPipelineLayout, shader, {});
+    },
+    adaptive: (rule) => {
+      const shader = module('adaptive_threshold', () => adaptiveThresholdShader(subgroups));
+      return pipeline(`adaptive_threshold rule=${rule}`, adaptivePipelineLayout, shader, { normKind: 2, rule });
     },
   };
 }

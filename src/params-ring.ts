@@ -11,6 +11,8 @@ export interface ParamsValue {
   clipMax: number;
   givenNorm: number;
   mode: number;
+  /** AGC's floor on a unit's parameter norm. */
+  eps: number;
 }
 
 /** Distinct parameter sets held at once; the least recently used slot is rewritten beyond that. */
@@ -33,7 +35,7 @@ export class ParamsRing {
 
   /** Byte offset of the slot holding `value`, writing it if it is new. */
   offsetFor(value: ParamsValue): number {
-    const key = `${value.p}|${value.maxNorm}|${value.clipMin}|${value.clipMax}|${value.givenNorm}|${value.mode}`;
+    const key = `${value.p}|${value.maxNorm}|${value.clipMin}|${value.clipMax}|${value.givenNorm}|${value.mode}|${value.eps}`;
     let slot = this.slots.get(key);
     if (slot !== undefined) {
       this.slots.delete(key);
@@ -51,6 +53,7 @@ export class ParamsRing {
     const data = new ArrayBuffer(PARAMS_BYTES);
     new Float32Array(data, 0, 5).set([value.p, value.maxNorm, value.clipMin, value.clipMax, value.givenNorm]);
     new Uint32Array(data, 20, 1)[0] = value.mode;
+    new Float32Array(data, 24, 1)[0] = value.eps;
     this.device.queue.writeBuffer(this.buffer, slot * this.stride, data);
     return slot * this.stride;
   }

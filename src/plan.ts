@@ -87,7 +87,7 @@ function alignUp(value: number, alignment: number): number {
 }
 
 /** Covers each buffer's used byte range with windows a binding can hold: vec4 ones, and a scalar one for a tail. */
-function planWindows(views: readonly ResolvedView[], limits: PlanLimits): Map<GPUBuffer, BindingWindow[]> {
+export function planWindows(views: readonly ResolvedView[], limits: PlanLimits): Map<GPUBuffer, BindingWindow[]> {
   const extent = new Map<GPUBuffer, { lo: number; hi: number }>();
   for (const v of views) {
     if (v.length === 0) continue;
@@ -122,37 +122,78 @@ function planWindows(views: readonly ResolvedView[], limits: PlanLimits): Map<GP
   return windows;
 }
 
+/** Elements [start, end) of view `view`, carried through with a caller's `tag`. */
+export interface ElementRange {
+  view: number;
+  start: number;
+  end: number;
+  tag: number;
+}
+
+/** A range cut at window edges, in window-relative elements. */
+export interface WindowPiece {
+  window: BindingWindow;
+  start: number;
+  end: number;
+  view: number;
+  tag: number;
+}
+
+/** Cuts element ranges of views at the edges of their buffers' windows (empty ranges vanish). */
+export function cutAtWindows(
+  ranges: readonly ElementRange[],
+  views: readonly ResolvedView[],
+  windowsByBuffer: Map<GPUBuffer, BindingWindow[]>,
+): WindowPiece[] {
+  const pieces: WindowPiece[] = [];
+  for (const { view, start: first, end: last, tag } of ranges) {
+    if (last <= first) continue;
+    const v = views[view];
+    const start = v.offsetBytes + first * 4;
+    const end = v.offsetBytes + last * 4;
+    for (const w of windowsByBuffer.get(v.buffer)!) {
+      const from = Math.max(start, w.offsetBytes);
+      const to = Math.min(end, w.offsetBytes + w.sizeBytes);
+      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / 4, end: (to - w.offsetBytes) / 4, view, tag });
+    }
+  }
+  return pieces;
+}
+
+/**
+ * Windows that hold data, in first-use order with vec4 windows before scalar ones, packed into
+ * dispatch groups of `bindingsPerGroup`.
+ */
+export function assignSlots(
+  pieces: readonly WindowPiece[],
+  bindingsPerGroup: number,
+): { groupWindows: BindingWindow[][]; slotOf: Map<BindingWindow, { group: number; slot: number }> } {
+  const firstUse = [...new Set(pieces.map((p) => p.window))];
+  const used = [...firstUse.filter((w) => !w.scalar), ...firstUse.filter((w) => w.scalar)];
+  const slotOf = new Map<BindingWindow, { group: number; slot: number }>();
+  used.forEach((w, i) => slotOf.set(w, { group: Math.floor(i / bindingsPerGroup), slot: i % bindingsPerGroup }));
+  const groupWindows = Array.from({ length: Math.ceil(used.length / bindingsPerGroup) }, (_, g) =>
+    used.slice(g * bindingsPerGroup, (g + 1) * bindingsPerGroup),
+  );
+  return { groupWindows, slotOf };
+}
+
 /** Plans a set: windows packed into groups of `bindingsPerGroup`, views cut into balanced chunks. */
 export function planSet(views: readonly ResolvedView[], limits: PlanLimits): SetPlan {
   const windowsByBuffer = planWindows(views, limits);
 
-  // Pieces: views cut at window edges, in window-relative elements.
-  interface Piece { window: BindingWindow; start: number; end: number; view: number }
-  const pieces: Piece[] = [];
-  views.forEach((v, view) => {
-    if (v.length === 0) return;
-    const start = v.offsetBytes;
-    const end = v.offsetBytes + v.length * 4;
-    for (const w of windowsByBuffer.get(v.buffer)!) {
-      const from = Math.max(start, w.offsetBytes);
-      const to = Math.min(end, w.offsetBytes + w.sizeBytes);
-      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / 4, end: (to - w.offsetBytes) / 4, view });
-    }
-  });
-
-  // Windows that hold data, in first-use order with vec4 windows before scalar ones, packed into
-  // dispatch groups.
-  const firstUse = [...new Set(pieces.map((p) => p.window))];
-  const used = [...firstUse.filter((w) => !w.scalar), ...firstUse.filter((w) => w.scalar)];
-  const slotOf = new Map<BindingWindow, { group: number; slot: number }>();
-  used.forEach((w, i) => slotOf.set(w, { group: Math.floor(i / limits.bindingsPerGroup), slot: i % limits.bindingsPerGroup }));
-  const groupCount = Math.ceil(used.length / limits.bindingsPerGroup);
+  const pieces = cutAtWindows(
+    views.map((v, view) => ({ view, start: 0, end: v.length, tag: view })),
+    views,
+    windowsByBuffer,
+  );
+  const { groupWindows, slotOf } = assignSlots(pieces, limits.bindingsPerGroup);
   const granule = limits.workgroupSize;
 
   const groups: DispatchGroup[] = [];
   let partialBase = 0;
-  for (let g = 0; g < groupCount; g++) {
-    const windows = used.slice(g * limits.bindingsPerGroup, (g + 1) * limits.bindingsPerGroup);
+  for (let g = 0; g < groupWindows.length; g++) {
+    const windows = groupWindows[g];
     const groupPieces = pieces.filter((p) => slotOf.get(p.window)!.group === g);
     const elementCount = groupPieces.reduce((n, p) => n + p.end - p.start, 0);
     const workgroups = Math.max(1, Math.min(limits.maxWorkgroups, Math.ceil(elementCount / limits.minElementsPerWorkgroup)));

@@ -4,26 +4,39 @@
 // vec4 block for the first `vec4Slots` slots, the scalar block for the rest) with `switch`
 // dispatchers that pick the slot once per chunk.
 import accumulatorWgsl from '../shaders/accumulator.wgsl?raw';
+import adaptiveThresholdWgsl from '../shaders/adaptive_threshold.wgsl?raw';
 import commonWgsl from '../shaders/common.wgsl?raw';
+import decisionWgsl from '../shaders/decision.wgsl?raw';
 import elementwiseWgsl from '../shaders/elementwise.wgsl?raw';
+import gradReadWgsl from '../shaders/grad_read.wgsl?raw';
+import gradWriteWgsl from '../shaders/grad_write.wgsl?raw';
 import normFinalizeWgsl from '../shaders/norm_finalize.wgsl?raw';
 import normPartialsWgsl from '../shaders/norm_partials.wgsl?raw';
+import perExampleSumWgsl from '../shaders/per_example_sum.wgsl?raw';
 import preludePlainWgsl from '../shaders/prelude_plain.wgsl?raw';
 import preludeSubgroupsWgsl from '../shaders/prelude_subgroups.wgsl?raw';
+import segmentFinalizeWgsl from '../shaders/segment_finalize.wgsl?raw';
+import segmentNormWgsl from '../shaders/segment_norm.wgsl?raw';
+import segmentScaleWgsl from '../shaders/segment_scale.wgsl?raw';
+import segmentSummaryWgsl from '../shaders/segment_summary.wgsl?raw';
 
 function block(kind: 'vec4' | 'scalar'): RegExp {
   return new RegExp(`// @per-${kind}-binding-begin\\n([\\s\\S]*?)// @per-${kind}-binding-end\\n`);
 }
 
-/** Replaces both per-binding blocks with one copy per slot, then appends the dispatchers. */
+/**
+ * Replaces the per-binding blocks with one copy per slot (the vec4 block for the first
+ * `vec4Slots`, the scalar block for the rest), followed by the dispatchers.
+ */
 function expandPerBinding(source: string, bindings: number, vec4Slots: number, dispatchers: string): string {
   const vec4 = block('vec4').exec(source);
   const scalar = block('scalar').exec(source);
-  if (!vec4 || !scalar) throw new Error('shader lacks a per-binding block');
+  if ((vec4Slots > 0 && !vec4) || (vec4Slots < bindings && !scalar)) throw new Error('shader lacks a per-binding block');
   const copies = Array.from({ length: bindings }, (_, slot) =>
-    (slot < vec4Slots ? vec4 : scalar)[1].replaceAll('SLOT_BINDING', String(slot + 1)).replaceAll('SLOT', String(slot)),
+    (slot < vec4Slots ? vec4 : scalar)![1].replaceAll('SLOT_BINDING', String(slot + 1)).replaceAll('SLOT', String(slot)),
   ).join('\n');
-  return source.replace(block('vec4'), `${copies}\n${dispatchers}\n`).replace(block('scalar'), '');
+  const first = vec4 ? block('vec4') : block('scalar');
+  return source.replace(first, `${copies}\n${dispatchers}\n`).replace(block('scalar'), '');
 }
 
 /** `fn name(signature) { switch slot { case i: { call(i) } ... default: { fallback } } }` over `slots`. */
@@ -40,32 +53,27 @@ function prelude(subgroups: boolean): string {
   return subgroups ? preludeSubgroupsWgsl : preludePlainWgsl;
 }
 
-/** Pass 1 of the norm over `bindings` data bindings, the first `vec4Slots` of them vec4. */
-export function normPartialsShader(bindings: number, vec4Slots: number, subgroups: boolean): string {
+/** grad_read.wgsl for `bindings` windows, the first `vec4Slots` of them vec4, with its dispatchers. */
+function gradRead(bindings: number, vec4Slots: number): string {
   const dispatchers = [
     dispatcher(
-      'sweep(slot: u32, acc: Acc, offset: u32, count: u32, lane: u32, p: f32) -> Acc',
+      'sweep(slot: u32, acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc',
       range(0, bindings),
-      (s) => `return sweep_${s}(acc, offset, count, lane, p);`,
+      (s) => `return sweep_${s}(acc, offset, count, first, stride, p);`,
       'return acc;',
     ),
     dispatcher('loadVec(slot: u32, index: u32) -> vec4<f32>', range(0, vec4Slots), (s) => `return loadVec_${s}(index);`, 'return vec4<f32>(0.0);'),
   ].join('\n\n');
-  return [prelude(subgroups), commonWgsl, accumulatorWgsl, expandPerBinding(normPartialsWgsl, bindings, vec4Slots, dispatchers)].join('\n');
+  return expandPerBinding(gradReadWgsl, bindings, vec4Slots, dispatchers);
 }
 
-/** Pass 2 of the norm: partials to norm, coefficient and indirect arguments. */
-export function normFinalizeShader(subgroups: boolean): string {
-  return [prelude(subgroups), commonWgsl, accumulatorWgsl, normFinalizeWgsl].join('\n');
-}
-
-/** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4. */
-export function elementwiseShader(bindings: number, vec4Slots: number): string {
+/** grad_write.wgsl for `bindings` windows, the first `vec4Slots` of them vec4, with its dispatchers. */
+function gradWrite(bindings: number, vec4Slots: number): string {
   const dispatchers = [
     dispatcher(
-      'apply(slot: u32, offset: u32, count: u32, lane: u32, coef: f32, lo: f32, hi: f32)',
+      'apply(slot: u32, offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f32, hi: f32)',
       range(0, bindings),
-      (s) => `apply_${s}(offset, count, lane, coef, lo, hi);`,
+      (s) => `apply_${s}(offset, count, first, stride, coef, lo, hi);`,
       '',
     ),
     dispatcher(
@@ -75,5 +83,56 @@ export function elementwiseShader(bindings: number, vec4Slots: number): string {
       '',
     ),
   ].join('\n\n');
-  return [commonWgsl, expandPerBinding(elementwiseWgsl, bindings, vec4Slots, dispatchers)].join('\n');
+  return expandPerBinding(gradWriteWgsl, bindings, vec4Slots, dispatchers);
+}
+
+/** What every kernel that merges accumulators starts with. */
+function accumulating(subgroups: boolean): string[] {
+  return [prelude(subgroups), commonWgsl, accumulatorWgsl];
+}
+
+/** Pass 1 of the norm over `bindings` data bindings, the first `vec4Slots` of them vec4. */
+export function normPartialsShader(bindings: number, vec4Slots: number, subgroups: boolean): string {
+  return [...accumulating(subgroups), gradRead(bindings, vec4Slots), normPartialsWgsl].join('\n');
+}
+
+/** Pass 2 of the norm: partials to norm, coefficient and indirect arguments. */
+export function normFinalizeShader(subgroups: boolean): string {
+  return [...accumulating(subgroups), decisionWgsl, normFinalizeWgsl].join('\n');
+}
+
+/** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4. */
+export function elementwiseShader(bindings: number, vec4Slots: number): string {
+  return [commonWgsl, gradWrite(bindings, vec4Slots), elementwiseWgsl].join('\n');
+}
+
+/** Per-segment norms, pass 1 (one lane per piece). */
+export function segmentNormShader(bindings: number, vec4Slots: number, subgroups: boolean): string {
+  return [...accumulating(subgroups), gradRead(bindings, vec4Slots), segmentNormWgsl].join('\n');
+}
+
+/** Per-segment norms, pass 2 (one lane per segment). */
+export function segmentFinalizeShader(subgroups: boolean): string {
+  return [...accumulating(subgroups), segmentFinalizeWgsl].join('\n');
+}
+
+/** Per-segment norms, pass 3 (the set's total, or the count clipped). */
+export function segmentSummaryShader(subgroups: boolean): string {
+  return [...accumulating(subgroups), segmentSummaryWgsl].join('\n');
+}
+
+/** Per-segment scale in place. */
+export function segmentScaleShader(bindings: number, vec4Slots: number): string {
+  return [commonWgsl, gradWrite(bindings, vec4Slots), segmentScaleWgsl].join('\n');
+}
+
+/** Per-example sums over `bindings` read-only views. */
+export function perExampleSumShader(bindings: number): string {
+  const dispatchers = dispatcher('load(slot: u32, index: u32) -> f32', range(0, bindings), (s) => `return load_${s}(index);`, 'return 0.0;');
+  return [commonWgsl, expandPerBinding(perExampleSumWgsl, bindings, 0, dispatchers)].join('\n');
+}
+
+/** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */
+export function adaptiveThresholdShader(subgroups: boolean): string {
+  return [...accumulating(subgroups), decisionWgsl, adaptiveThresholdWgsl].join('\n');
 }

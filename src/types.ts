@@ -6,9 +6,17 @@
  * `Float32Array`.
  */
 export type GradView =
-  | { buffer: GPUBuffer; offset: number; length: number }
+  | { buffer: GPUBuffer; offset: number; length: number; shape?: UnitShape }
   | GPUBuffer
-  | Float32Array;
+  | Float32Array
+  | { data: Float32Array; shape?: UnitShape };
+
+/**
+ * `[rows, cols]` of a 2-D tensor stored row-major (rows × cols = length): adaptive gradient
+ * clipping then works unit-wise, one norm per row. A view may carry it as `shape` (a
+ * Float32Array too, as an own property).
+ */
+export type UnitShape = readonly [rows: number, cols: number];
 
 /** A validated, planned set of gradient views; build once with `clipper.gradients()`, reuse every step. */
 export interface GradSet {
@@ -40,6 +48,71 @@ export interface NormHandle {
   readonly foundInfOffset: number;
   /** Reads the found-inf flag back: true when any element was NaN or ±Inf. */
   readFoundInf(): Promise<boolean>;
+}
+
+/**
+ * A step's norm and the threshold it was clipped at (AutoClip, ZClip): the threshold is +Infinity
+ * on a step that had none (ZClip's warm-up, no finite norm yet, or a norm not far enough out).
+ */
+export interface ThresholdHandle extends NormHandle {
+  readThreshold(): Promise<number>;
+}
+
+/** One norm per view (or per unit), computed on the GPU; nothing is read back until `read()`. */
+export interface NormsHandle {
+  /** Reads the norms back (one copy and map), one float per view in the set's order. */
+  read(): Promise<Float32Array>;
+  /**
+   * GPU buffer holding the norms: view i's norm is the f32 at byte `offset + i * stride` (null on
+   * the CPU backend). Overwritten by the next per-view call on the same set.
+   */
+  readonly buffer: GPUBuffer | null;
+  readonly offset: number;
+  /** Bytes between consecutive norms in `buffer` (8: each norm is followed by its clip coefficient). */
+  readonly stride: number;
+  /** The total norm over the whole set, from the same pass (no second read of the gradients). */
+  readonly total: NormHandle;
+}
+
+export interface NormsOptions {
+  /** p of the p-norm: any p > 0, or `Infinity`. Default 2. */
+  normType?: number;
+  /** Record into this encoder instead of submitting; the caller submits. */
+  encoder?: GPUCommandEncoder;
+}
+
+export interface PerExampleOptions {
+  /** Examples per view: every view holds `batchSize` per-example gradients one after another. */
+  batchSize: number;
+  /** Each example's gradient (over all views) is scaled by min(1, maxNorm / norm). */
+  maxNorm: number;
+  /**
+   * Where the sums go: a buffer (STORAGE) of at least `sumBytes` bytes from `byteOffset`
+   * (multiple of 256). Default: a buffer the clipper allocates once per set and batch size.
+   */
+  out?: { buffer: GPUBuffer; byteOffset?: number };
+  /** Record into this encoder instead of submitting; the caller submits. */
+  encoder?: GPUCommandEncoder;
+}
+
+export interface PerExampleResult {
+  /**
+   * The clipped per-example gradients summed over the batch: one view per input view, of
+   * length `length / batchSize` (a GradSet-shaped list: pass it to `gradients()`). On the CPU
+   * backend, Float32Arrays.
+   */
+  sum: GradView[];
+  /** How many examples were clipped (multiplier < 1), as the handle's `read()`; its found-inf flag covers every example. */
+  numClipped: NormHandle;
+}
+
+export interface AdaptiveGradClipOptions {
+  /** λ: the largest allowed ratio ‖g‖ / max(‖w‖, eps) per unit. Default 0.01. */
+  clipping?: number;
+  /** Floor on a unit's parameter norm (so zero-initialised units can move). Default 1e-3. */
+  eps?: number;
+  /** Record into this encoder instead of submitting; the caller submits. */
+  encoder?: GPUCommandEncoder;
 }
 
 export interface NormOptions {
@@ -80,6 +153,26 @@ export interface Clipper {
   clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, options?: EncoderOption): void;
   /** PyTorch `clip_grad_value_`: clamps every element to [-clip, clip] or [min, max]; NaN stays NaN. */
   clipGradValue(set: GradSet, clip: number | { min: number; max: number }, options?: EncoderOption): void;
+  /** One norm per view (Keras `clipnorm` reads these), and the total, in one pass over the data. */
+  perTensorNorms(set: GradSet, options?: NormsOptions): NormsHandle;
+  /**
+   * Keras `clipnorm` / `tf.clip_by_norm` per view: each view is scaled by maxNorm / (norm + 1e-6)
+   * when its own norm exceeds maxNorm (NaN/Inf propagate per view, as clipGradNorm does).
+   */
+  clipByNorm(set: GradSet, maxNorm: number, options?: NormsOptions): NormsHandle;
+  /**
+   * DP-SGD (Optax `per_example_global_norm_clip`): every view holds `batchSize` examples; each
+   * example is scaled by min(1, maxNorm / its L2 norm over all views) (1 when that is NaN) and the
+   * batch is summed into `sum`. The input views are left unchanged.
+   */
+  clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult;
+  /**
+   * AGC (Brock et al. 2021; Optax `adaptive_grad_clip`): per unit (a row when the view has a
+   * `shape`, else the whole view) g ← g · clipping · max(‖w‖, eps) / max(‖g‖, 1e-6) where
+   * ‖g‖ > clipping · max(‖w‖, eps). `grads` and `params` must be sets of the same view lengths and
+   * shapes. Returns the total norm of the gradients before clipping.
+   */
+  adaptiveGradClip(grads: GradSet, params: GradSet, options?: AdaptiveGradClipOptions): NormHandle;
   /** Releases every GPU object the clipper made; its sets become unusable. */
   destroy(): void;
 }

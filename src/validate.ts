@@ -64,3 +64,101 @@ export function checkOnNonfinite(onNonfinite: unknown = 'propagate'): 'propagate
   }
   return onNonfinite;
 }
+
+/** Most norms an AutoClip history or a ZClip warm-up holds (its percentile is ranked on one workgroup). */
+export const MAX_HISTORY = 4096;
+
+function checkNumberIn(name: string, value: unknown, low: number, high: number, openLow: boolean, openHigh: boolean): number {
+  const ok =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    (openLow ? value > low : value >= low) &&
+    (openHigh ? value < high : value <= high);
+  if (!ok) {
+    const range = `${openLow ? '(' : '['}${low}, ${high}${openHigh ? ')' : ']'}`;
+    throw new GradclipError('invalid-argument', `${name} must be a number in ${range}, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+function checkIntegerIn(name: string, value: unknown, low: number, high: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
+    throw new GradclipError('invalid-argument', `${name} must be an integer in [${low}, ${high}], got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** `batchSize` of clipPerExample: a positive integer dividing every view's length. */
+export function checkBatchSize(batchSize: unknown, lengths: readonly number[]): number {
+  const b = checkIntegerIn('batchSize', batchSize, 1, Number.MAX_SAFE_INTEGER);
+  lengths.forEach((length, i) => {
+    if (length % b !== 0) {
+      throw new GradclipError('invalid-argument', `batchSize ${b} does not divide views[${i}]'s length ${length}`);
+    }
+  });
+  return b;
+}
+
+/** AGC's `clipping` (> 0) and `eps` (>= 0). */
+export function checkAgcOptions(clipping: unknown = 0.01, eps: unknown = 1e-3): { clipping: number; eps: number } {
+  return {
+    clipping: checkNumberIn('clipping', clipping, 0, Infinity, true, true),
+    eps: checkNumberIn('eps', eps, 0, Infinity, false, true),
+  };
+}
+
+/** AGC's two sets must match view for view: the same lengths and shapes. */
+export function checkSameUnits(
+  grads: readonly { length: number; shape?: readonly number[] }[],
+  params: readonly { length: number; shape?: readonly number[] }[],
+): void {
+  if (grads.length !== params.length) {
+    throw new GradclipError('invalid-argument', `grads has ${grads.length} views but params has ${params.length}; they must match view for view`);
+  }
+  grads.forEach((g, i) => {
+    const p = params[i];
+    const shapeOf = (v: { shape?: readonly number[] }) => (v.shape ? `[${v.shape.join(', ')}]` : 'none');
+    if (g.length !== p.length || shapeOf(g) !== shapeOf(p)) {
+      throw new GradclipError(
+        'invalid-argument',
+        `grads views[${i}] (length ${g.length}, shape ${shapeOf(g)}) does not match params views[${i}] (length ${p.length}, shape ${shapeOf(p)})`,
+      );
+    }
+  });
+}
+
+export interface AutoClipConfig {
+  percentile: number;
+  history: number;
+}
+
+/** AutoClip's options: percentile in [0, 100], history an integer in [1, MAX_HISTORY]. */
+export function checkAutoClipOptions(options: { percentile?: unknown; history?: unknown } = {}): AutoClipConfig {
+  return {
+    percentile: checkNumberIn('percentile', options.percentile ?? 10, 0, 100, false, false),
+    history: checkIntegerIn('history', options.history ?? 1000, 1, MAX_HISTORY),
+  };
+}
+
+export interface ZClipConfig {
+  alpha: number;
+  zThreshold: number;
+  warmupSteps: number;
+  mode: 'zscore' | 'adaptive';
+}
+
+/** ZClip's options: alpha in (0, 1), zThreshold > 0, warmupSteps in [1, MAX_HISTORY], mode 'zscore' or 'adaptive'. */
+export function checkZClipOptions(
+  options: { alpha?: unknown; zThreshold?: unknown; warmupSteps?: unknown; mode?: unknown } = {},
+): ZClipConfig {
+  const mode = options.mode ?? 'zscore';
+  if (mode !== 'zscore' && mode !== 'adaptive') {
+    throw new GradclipError('invalid-argument', `mode must be 'zscore' or 'adaptive', got ${describe(mode)}`);
+  }
+  return {
+    alpha: checkNumberIn('alpha', options.alpha ?? 0.97, 0, 1, true, true),
+    zThreshold: checkNumberIn('zThreshold', options.zThreshold ?? 2.5, 0, Infinity, true, true),
+    warmupSteps: checkIntegerIn('warmupSteps', options.warmupSteps ?? 25, 1, MAX_HISTORY),
+    mode,
+  };
+}

@@ -1,13 +1,36 @@
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
-import type { GradView } from './types';
-
+import type { GradView, UnitShape } from './types';
 
 /** A GPU view with everything explicit: `offsetBytes` in bytes, `length` in float32 elements. */
 export interface ResolvedView {
   buffer: GPUBuffer;
   offsetBytes: number;
   length: number;
+  /** Rows × cols when the view carries a shape (units of adaptive gradient clipping). */
+  shape?: UnitShape;
+}
+
+/** A CPU view: its array and, when given, its shape. */
+export interface CpuView {
+  array: Float32Array;
+  shape?: UnitShape;
+}
+
+/** The view's `shape` when it has one, checked against its length. */
+function readShape(view: unknown, i: number, length: number): UnitShape | undefined {
+  const shape = (view as { shape?: unknown }).shape;
+  if (shape === undefined) return undefined;
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isInteger(n) && n >= 0)) {
+    throw new GradclipError('invalid-argument', `views[${i}].shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (shape[0] * shape[1] !== length) {
+    throw new GradclipError(
+      'invalid-argument',
+      `views[${i}].shape [${shape[0]}, ${shape[1]}] holds ${shape[0] * shape[1]} elements but the view's length is ${length}`,
+    );
+  }
+  return [shape[0], shape[1]];
 }
 
 function isGpuBuffer(value: unknown): value is GPUBuffer {
@@ -96,7 +119,7 @@ export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
     if ((buffer.usage & BufferUsage.STORAGE) === 0) {
       throw new GradclipError('invalid-argument', `views[${i}]'s buffer${buffer.label ? ` "${buffer.label}"` : ''} lacks GPUBufferUsage.STORAGE`);
     }
-    return { buffer, offsetBytes, length };
+    return { buffer, offsetBytes, length, shape: readShape(view, i, length) };
   });
 
   checkNoOverlap(
@@ -106,21 +129,22 @@ export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
   return resolved;
 }
 
-/** Validates the views of a CPU set: Float32Arrays that do not overlap in memory. */
-export function resolveCpuViews(views: readonly GradView[]): Float32Array[] {
+/** Validates the views of a CPU set: Float32Arrays (or `{ data, shape }`) that do not overlap in memory. */
+export function resolveCpuViews(views: readonly GradView[]): CpuView[] {
   checkViewList(views);
-  const arrays = views.map((view, i) => {
-    if (!(view instanceof Float32Array)) {
+  const resolved = views.map((view, i): CpuView => {
+    const array = typeof view === 'object' && view !== null && 'data' in view ? view.data : view;
+    if (!(array instanceof Float32Array)) {
       throw new GradclipError(
         'invalid-argument',
         `views[${i}] is not a Float32Array; the CPU backend takes Float32Array views${isGpuBuffer(view) || (typeof view === 'object' && view !== null && 'buffer' in view && isGpuBuffer(view.buffer)) ? ', not GPU buffers' : ''}`,
       );
     }
-    return view;
+    return { array, shape: readShape(view, i, array.length) };
   });
   checkNoOverlap(
-    arrays.map((a) => ({ storage: a.buffer, start: a.byteOffset, end: a.byteOffset + a.byteLength })),
+    resolved.map(({ array: a }) => ({ storage: a.buffer, start: a.byteOffset, end: a.byteOffset + a.byteLength })),
     'ArrayBuffer',
   );
-  return arrays;
+  return resolved;
 }

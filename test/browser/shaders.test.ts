@@ -2,7 +2,17 @@
 // without subgroups, for the binding counts real devices have; and the plain prelude really runs.
 import { expect, test } from 'vitest';
 import { createClipper, totalNormReference } from 'gradclip';
-import { elementwiseShader, normFinalizeShader, normPartialsShader } from '../../src/shaders';
+import {
+  adaptiveThresholdShader,
+  elementwiseShader,
+  normFinalizeShader,
+  normPartialsShader,
+  perExampleSumShader,
+  segmentFinalizeShader,
+  segmentNormShader,
+  segmentScaleShader,
+  segmentSummaryShader,
+} from '../../src/shaders';
 import { randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, upload, withErrorScopes } from './gpu';
 
@@ -15,9 +25,17 @@ test('shaders compile cleanly', async () => {
     modules.push([`partials plain ${bindings}/${vec4Slots}`, normPartialsShader(bindings, vec4Slots, false)]);
     if (subgroups) modules.push([`partials subgroups ${bindings}/${vec4Slots}`, normPartialsShader(bindings, vec4Slots, true)]);
     modules.push([`elementwise ${bindings}/${vec4Slots}`, elementwiseShader(bindings, vec4Slots)]);
+    modules.push([`segment norm ${bindings}/${vec4Slots}`, segmentNormShader(bindings, vec4Slots, subgroups)]);
+    modules.push([`segment scale ${bindings}/${vec4Slots}`, segmentScaleShader(bindings, vec4Slots)]);
+    modules.push([`per-example sum ${bindings}`, perExampleSumShader(bindings)]);
   }
-  modules.push(['finalize plain', normFinalizeShader(false)]);
-  if (subgroups) modules.push(['finalize subgroups', normFinalizeShader(true)]);
+  for (const withSubgroups of subgroups ? [false, true] : [false]) {
+    const kind = withSubgroups ? 'subgroups' : 'plain';
+    modules.push([`finalize ${kind}`, normFinalizeShader(withSubgroups)]);
+    modules.push([`segment finalize ${kind}`, segmentFinalizeShader(withSubgroups)]);
+    modules.push([`segment summary ${kind}`, segmentSummaryShader(withSubgroups)]);
+    modules.push([`adaptive threshold ${kind}`, adaptiveThresholdShader(withSubgroups)]);
+  }
   const messages: string[] = [];
   for (const [name, code] of modules) {
     const info = await device.createShaderModule({ code }).getCompilationInfo();

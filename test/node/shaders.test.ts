@@ -1,7 +1,15 @@
 // The generated WGSL, checked as text: the per-binding block is repeated once per slot with the
 // right binding numbers, and the dispatcher switches on the slot once per chunk.
 import { expect, test } from 'vitest';
-import { elementwiseShader, normFinalizeShader, normPartialsShader } from '../../src/shaders';
+import {
+  adaptiveThresholdShader,
+  elementwiseShader,
+  normFinalizeShader,
+  normPartialsShader,
+  perExampleSumShader,
+  segmentNormShader,
+  segmentScaleShader,
+} from '../../src/shaders';
 
 test('norm partials for 2 vec4 bindings', () => {
   const code = normPartialsShader(2, 2, true);
@@ -14,7 +22,7 @@ test('norm partials for 2 vec4 bindings', () => {
   expect(code).toContain('fn sweep_1(acc: Acc');
   expect(code).toContain('    case 0u: { return loadVec_0(index); }');
   expect(code).not.toMatch(/SLOT/);
-  expect(code).toContain('    case 1u: { return sweep_1(acc, offset, count, lane, p); }');
+  expect(code).toContain('    case 1u: { return sweep_1(acc, offset, count, first, stride, p); }');
   expect(normPartialsShader(2, 2, false)).not.toContain('enable subgroups');
   expect(code).not.toContain('@per-');
 });
@@ -26,7 +34,7 @@ test('scalar slots follow the vec4 slots and have no boundary cases', () => {
     'var<storage, read_write> grad_1: array<f32>',
     'var<storage, read_write> grad_2: array<f32>',
   ]);
-  expect(code).toContain('    case 2u: { return sweep_2(acc, offset, count, lane, p); }');
+  expect(code).toContain('    case 2u: { return sweep_2(acc, offset, count, first, stride, p); }');
   expect(code).toContain('    case 0u: { return loadVec_0(index); }');
   expect(code).not.toContain('loadVec_1');
   const elementwise = elementwiseShader(2, 0);
@@ -38,7 +46,23 @@ test('elementwise and finalize', () => {
   const code = elementwiseShader(3, 3);
   expect(code.match(/fn apply_\d/g)).toEqual(['fn apply_0', 'fn apply_1', 'fn apply_2']);
   expect(code).toContain('    case 1u: { applyMasked_1(index, mask, coef, lo, hi); }');
-  expect(code).toContain('    case 2u: { apply_2(offset, count, lane, coef, lo, hi); }');
+  expect(code).toContain('    case 2u: { apply_2(offset, count, first, stride, coef, lo, hi); }');
   expect(normFinalizeShader(false)).toContain('override source: u32');
   expect(normFinalizeShader(false)).not.toContain('@per-binding');
+});
+
+test('segment kernels reuse the per-binding reads and writes; the per-example sum binds read-only scalar views', () => {
+  const norm = segmentNormShader(3, 2, false);
+  expect(norm.match(/fn sweep_\d/g)).toEqual(['fn sweep_0', 'fn sweep_1', 'fn sweep_2']);
+  expect(norm).toContain('var<storage, read> table: SegmentTable;');
+  const scale = segmentScaleShader(3, 2);
+  expect(scale).toContain('    case 1u: { applyMasked_1(index, mask, coef, lo, hi); }');
+  expect(scale).not.toContain('applyMasked_2');
+  const sum = perExampleSumShader(4);
+  expect(sum.match(/var<storage, read> view_\d: array<f32>/g)).toHaveLength(4);
+  expect(sum).toContain('    case 3u: { return load_3(index); }');
+  expect(sum).not.toMatch(/@per-|SLOT/);
+  // The decision is shared: finalize and the adaptive thresholds write it through one function.
+  expect(normFinalizeShader(false).match(/fn writeDecision/g)).toHaveLength(1);
+  expect(adaptiveThresholdShader(false).match(/fn writeDecision/g)).toHaveLength(1);
 });

@@ -1,0 +1,49 @@
+// Per-segment norms, pass 1: each lane reduces one piece (see SegmentTable in common.wgsl) and
+// the lanes of a workgroup that share a partial (consecutive pieces of one segment) merge into it,
+// so a segment's partials are few and contiguous for segment_finalize.wgsl.
+//
+// Bindings: group(0) = the group's SegmentTable + grad_0 .. grad_{K-1} (grad_read.wgsl), the
+// layout of the whole-set kernels; group(1) = params (uniform, dynamic offset) + partials.
+
+@group(0) @binding(0) var<storage, read> table: SegmentTable;
+@group(1) @binding(0) var<uniform> params: Params;
+@group(1) @binding(1) var<storage, read_write> partials: array<Acc>;
+
+const NO_PARTIAL: u32 = 0xffffffffu;
+
+var<workgroup> laneAccs: array<Acc, WG>;
+var<workgroup> lanePartials: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) groupId: vec3<u32>,
+  @builtin(num_workgroups) groupCount: vec3<u32>,
+  @builtin(local_invocation_index) local: u32,
+) {
+  let p = params.p;
+  let index = foldedIndex(groupId, groupCount, local);
+  var acc = emptyAcc();
+  var partial = NO_PARTIAL;
+  if (index < table.pieceCount) {
+    let piece = table.entries[index];
+    let slot = piece.x & PIECE_WINDOW_BITS;
+    if ((piece.x & EDGE_PIECE) == 0u) {
+      acc = sweep(slot, acc, piece.y, piece.z, 0u, 1u, p);
+    } else {
+      acc = accOfVec(select(vec4<f32>(0.0), loadVec(slot, piece.y), maskLanes(piece.x >> 28u)), p);
+    }
+    partial = piece.w;
+  }
+  laneAccs[local] = acc;
+  lanePartials[local] = partial;
+  workgroupBarrier();
+  // The first lane of each run of one partial merges the run.
+  if (partial != NO_PARTIAL && (local == 0u || lanePartials[local - 1u] != partial)) {
+    var merged = acc;
+    for (var k = local + 1u; k < WG; k++) {
+      if (lanePartials[k] != partial) { break; }
+      merged = combine(merged, laneAccs[k], p);
+    }
+    partials[partial] = merged;
+  }
+}

@@ -1,0 +1,116 @@
+// The per-segment planner on 500 seeded random layouts: every element of every segment is swept by
+// exactly one piece of that segment, the write kernel's edges cover the masked vec4s exactly, and
+// each segment's partials are contiguous, each filled by one workgroup. A failure names its seed.
+import { expect, test } from 'vitest';
+import { type ElementRange, type PlanLimits } from '../../src/plan';
+import { exampleSegments, foldDispatch, planSegments, unitSegments, viewSegments, type SegmentPlan } from '../../src/segments';
+import type { ResolvedView } from '../../src/views';
+import { fakeBuffer } from '../shared/fake-device';
+import { seededRandom } from '../shared/random';
+
+function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits; batch: number } {
+  const random = seededRandom(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const limits: PlanLimits = {
+    bindingsPerGroup: int(1, 6),
+    maxBindingBytes: [1024, 1 << 20][int(0, 1)] + 4 * int(0, 3),
+    offsetAlignment: [32, 256][int(0, 1)],
+    workgroupSize: [4, 64][int(0, 1)],
+    maxWorkgroups: 64,
+    minElementsPerWorkgroup: 64,
+  };
+  const batch = int(1, 5);
+  const views: ResolvedView[] = [];
+  for (let b = int(1, 5); b > 0; b--) {
+    let at = 4 * int(0, 70);
+    const entries: Array<{ offsetBytes: number; length: number; shape?: [number, number] }> = [];
+    for (let v = int(1, 8); v > 0; v--) {
+      const rows = batch * int(0, 6);
+      const cols = int(1, random() < 0.2 ? 150 : 9);
+      entries.push({ offsetBytes: at, length: rows * cols, shape: random() < 0.7 ? [rows, cols] : undefined });
+      at += 4 * (rows * cols + int(0, 5));
+    }
+    const buffer = fakeBuffer(at + 4 * int(0, 5));
+    for (const e of entries) views.push({ buffer, ...e });
+  }
+  return { views, limits, batch };
+}
+
+/** Byte addresses of every element a segment holds, as `${buffer}:${byte}` keys. */
+function expectedElements(views: readonly ResolvedView[], ranges: readonly ElementRange[], buffers: GPUBuffer[]): Map<string, number> {
+  const owner = new Map<string, number>();
+  for (const r of ranges) {
+    const v = views[r.view];
+    for (let e = r.start; e < r.end; e++) owner.set(`${buffers.indexOf(v.buffer)}:${v.offsetBytes + 4 * e}`, r.tag);
+  }
+  return owner;
+}
+
+/** Returns the first broken property of a plan, or null. */
+function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number, plan: SegmentPlan, workgroupSize: number): string | null {
+  const buffers = [...new Set(views.map((v) => v.buffer))];
+  const owner = expectedElements(views, ranges, buffers);
+  const swept = new Map<string, number>();
+  const written = new Map<string, number>();
+  const partialOwner = new Map<number, string>();
+  for (const [g, group] of plan.groups.entries()) {
+    for (const [lane, piece] of group.pieces.entries()) {
+      const w = group.windows[piece.slot];
+      const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + 4 * element}`;
+      if (!piece.edge && piece.mask !== 15) return `piece ${lane} of group ${g} is partial but not an edge`;
+      const elements: number[] = [];
+      if (w.scalar) for (let e = piece.offset; e < piece.offset + piece.count; e++) elements.push(e);
+      else for (let e = 4 * piece.offset; e < 4 * (piece.offset + piece.count); e++) if (piece.mask & (1 << (e % 4))) elements.push(e);
+      for (const e of elements) {
+        if (owner.get(key(e)) !== piece.segment) return `element ${key(e)} swept for segment ${piece.segment}, belongs to ${owner.get(key(e))}`;
+        if (swept.has(key(e))) return `element ${key(e)} swept twice`;
+        swept.set(key(e), piece.segment);
+        if (!piece.edge) written.set(key(e), piece.segment);
+      }
+      // A partial belongs to one segment and one workgroup, within its segment's range.
+      const where = `${g}:${Math.floor(lane / workgroupSize)}:${piece.segment}`;
+      if ((partialOwner.get(piece.partial) ?? where) !== where) return `partial ${piece.partial} shared by ${where} and ${partialOwner.get(piece.partial)}`;
+      partialOwner.set(piece.partial, where);
+      if (piece.partial < plan.partialStart[piece.segment] || piece.partial >= plan.partialStart[piece.segment + 1]) {
+        return `partial ${piece.partial} outside segment ${piece.segment}'s range`;
+      }
+    }
+    for (const [i, edge] of group.edges.entries()) {
+      const prev = group.edges[i - 1];
+      if (prev && (prev.slot > edge.slot || (prev.slot === edge.slot && prev.index > edge.index))) return `edges unsorted at ${i}`;
+      const w = group.windows[edge.slot];
+      for (let k = 0; k < 4; k++) {
+        if (!(edge.mask & (1 << k))) continue;
+        const key = `${buffers.indexOf(w.buffer)}:${w.offsetBytes + 16 * edge.index + 4 * k}`;
+        if (written.has(key)) return `element ${key} written twice`;
+        written.set(key, edge.segment);
+      }
+    }
+  }
+  const same = (a: Map<string, number>) => a.size === owner.size && [...owner].every(([k, v]) => a.get(k) === v);
+  if (!same(swept)) return 'the pieces do not sweep exactly the segments';
+  if (!same(written)) return 'the pieces and edges do not write exactly the segments';
+  if (plan.partialStart[count] !== plan.partialCount || partialOwner.size !== plan.partialCount) return 'partials miscounted';
+  return null;
+}
+
+test('500 random layouts: per-view, per-unit and per-example segments covered exactly', { timeout: 60_000 }, () => {
+  for (let seed = 1; seed <= 500; seed++) {
+    const { views, limits, batch } = randomLayout(seed);
+    const byView = viewSegments(views);
+    const units = unitSegments(views);
+    const examples = exampleSegments(views, batch);
+    const problems = [
+      checkPlan(views, byView, views.length, planSegments(views, byView, views.length, limits), limits.workgroupSize),
+      checkPlan(views, units.ranges, units.count, planSegments(views, units.ranges, units.count, limits), limits.workgroupSize),
+      checkPlan(views, examples, batch, planSegments(views, examples, batch, limits), limits.workgroupSize),
+    ];
+    expect(problems, `seed ${seed}`).toEqual([null, null, null]);
+  }
+});
+
+test('dispatches fold into two dimensions past the per-dimension limit', () => {
+  expect(foldDispatch(0, 64, 65535)).toEqual([1, 1]);
+  expect(foldDispatch(64 * 65535, 64, 65535)).toEqual([65535, 1]);
+  expect(foldDispatch(64 * 65535 + 1, 64, 65535)).toEqual([65535, 2]);
+});
