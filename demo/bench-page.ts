@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { DEFAULT_CONFIG, METHODS, type BenchConfig, type MethodName } from './bench/config';
 import { runBenchmark, type Progress } from './bench/harness';
-import { formatReport, operationLabel, reportRows } from './bench/report';
+import { formatModes, formatReport, operationLabel, reportRows } from './bench/report';
 import type { BenchResults, CaseResult } from './bench/schema';
 
 declare global {
@@ -69,6 +69,7 @@ function configFromForm(): BenchConfig {
     methods: data.getAll('method') as MethodName[],
     reps: Math.max(1, Number(data.get('reps')) | 0),
     warmup: Math.max(0, Number(data.get('warmup')) | 0),
+    modes: data.get('modes') === 'yes',
   };
 }
 
@@ -101,7 +102,9 @@ function renderTable(results: BenchResults) {
     }
     for (const v of [r.gradclipOverCopy, r.ideal, r.tfjsOverGradclip]) tr.insertCell().textContent = v === null ? '–' : v.toFixed(2);
   });
-  $('#table').replaceChildren(table);
+  const modes = document.createElement('pre');
+  modes.textContent = results.modes?.length ? formatModes(results).join('\n') : '';
+  $('#table').replaceChildren(table, modes);
   $('#targets').replaceChildren(
     ...results.targets.map((t) => {
       const li = document.createElement('li');

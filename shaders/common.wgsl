@@ -47,17 +47,23 @@ struct Plan {
 // A dispatch group's table for per-segment kernels (a segment: a view, a row, an example), one
 // lane per piece:
 //   entries[0 .. pieceCount)                 (slot | EDGE_PIECE | mask << 28, offset, count,
-//                                            partial): whole vec4s (mask 15; elements in a scalar
-//                                            window) or, flagged EDGE_PIECE, one vec4 of which
+//                                            first | stride << 16): vec4s first, first + stride,
+//                                            ... of [offset, offset + count) (elements in a scalar
+//                                            window), or, flagged EDGE_PIECE, one vec4 of which
 //                                            `mask` belongs to the segment
 //   entries[edgeBase + e]                    (slot, vec4 index, mask, segment): the masked vec4s
 //                                            again, sorted by vec4, for the write kernel
 //   entries[segmentBase + i / 4][i % 4]      piece i's segment
+//   entries[partialBase + i / 4][i % 4]      piece i's partial
 struct SegmentTable {
   pieceCount: u32,
   edgeBase: u32,
   edgeCount: u32,
   segmentBase: u32,
+  partialBase: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   entries: array<vec4<u32>>,
 }
 

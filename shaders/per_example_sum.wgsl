@@ -1,18 +1,20 @@
-// Per-example clipping, the sum over the batch: one lane per output element j of a view,
-// out[j] = Σ_e coefficient_e · view[e · exampleLength + j], the coefficients from
-// segment_finalize.wgsl (rule 2, one segment per example). The views are read through their own
-// read-only array<f32> windows, so any offset and any buffer size work.
+// Per-example clipping, the sum over the batch: out[j] = Σ_e coefficient_e · view[e · L + j] for
+// each element j of a view's per-example slice (length L), the coefficients from
+// segment_finalize.wgsl (rule 2, one segment per example). One lane per vec4 of output for views
+// whose offset and L are multiples of 4 bytes × 4 (bound as array<vec4<f32>>: vector loads), one
+// lane per element for the rest (array<f32>, any offset and size). The views are read-only.
 //
-// Bindings: group(0) = table + view_0 .. view_{K-1}; group(1) = segmentNorms (vec2: norm,
-// coefficient per example; read-only) + sums (array<f32>, the output buffer from its byte offset).
-// Table: header (viewCount, batchSize, laneCount, -), then per view (slot, element offset in its
-// window, exampleLength, output element offset), then per view (first lane, -, -, -).
+// Bindings: group(0) = table + view_0 .. view_{K-1} (the first table.vec4Slots as vec4);
+// group(1) = segmentNorms (vec2: norm, coefficient per example; read-only) + sums (array<f32>,
+// the output buffer from its byte offset). Table: header (viewCount, batchSize, laneCount,
+// vec4Slots), then per view (slot, offset in its window, L, output element offset) in the
+// window's units (vec4s or elements), then per view (first lane, -, -, -).
 
 struct SumTable {
   viewCount: u32,
   batchSize: u32,
   laneCount: u32,
-  _pad: u32,
+  vec4Slots: u32,
   entries: array<vec4<u32>>,
 }
 
@@ -20,11 +22,28 @@ struct SumTable {
 @group(1) @binding(0) var<storage, read> segmentNorms: array<vec2<f32>>;
 @group(1) @binding(1) var<storage, read_write> sums: array<f32>;
 
+// @per-vec4-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read> view_SLOT: array<vec4<f32>>;
+
+// Σ_e coefficient_e · view[start + e · exampleLength]: the slot is chosen once per lane, not per load.
+fn sumVec4_SLOT(start: u32, exampleLength: u32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  for (var e = 0u; e < table.batchSize; e++) {
+    sum = fma(vec4<f32>(segmentNorms[e].y), view_SLOT[start + e * exampleLength], sum);
+  }
+  return sum;
+}
+// @per-vec4-binding-end
+
 // @per-scalar-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read> view_SLOT: array<f32>;
 
-fn load_SLOT(index: u32) -> f32 {
-  return view_SLOT[index];
+fn sumScalar_SLOT(start: u32, exampleLength: u32) -> f32 {
+  var sum = 0.0;
+  for (var e = 0u; e < table.batchSize; e++) {
+    sum = fma(segmentNorms[e].y, view_SLOT[start + e * exampleLength], sum);
+  }
+  return sum;
 }
 // @per-scalar-binding-end
 
@@ -45,9 +64,14 @@ fn main(
   }
   let view = table.entries[lo];
   let j = index - table.entries[table.viewCount + lo].x;
-  var sum = 0.0;
-  for (var e = 0u; e < table.batchSize; e++) {
-    sum = fma(segmentNorms[e].y, load(view.x, view.y + e * view.z + j), sum);
+  if (view.x < table.vec4Slots) {
+    let sum = sumVec4(view.x, view.y + j, view.z);
+    let out = view.w + 4u * j;
+    sums[out] = sum.x;
+    sums[out + 1u] = sum.y;
+    sums[out + 2u] = sum.z;
+    sums[out + 3u] = sum.w;
+  } else {
+    sums[view.w + j] = sumScalar(view.x, view.y + j, view.z);
   }
-  sums[view.w + j] = sum;
 }

@@ -1,5 +1,6 @@
-// Per-segment norms, pass 1: each lane reduces one piece (see SegmentTable in common.wgsl) and
-// the lanes of a workgroup that share a partial (consecutive pieces of one segment) merge into it,
+// Per-segment norms, pass 1: each lane reduces its piece (see SegmentTable in common.wgsl; the
+// lanes sharing a run interleave, so loads are coalesced) and the lanes of a workgroup that share
+// a partial (consecutive pieces of one segment) merge into it,
 // so a segment's partials are few and contiguous for segment_finalize.wgsl.
 //
 // Bindings: group(0) = the group's SegmentTable + grad_0 .. grad_{K-1} (grad_read.wgsl), the
@@ -28,11 +29,11 @@ fn main(
     let piece = table.entries[index];
     let slot = piece.x & PIECE_WINDOW_BITS;
     if ((piece.x & EDGE_PIECE) == 0u) {
-      acc = sweep(slot, acc, piece.y, piece.z, 0u, 1u, p);
+      acc = sweep(slot, acc, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, p);
     } else {
       acc = accOfVec(select(vec4<f32>(0.0), loadVec(slot, piece.y), maskLanes(piece.x >> 28u)), p);
     }
-    partial = piece.w;
+    partial = table.entries[table.partialBase + index / 4u][index % 4u];
   }
   laneAccs[local] = acc;
   lanePartials[local] = partial;

@@ -1,5 +1,5 @@
-// Per-segment scale, in place: each piece of whole vec4s is multiplied by its segment's
-// coefficient by one lane (skipped when the coefficient is 1); the masked vec4s (edges), which
+// Per-segment scale, in place: each lane multiplies its piece's whole vec4s by its segment's
+// coefficient (skipped when the coefficient is 1); the masked vec4s (edges), which
 // neighbouring segments may share, are rewritten by the lane of the first edge of each vec4,
 // which applies every segment's part of that vec4 in turn, so no two lanes write one vec4.
 //
@@ -26,7 +26,7 @@ fn main(
     let segment = table.entries[table.segmentBase + index / 4u][index % 4u];
     let coef = segmentNorms[segment].y;
     if (coef == 1.0) { return; }
-    apply(piece.x & PIECE_WINDOW_BITS, piece.y, piece.z, 0u, 1u, coef, 0.0, 0.0);
+    apply(piece.x & PIECE_WINDOW_BITS, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, coef, 0.0, 0.0);
     return;
   }
   let e = index - table.pieceCount;

@@ -210,7 +210,7 @@ export function sumLayout(lengths: readonly number[]): { offsets: number[]; byte
 
 /** per_example_sum's tables, view windows and bind groups for one set, batch size and target. */
 export class PerExampleSum {
-  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number }> = [];
+  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number; vec4Slots: number }> = [];
   private readonly outputBindGroup: GPUBindGroup;
   private readonly tables: GPUBuffer;
 
@@ -230,51 +230,52 @@ export class PerExampleSum {
     if (bytes > maxBinding) {
       throw new GradclipError('out-of-range', `the per-example sums need ${bytes} bytes in one binding, above maxStorageBufferBindingSize (${maxBinding})`);
     }
-    // Each view through its own read-only window, from the aligned offset below it.
+    // Each view through its own read-only window from the aligned offset below it: as vec4s when
+    // its offset is 16-byte aligned and its slice length a multiple of 4, else as floats.
     const windows = views.map((v, i) => {
       const start = Math.floor(v.offsetBytes / alignment) * alignment;
-      const size = Math.max(4, v.offsetBytes + v.length * 4 - start);
+      const size = v.offsetBytes + v.length * 4 - start;
       if (size > maxBinding) {
         throw new GradclipError('out-of-range', `views[${i}] spans ${size} bytes, above maxStorageBufferBindingSize (${maxBinding}) for clipPerExample`);
       }
-      return { buffer: v.buffer, offset: start, size: Math.min(size, v.buffer.size - start), elementOffset: (v.offsetBytes - start) / 4 };
+      const vec4 = v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
+      return { view: i, buffer: v.buffer, offset: start, size, vec4, skip: (v.offsetBytes - start) / (vec4 ? 16 : 4) };
     });
+    const ordered = [...windows.filter((w) => w.vec4), ...windows.filter((w) => !w.vec4)].filter((w) => views[w.view].length > 0);
     const perGroup = kernels.sumBindings;
     const tableWords: Uint32Array[] = [];
-    const groupViews: number[][] = [];
-    for (let first = 0; first < views.length; first += perGroup) {
-      const members = Array.from({ length: Math.min(perGroup, views.length - first) }, (_, k) => first + k).filter((v) => views[v].length > 0);
-      if (members.length === 0) continue;
+    const groupMembers: (typeof ordered)[] = [];
+    for (let first = 0; first < ordered.length; first += perGroup) {
+      const members = ordered.slice(first, first + perGroup);
       const words = new Uint32Array(4 + 8 * members.length);
       let lanes = 0;
-      members.forEach((v, slot) => {
-        const length = views[v].length / batchSize;
-        words.set([slot, windows[v].elementOffset, length, offsets[v] / 4], 4 + 4 * slot);
+      members.forEach((w, slot) => {
+        const unit = w.vec4 ? 4 : 1;
+        const length = views[w.view].length / batchSize / unit;
+        words.set([slot, w.skip, length, offsets[w.view] / 4], 4 + 4 * slot);
         words.set([lanes, 0, 0, 0], 4 + 4 * (members.length + slot));
         lanes += length;
       });
-      words.set([members.length, batchSize, lanes, 0], 0);
+      words.set([members.length, batchSize, lanes, members.filter((w) => w.vec4).length], 0);
       tableWords.push(words);
-      groupViews.push(members);
+      groupMembers.push(members);
     }
     const packed = packTables(device, `gradclip ${label} per-example sum tables`, tableWords);
     this.tables = packed.buffer;
-    groupViews.forEach((members, g) => {
+    groupMembers.forEach((members, g) => {
       this.groups.push({
         lanes: tableWords[g][2],
+        vec4Slots: tableWords[g][3],
         bindGroup: device.createBindGroup({
           label: `gradclip ${label} per-example sum group ${g}`,
           layout: kernels.sumDataLayout,
           entries: [
             { binding: 0, resource: { buffer: packed.buffer, offset: packed.ranges[g].offset, size: packed.ranges[g].size } },
             ...Array.from({ length: perGroup }, (_, slot): GPUBindGroupEntry => {
-              const v = members[slot];
+              const w = members[slot];
               return {
                 binding: slot + 1,
-                resource:
-                  v === undefined
-                    ? { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 }
-                    : { buffer: windows[v].buffer, offset: windows[v].offset, size: windows[v].size },
+                resource: w ? { buffer: w.buffer, offset: w.offset, size: w.size } : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
               };
             }),
           ],
@@ -294,9 +295,9 @@ export class PerExampleSum {
   record(pass: GPUComputePassEncoder): void {
     const { kernels } = this.owner;
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
-    pass.setPipeline(kernels.perExampleSum());
     pass.setBindGroup(1, this.outputBindGroup);
     for (const group of this.groups) {
+      pass.setPipeline(kernels.perExampleSum(group.vec4Slots));
       pass.setBindGroup(0, group.bindGroup);
       pass.dispatchWorkgroups(...foldDispatch(group.lanes, kernels.workgroupSize, maxPerDimension));
     }

@@ -84,7 +84,8 @@ export interface Kernels {
   segmentFinalize(kind: NormKind, rule: SegmentRule): GPUComputePipeline;
   segmentSummary(kind: NormKind, summary: number): GPUComputePipeline;
   segmentScale(vec4Slots: number): GPUComputePipeline;
-  perExampleSum(): GPUComputePipeline;
+  /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4. */
+  perExampleSum(vec4Slots: number): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
 }
 
@@ -275,9 +276,10 @@ function buildKernels(device: GPUDevice): Kernels {
       const shader = module(label, () => segmentScaleShader(bindings, vec4Slots));
       return pipeline(label, segmentScalePipelineLayout, shader, {});
     },
-    perExampleSum: () => {
-      const shader = module('per_example_sum', () => perExampleSumShader(sumBindings));
-      return pipeline('per_example_sum', sumPipelineLayout, shader, {});
+    perExampleSum: (vec4Slots) => {
+      const label = `per_example_sum vec4Slots=${vec4Slots}`;
+      const shader = module(label, () => perExampleSumShader(sumBindings, vec4Slots));
+      return pipeline(label, sumPipelineLayout, shader, {});
     },
     adaptive: (rule) => {
       const shader = module('adaptive_threshold', () => adaptiveThresholdShader(subgroups));

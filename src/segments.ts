@@ -1,8 +1,10 @@
 // Planning for per-segment kernels: a segment is a group of element ranges whose norm is taken
 // together (a view for per-tensor norms, a row for AGC, one example's slice of every view for
-// per-example clipping). Each range is cut into pieces a single lane sweeps; the lanes of a
-// workgroup holding consecutive pieces of one segment share a partial, and each segment's
-// partials are numbered contiguously so one lane can merge them. Pure logic, tested in Node.
+// per-example clipping). Each range's whole vec4s are shared by consecutive lanes of one
+// workgroup, lane i of k taking vec4s i, i + k, ... (coalesced loads), about PIECE_VEC4 each; the
+// partly covered vec4s are edges, one lane each. The lanes of a workgroup on one segment share a
+// partial, and each segment's partials are numbered contiguously so one lane can merge them.
+// Pure logic, tested in Node.
 import {
   assignSlots,
   cutAtWindows,
@@ -15,19 +17,24 @@ import type { ResolvedView } from './views';
 
 /** Vec4s one lane sweeps at most: enough to amortise the table read, few enough to spread a large view over many lanes. */
 export const PIECE_VEC4 = 64;
+/** A lane's first and stride share a word, 16 bits each (see SegmentTable in shaders/common.wgsl). */
+const MAX_STRIDE = 0xffff;
 /** A piece's first word: the slot in bits 0–26, the edge flag in bit 27, the mask in bits 28–31 (see SegmentTable in shaders/common.wgsl). */
 const WHOLE_MASK = 15;
 const EDGE_BIT = 1 << 27;
 const MAX_SLOT = EDGE_BIT;
 
 /**
- * Whole vec4s (`mask` 15; elements in a scalar window) or, for an edge, one vec4 with `mask` of it
- * in the segment (an edge's mask may be full when two ranges of one segment share the vec4).
+ * One lane's share: vec4s `first`, `first + stride`, ... of [offset, offset + count) (elements in a
+ * scalar window), or, for an edge, one vec4 with `mask` of it in the segment (an edge's mask may be
+ * full when two ranges of one segment share the vec4).
  */
 export interface SegmentPiece {
   slot: number;
   offset: number;
   count: number;
+  first: number;
+  stride: number;
   mask: number;
   edge: boolean;
   segment: number;
@@ -78,15 +85,12 @@ export function planSegments(
     edges: [],
   }));
   const edgeMaps = groups.map(() => new Map<string, SegmentEdge>());
+  // Whole runs first (lanes are given out below); `perLane` is how much one lane should sweep.
+  const runs = groups.map(() => [] as Array<{ slot: number; offset: number; count: number; perLane: number; segment: number }>);
   for (const wp of windowPieces) {
     const { group, slot } = slotOf.get(wp.window)!;
-    const pieces = groups[group].pieces;
     const segment = wp.tag;
-    const addRun = (offset: number, count: number, step: number) => {
-      for (let at = offset; at < offset + count; at += step) {
-        pieces.push({ slot, offset: at, count: Math.min(step, offset + count - at), mask: WHOLE_MASK, edge: false, segment, partial: -1 });
-      }
-    };
+    const addRun = (offset: number, count: number, perLane: number) => runs[group].push({ slot, offset, count, perLane, segment });
     if (wp.window.scalar) {
       addRun(wp.start, wp.end - wp.start, PIECE_VEC4 * 4);
       continue;
@@ -109,46 +113,72 @@ export function planSegments(
     }
   }
 
-  // Lane order: by segment, so that a segment's pieces are neighbours and share partials.
+  // Lane order: by segment, so that a segment's lanes are neighbours and share partials. A run
+  // takes consecutive lanes, split where it would cross into the next workgroup.
+  const lanes = Math.min(limits.workgroupSize, MAX_STRIDE);
   groups.forEach((group, g) => {
     group.edges = [...edgeMaps[g].values()].sort((a, b) => a.slot - b.slot || a.index - b.index || a.segment - b.segment);
-    for (const edge of group.edges) {
-      group.pieces.push({ slot: edge.slot, offset: edge.index, count: 1, mask: edge.mask, edge: true, segment: edge.segment, partial: -1 });
+    const items = [
+      ...runs[g].map((r) => ({ ...r, edge: null as SegmentEdge | null })),
+      ...group.edges.map((e) => ({ slot: e.slot, offset: e.index, count: 1, perLane: 1, segment: e.segment, edge: e as SegmentEdge | null })),
+    ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
+    for (const item of items) {
+      if (item.edge) {
+        const { slot, index, mask, segment } = item.edge;
+        group.pieces.push({ slot, offset: index, count: 1, first: 0, stride: 1, mask, edge: true, segment, partial: -1 });
+        continue;
+      }
+      let at = item.offset;
+      const end = item.offset + item.count;
+      while (at < end) {
+        const free = lanes - (group.pieces.length % lanes);
+        const k = Math.min(free, Math.ceil((end - at) / item.perLane));
+        const count = Math.min(end - at, k * item.perLane);
+        for (let first = 0; first < k; first++) {
+          group.pieces.push({ slot: item.slot, offset: at, count, first, stride: k, mask: WHOLE_MASK, edge: false, segment: item.segment, partial: -1 });
+        }
+        at += count;
+      }
     }
-    group.pieces.sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
   });
 
   // One partial per run of one segment within a workgroup; numbered by segment.
-  const runs: Array<{ segment: number; pieces: SegmentPiece[] }> = [];
+  const shares: Array<{ segment: number; pieces: SegmentPiece[] }> = [];
   for (const group of groups) {
     group.pieces.forEach((piece, lane) => {
-      const last = runs[runs.length - 1];
-      const startsRun = lane % limits.workgroupSize === 0 || group.pieces[lane - 1].segment !== piece.segment;
-      if (startsRun) runs.push({ segment: piece.segment, pieces: [piece] });
+      const last = shares[shares.length - 1];
+      const startsShare = lane % limits.workgroupSize === 0 || group.pieces[lane - 1].segment !== piece.segment;
+      if (startsShare) shares.push({ segment: piece.segment, pieces: [piece] });
       else last.pieces.push(piece);
     });
   }
-  runs.sort((a, b) => a.segment - b.segment); // stable: runs of one segment keep their order
+  shares.sort((a, b) => a.segment - b.segment); // stable: shares of one segment keep their order
   const partialStart = new Uint32Array(segmentCount + 1);
-  runs.forEach((run, partial) => {
-    for (const piece of run.pieces) piece.partial = partial;
-    partialStart[run.segment + 1]++;
+  shares.forEach((share, partial) => {
+    for (const piece of share.pieces) piece.partial = partial;
+    partialStart[share.segment + 1]++;
   });
   for (let s = 0; s < segmentCount; s++) partialStart[s + 1] += partialStart[s];
-  return { groups, segmentCount, partialCount: runs.length, partialStart };
+  return { groups, segmentCount, partialCount: shares.length, partialStart };
 }
 
-/** Words of a group's SegmentTable (shaders/common.wgsl). */
+/** Words of a group's SegmentTable (shaders/common.wgsl): an 8-word header, then entries of 4 words. */
 export function encodeSegmentTable(group: SegmentGroup): Uint32Array<ArrayBuffer> {
   const pieceCount = group.pieces.length;
   const edgeBase = pieceCount;
   const segmentBase = edgeBase + group.edges.length;
-  const entries = segmentBase + Math.ceil(pieceCount / 4);
-  const words = new Uint32Array(4 + 4 * Math.max(1, entries));
-  words.set([pieceCount, edgeBase, group.edges.length, segmentBase], 0);
-  group.pieces.forEach((p, i) => words.set([(p.slot | (p.edge ? EDGE_BIT : 0) | (p.mask << 28)) >>> 0, p.offset, p.count, p.partial], 4 + 4 * i));
-  group.edges.forEach((e, i) => words.set([e.slot, e.index, e.mask, e.segment], 4 + 4 * (edgeBase + i)));
-  group.pieces.forEach((p, i) => (words[4 + 4 * segmentBase + i] = p.segment));
+  const partialBase = segmentBase + Math.ceil(pieceCount / 4);
+  const entries = partialBase + Math.ceil(pieceCount / 4);
+  const header = 8;
+  const words = new Uint32Array(header + 4 * Math.max(1, entries));
+  words.set([pieceCount, edgeBase, group.edges.length, segmentBase, partialBase], 0);
+  group.pieces.forEach((p, i) => {
+    const word0 = (p.slot | (p.edge ? EDGE_BIT : 0) | (p.mask << 28)) >>> 0;
+    words.set([word0, p.offset, p.count, p.first | (p.stride << 16)], header + 4 * i);
+    words[header + 4 * segmentBase + i] = p.segment;
+    words[header + 4 * partialBase + i] = p.partial;
+  });
+  group.edges.forEach((e, i) => words.set([e.slot, e.index, e.mask, e.segment], header + 4 * (edgeBase + i)));
   return words;
 }
 

@@ -126,10 +126,23 @@ export function segmentScaleShader(bindings: number, vec4Slots: number): string 
   return [commonWgsl, gradWrite(bindings, vec4Slots), segmentScaleWgsl].join('\n');
 }
 
-/** Per-example sums over `bindings` read-only views. */
-export function perExampleSumShader(bindings: number): string {
-  const dispatchers = dispatcher('load(slot: u32, index: u32) -> f32', range(0, bindings), (s) => `return load_${s}(index);`, 'return 0.0;');
-  return [commonWgsl, expandPerBinding(perExampleSumWgsl, bindings, 0, dispatchers)].join('\n');
+/** Per-example sums over `bindings` read-only views, the first `vec4Slots` of them vec4. */
+export function perExampleSumShader(bindings: number, vec4Slots: number): string {
+  const dispatchers = [
+    dispatcher(
+      'sumVec4(slot: u32, start: u32, exampleLength: u32) -> vec4<f32>',
+      range(0, vec4Slots),
+      (s) => `return sumVec4_${s}(start, exampleLength);`,
+      'return vec4<f32>(0.0);',
+    ),
+    dispatcher(
+      'sumScalar(slot: u32, start: u32, exampleLength: u32) -> f32',
+      range(vec4Slots, bindings),
+      (s) => `return sumScalar_${s}(start, exampleLength);`,
+      'return 0.0;',
+    ),
+  ].join('\n\n');
+  return [commonWgsl, expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers)].join('\n');
 }
 
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */

@@ -3,6 +3,8 @@
 export interface Tensor {
   name: string;
   length: number;
+  /** [rows, cols] of a weight matrix (AGC clips it row by row); none for vectors. */
+  shape?: [number, number];
 }
 
 export interface CaseShape {
@@ -41,24 +43,22 @@ export function mlpShapes(): Tensor[] {
 
 /** A GPT-style transformer, 12 layers of width 160, vocabulary 2048, context 256: 148 tensors, ~4.1 M floats. */
 export function transformerShapes(layers = 12, width = 160, vocabulary = 2048, context = 256): Tensor[] {
-  const tensors: Tensor[] = [
-    { name: 'wte', length: vocabulary * width },
-    { name: 'wpe', length: context * width },
-  ];
+  const matrix = (name: string, rows: number, cols: number): Tensor => ({ name, length: rows * cols, shape: [rows, cols] });
+  const tensors: Tensor[] = [matrix('wte', vocabulary, width), matrix('wpe', context, width)];
   for (let l = 0; l < layers; l++) {
     const h = `h.${l}`;
     tensors.push(
       { name: `${h}.ln_1.weight`, length: width },
       { name: `${h}.ln_1.bias`, length: width },
-      { name: `${h}.attn.c_attn.weight`, length: width * 3 * width },
+      matrix(`${h}.attn.c_attn.weight`, 3 * width, width),
       { name: `${h}.attn.c_attn.bias`, length: 3 * width },
-      { name: `${h}.attn.c_proj.weight`, length: width * width },
+      matrix(`${h}.attn.c_proj.weight`, width, width),
       { name: `${h}.attn.c_proj.bias`, length: width },
       { name: `${h}.ln_2.weight`, length: width },
       { name: `${h}.ln_2.bias`, length: width },
-      { name: `${h}.mlp.c_fc.weight`, length: width * 4 * width },
+      matrix(`${h}.mlp.c_fc.weight`, 4 * width, width),
       { name: `${h}.mlp.c_fc.bias`, length: 4 * width },
-      { name: `${h}.mlp.c_proj.weight`, length: 4 * width * width },
+      matrix(`${h}.mlp.c_proj.weight`, width, 4 * width),
       { name: `${h}.mlp.c_proj.bias`, length: width },
     );
   }

@@ -26,6 +26,8 @@ export interface BenchConfig {
   reps: number;
   /** Untimed steps first (pipeline compilation, caches). */
   warmup: number;
+  /** Also time each clipping mode against plain clipGradNorm (demo/bench/modes.ts). */
+  modes: boolean;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   methods: [...METHODS],
   reps: 21,
   warmup: 3,
+  modes: true,
 };
 
 /** `--quick`: the transformer preset alone, every method. */
@@ -60,6 +63,8 @@ finds) and writes the results as JSON and a PNG of the charts.
   --methods LIST    methods: ${METHODS.join(', ')} (default all)
   --reps N          timed steps per case and method, >= 1 (default 21)
   --warmup N        untimed steps first, >= 0 (default 3)
+  --modes yes|no    also time each clipping mode (per-view, AGC, AutoClip, ZClip, per-example)
+                    against plain clipGradNorm on the transformer preset (default yes)
   --quick           the transformer preset only (same as --preset transformer --sizes none --counts none)
   --out PATH        results JSON path (default bench/results.json; the PNG goes beside it)
   --help            this text
@@ -132,6 +137,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--warmup':
         config.warmup = parseCount(flag, needValue(), 0);
         break;
+      case '--modes': {
+        const value = needValue();
+        if (value !== 'yes' && value !== 'no') throw new UsageError(`--modes takes yes or no, got "${value}"`);
+        config.modes = value === 'yes';
+        break;
+      }
       case '--out':
         out = needValue();
         break;
@@ -139,8 +150,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(`unknown flag "${flag}" (see --help)`);
     }
   }
-  if (!help && config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0) {
-    throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none');
+  if (!help && config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0 && !config.modes) {
+    throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none and --modes is no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
   return { config, out, help };

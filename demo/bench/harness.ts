@@ -7,6 +7,7 @@ import { idealCopyRatio, type Operation } from './byte-model';
 import { countSweep, customCase, elementCount, presetCase, seeded, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName } from './config';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
+import { MODES, runModes } from './modes';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
 import { summarize } from './stats';
 import { checkTargets } from './targets';
@@ -206,7 +207,7 @@ export async function runBenchmark(
   const tuned = (await createClipper({ device })) as GpuClipper;
   const maxWorkgroups = tuned.maxWorkgroups ?? null;
   tuned.destroy();
-  const total = shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0);
+  const total = shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0) + (config.modes ? MODES.length : 0);
   let done = 0;
   const cases: CaseResult[] = [];
   for (const [index, shape] of shapes.entries()) {
@@ -247,7 +248,10 @@ export async function runBenchmark(
       cases.push(caseResult);
     }
   }
-  onProgress({ done, total, label: 'done' });
+  const modes = config.modes
+    ? await runModes(device, config, (label) => onProgress({ done: done++, total, label }))
+    : undefined;
+  onProgress({ done: total, total, label: 'done' });
 
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const timestamps = device.features.has('timestamp-query');
@@ -272,6 +276,7 @@ export async function runBenchmark(
     tuning: { maxWorkgroups },
     skipped,
     cases,
+    modes,
     targets: checkTargets(cases),
   };
 }

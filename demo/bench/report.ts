@@ -79,8 +79,35 @@ export function formatReport(results: BenchResults): string {
       (t) => `  ${t.met === null ? '?' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${fmt(t.measured)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`,
     ),
   ];
+  if (results.modes?.length) out.push('', ...formatModes(results));
   const failures = rows.flatMap((r) => r.failures.map((f) => `  ${r.case} ${r.operation}: ${f}`));
+  for (const m of results.modes ?? []) {
+    if (m.error) failures.push(`  mode ${m.mode}: ${m.error}`);
+    else if (m.check && !m.check.ok) failures.push(`  mode ${m.mode}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`);
+  }
   if (failures.length) out.push('', 'failures:', ...failures);
   if (results.skipped.length) out.push('', 'skipped:', ...results.skipped.map((s) => `  ${s}`));
   return out.join('\n');
+}
+
+/** The modes' lines: wall median per step and the ratio to plain clipGradNorm on the same bytes. */
+export function formatModes(results: BenchResults): string[] {
+  const modes = results.modes ?? [];
+  const header = ['mode', 'elements', 'ms', 'vs clipGradNorm', 'check', 'step'];
+  const body = modes.map((m) => [
+    m.mode,
+    m.elements.toLocaleString('en-US'),
+    fmt(m.wall?.median ?? null),
+    m.mode === m.baseline ? '1 (baseline)' : fmt(m.overBaseline),
+    m.error ? 'error' : m.check ? (m.check.ok ? 'ok' : 'WRONG') : '-',
+    m.label,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    `clipping modes (wall medians over ${results.config.reps} steps; each divided by clipGradNorm on the same bytes in this run):`,
+    line(header),
+    `|${widths.map((w, i) => (i === 0 || i === 5 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map(line),
+  ];
 }

@@ -2,6 +2,7 @@
 import type { Operation } from './byte-model';
 import type { CaseShape } from './cases';
 import { METHODS, type BenchConfig, type MethodName } from './config';
+import type { ModeResult } from './modes';
 import type { Summary } from './stats';
 
 export const SCHEMA_ID = 'gradclip-bench/1';
@@ -66,6 +67,8 @@ export interface BenchResults {
   tuning: { maxWorkgroups: number | null };
   skipped: string[];
   cases: CaseResult[];
+  /** Each clipping mode's step against plain clipGradNorm (absent when --modes no). */
+  modes?: ModeResult[];
   targets: TargetCheck[];
 }
 

@@ -4,11 +4,13 @@ import { expect, test } from 'vitest';
 import { runBenchmark } from '../../demo/bench/harness';
 import { METHODS, type BenchConfig } from '../../demo/bench/config';
 import { validateResults } from '../../demo/bench/schema';
+import { MODES, runModes } from '../../demo/bench/modes';
+import { transformerShapes } from '../../demo/bench/cases';
 import { sharedDevice } from './gpu';
 
 test('every method on a small preset and sweep points, checked against the reference', async () => {
   const device = await sharedDevice();
-  const config: BenchConfig = { presets: [], custom: [], sizes: [5000], counts: [7], methods: [...METHODS], reps: 2, warmup: 1 };
+  const config: BenchConfig = { presets: [], custom: [], sizes: [5000], counts: [7], methods: [...METHODS], reps: 2, warmup: 1, modes: false };
   const progress: string[] = [];
   const results = await runBenchmark(device, config, (p) => progress.push(`${p.done}/${p.total} ${p.label}`));
   expect(validateResults(results)).toEqual([]);
@@ -27,7 +29,7 @@ test('every method on a small preset and sweep points, checked against the refer
 
 test('presets cover ∞-norm and clip by value, and the naive baseline says where it does not apply', async () => {
   const device = await sharedDevice();
-  const config: BenchConfig = { presets: ['mlp'], custom: [], sizes: [], counts: [], methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'], reps: 1, warmup: 0 };
+  const config: BenchConfig = { presets: ['mlp'], custom: [], sizes: [], counts: [], methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'], reps: 1, warmup: 0, modes: false };
   const results = await runBenchmark(device, config);
   expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual(['clip-norm 2', 'no-clip-norm 2', 'clip-norm inf', 'clip-value null']);
   for (const c of results.cases) {
@@ -40,4 +42,19 @@ test('presets cover ∞-norm and clip by value, and the naive baseline says wher
       expect(m.check?.ok, `${c.operation} ${c.normType} ${m.method}: ${m.check?.maxRelativeError}`).toBe(true);
     }
   }
+});
+
+test('every clipping mode is timed against clipGradNorm and matches the CPU backend', async () => {
+  const device = await sharedDevice();
+  const config: BenchConfig = { presets: [], custom: [], sizes: [], counts: [], methods: [], reps: 3, warmup: 3, modes: true };
+  // A small transformer (2 layers of width 16) keeps this quick; the benchmark runs the full preset.
+  const modes = await runModes(device, config, () => {}, transformerShapes(2, 16, 64, 16));
+  expect(modes.map((m) => m.mode)).toEqual([...MODES]);
+  for (const m of modes) {
+    expect(m.error, m.mode).toBeUndefined();
+    expect(m.check?.ok, `${m.mode}: error ${m.check?.maxRelativeError}`).toBe(true);
+    expect(m.wall!.samples).toBe(3);
+    expect(m.overBaseline, m.mode).toBeGreaterThan(0);
+  }
+  expect(modes.find((m) => m.mode === 'clipGradNorm')!.overBaseline).toBe(1);
 });

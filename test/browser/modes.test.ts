@@ -115,9 +115,10 @@ describe('perTensorNorms and clipByNorm', () => {
         await s.expectMatch(0); // nothing written
       }
       const s = scenario(specs, 99, buffers, 4);
-      // A bound between the smallest and the largest view norm: some views clipped, some not.
-      const before = await cpu.perTensorNorms(s.cpuSet).read();
-      const maxNorm = [...before].sort((a, b) => a - b)[Math.floor(before.length / 2)];
+      // A bound between two view norms near the median: some views clipped, some not.
+      const before = [...(await cpu.perTensorNorms(s.cpuSet).read())].sort((a, b) => a - b);
+      const k = Math.floor(before.length / 2);
+      const maxNorm = before.length === 1 ? before[0] / 2 : (before[k - 1] + before[k]) / 2;
       const handle = gpu.clipByNorm(s.gpuSet, maxNorm);
       expectNorms(await handle.read(), await cpu.clipByNorm(s.cpuSet, maxNorm).read());
       await s.expectMatch();
@@ -169,8 +170,11 @@ describe('clipPerExample (DP-SGD)', () => {
     await withErrorScopes(device, async () => {
       const s = scenario(specs, 41 + batchSize, buffers);
       const reference = perExampleReference(s.cpuArrays, batchSize, 1);
-      // A bound at the median example norm: examples on both sides of it.
-      const maxNorm = [...reference.norms].sort((a, b) => a - b)[Math.floor(batchSize / 2)];
+      // A bound between two example norms near the median (not at one, where float32 rounding
+      // decides): examples on both sides of it.
+      const sorted = [...reference.norms].sort((a, b) => a - b);
+      const k = Math.floor(batchSize / 2);
+      const maxNorm = batchSize === 1 ? sorted[0] / 2 : (sorted[k - 1] + sorted[k]) / 2;
       const expected = perExampleReference(s.cpuArrays, batchSize, maxNorm);
       const { sum, numClipped } = gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm });
       expect(await numClipped.read()).toBe(expected.numClipped);

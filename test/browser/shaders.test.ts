@@ -27,7 +27,7 @@ test('shaders compile cleanly', async () => {
     modules.push([`elementwise ${bindings}/${vec4Slots}`, elementwiseShader(bindings, vec4Slots)]);
     modules.push([`segment norm ${bindings}/${vec4Slots}`, segmentNormShader(bindings, vec4Slots, subgroups)]);
     modules.push([`segment scale ${bindings}/${vec4Slots}`, segmentScaleShader(bindings, vec4Slots)]);
-    modules.push([`per-example sum ${bindings}`, perExampleSumShader(bindings)]);
+    modules.push([`per-example sum ${bindings}/${vec4Slots}`, perExampleSumShader(bindings, vec4Slots)]);
   }
   for (const withSubgroups of subgroups ? [false, true] : [false]) {
     const kind = withSubgroups ? 'subgroups' : 'plain';

@@ -57,7 +57,9 @@ describe('CLI flags', () => {
   test('defaults and every flag', () => {
     expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'bench/results.json', help: false });
     const o = parseArgs(['--preset', 'mlp,transformer', '--sizes', '65536,1048576', '--counts', 'none', '--reps', '31', '--warmup', '0', '--methods', 'tfjs,cpu', '--out', '/tmp/r.json']);
-    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], custom: [], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0 });
+    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], custom: [], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0, modes: true });
+    expect(parseArgs(['--modes', 'no']).config.modes).toBe(false);
+    expect(parseArgs(['--preset', 'none', '--sizes', 'none', '--counts', 'none']).config).toMatchObject({ presets: [], modes: true });
     expect(o.out).toBe('/tmp/r.json');
     expect(parseArgs(['--quick']).config).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
     expect(parseArgs(['--help']).help).toBe(true);
@@ -73,7 +75,8 @@ describe('CLI flags', () => {
     [['--sizes', '1e6x'], /--sizes must be an integer >= 1/],
     [['--frobnicate'], /unknown flag "--frobnicate" \(see --help\)/],
     [['--out'], /--out needs a value/],
-    [['--preset', 'none', '--sizes', 'none', '--counts', 'none'], /nothing to run/],
+    [['--preset', 'none', '--sizes', 'none', '--counts', 'none', '--modes', 'no'], /nothing to run/],
+    [['--modes', 'maybe'], /--modes takes yes or no, got "maybe"/],
     [['--custom', '0'], /--custom must be an integer >= 1/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

@@ -59,8 +59,12 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
       const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + 4 * element}`;
       if (!piece.edge && piece.mask !== 15) return `piece ${lane} of group ${g} is partial but not an edge`;
       const elements: number[] = [];
-      if (w.scalar) for (let e = piece.offset; e < piece.offset + piece.count; e++) elements.push(e);
-      else for (let e = 4 * piece.offset; e < 4 * (piece.offset + piece.count); e++) if (piece.mask & (1 << (e % 4))) elements.push(e);
+      if (piece.edge && (piece.count !== 1 || piece.stride !== 1)) return `edge piece ${lane} of group ${g} spans more than one vec4`;
+      if (piece.first >= piece.stride || piece.stride > workgroupSize) return `piece ${lane} of group ${g}: first ${piece.first}, stride ${piece.stride}`;
+      for (let i = piece.first; i < piece.count; i += piece.stride) {
+        if (w.scalar) elements.push(piece.offset + i);
+        else for (let k = 0; k < 4; k++) if (piece.mask & (1 << k)) elements.push(4 * (piece.offset + i) + k);
+      }
       for (const e of elements) {
         if (owner.get(key(e)) !== piece.segment) return `element ${key(e)} swept for segment ${piece.segment}, belongs to ${owner.get(key(e))}`;
         if (swept.has(key(e))) return `element ${key(e)} swept twice`;

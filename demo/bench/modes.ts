@@ -1,0 +1,295 @@
+// The clipping modes' line of the benchmark: each mode's step on the transformer preset (and
+// per-example clipping on a batch of it), timed like the methods, as a ratio to plain
+// clipGradNorm on the same bytes in the same run, and checked against the CPU backend (the float64
+// reference) that runs the same sequence of steps.
+import {
+  createAutoClip,
+  createClipper,
+  createGradientArena,
+  createZClip,
+  perExampleReference,
+  type Clipper,
+  type GradSet,
+  type GradView,
+  type NormHandle,
+} from '../../src/index';
+import { seeded, transformerShapes, type Tensor } from './cases';
+import type { BenchConfig } from './config';
+import { summarize, type Summary } from './stats';
+
+export const MODES = [
+  'clipGradNorm',
+  'clipByNorm',
+  'perTensorNorms',
+  'adaptiveGradClip',
+  'autoClip',
+  'zClip',
+  'clipGradNorm (batch)',
+  'clipPerExample',
+] as const;
+export type ModeName = (typeof MODES)[number];
+
+/** Examples per batch in the per-example line: the transformer's gradients this many times. */
+export const PER_EXAMPLE_BATCH = 4;
+/** Every this many steps the gradients are 10× larger, so the adaptive rules see spikes to clip. */
+const SPIKE_EVERY = 5;
+
+export interface ModeResult {
+  mode: ModeName;
+  /** What one step does. */
+  label: string;
+  elements: number;
+  /** The line this one is divided by (plain clipGradNorm on the same bytes). */
+  baseline: ModeName;
+  wall: Summary | null;
+  /** Wall median / the baseline's wall median. */
+  overBaseline: number | null;
+  check: { ok: boolean; maxRelativeError: number } | null;
+  error?: string;
+}
+
+interface Workload {
+  /** Views of the gradients on the GPU and their CPU twins. */
+  gpu: { set: GradSet; buffer: GPUBuffer; views: GradView[] };
+  cpu: { set: GradSet; arrays: Float32Array[] };
+  /** Pristine contents: normal and spiked. */
+  normal: Float32Array<ArrayBuffer>[];
+  spiked: Float32Array<ArrayBuffer>[];
+}
+
+function randomArrays(tensors: readonly Tensor[], seed: number, scale: number): Float32Array<ArrayBuffer>[] {
+  const random = seeded(seed);
+  return tensors.map((t) => {
+    const a = new Float32Array(t.length);
+    for (let i = 0; i < a.length; i++) a[i] = (random() * 2 - 1) * scale;
+    return a;
+  });
+}
+
+function workload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[], seed: number, scale = 1): Workload {
+  const normal = randomArrays(tensors, seed, scale);
+  const spiked = normal.map((a) => a.map((v) => v * 10));
+  const { buffer, views } = createGradientArena(device, tensors.map((t) => t.length));
+  const shaped = views.map((v, i) => ({ ...(v as { buffer: GPUBuffer; offset: number; length: number }), shape: tensors[i].shape }));
+  const arrays = normal.map((a) => a.slice());
+  shaped.forEach((v, i) => device.queue.writeBuffer(v.buffer, v.offset, normal[i]));
+  return {
+    gpu: { set: gpu.gradients(shaped), buffer, views: shaped },
+    cpu: { set: cpu.gradients(arrays.map((data, i) => ({ data, shape: tensors[i].shape }))), arrays },
+    normal,
+    spiked,
+  };
+}
+
+/** Writes step `step`'s gradients (normal, or spiked every SPIKE_EVERY steps) into both copies. */
+function load(device: GPUDevice, w: Workload, step: number): void {
+  const source = step % SPIKE_EVERY === SPIKE_EVERY - 1 ? w.spiked : w.normal;
+  w.gpu.views.forEach((v, i) => {
+    const view = v as { buffer: GPUBuffer; offset: number };
+    device.queue.writeBuffer(view.buffer, view.offset, source[i]);
+    w.cpu.arrays[i].set(source[i]);
+  });
+}
+
+async function readViews(device: GPUDevice, buffer: GPUBuffer, views: readonly GradView[]): Promise<Float32Array[]> {
+  const staging = device.createBuffer({ label: 'bench modes readback', size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const all = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return views.map((v) => {
+    const view = v as { offset: number; length: number };
+    return all.subarray(view.offset / 4, view.offset / 4 + view.length);
+  });
+}
+
+function maxRelativeError(actual: readonly Float32Array[], reference: readonly ArrayLike<number>[]): number {
+  let worst = 0;
+  reference.forEach((ref, t) => {
+    let scale = 0;
+    for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+    for (let i = 0; i < ref.length; i++) {
+      const error = Math.abs(actual[t][i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-3 * scale, 1e-30);
+      if (!(error <= worst)) worst = Number.isNaN(error) ? Infinity : error;
+    }
+  });
+  return worst;
+}
+
+/** One mode: a step on each backend (the GPU one into an encoder) and where its result is. */
+interface ModeRun {
+  label: string;
+  work: Workload;
+  /** Records the GPU step (and returns a handle the step made, if any). */
+  gpuStep(encoder: GPUCommandEncoder): NormHandle | unknown;
+  cpuStep(): void;
+  /** The GPU result to check and its CPU counterpart. */
+  results(): Promise<{ actual: Float32Array[]; reference: ArrayLike<number>[] }>;
+}
+
+function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[]): Map<ModeName, () => ModeRun> {
+  const batched = tensors.map((t) => ({ name: t.name, length: t.length * PER_EXAMPLE_BATCH }));
+  let shared: Workload | null = null;
+  let batch: Workload | null = null;
+  const model = () => (shared ??= workload(device, gpu, cpu, tensors, 7));
+  const examples = () => (batch ??= workload(device, gpu, cpu, batched, 8));
+  const inPlace = (w: Workload) => async () => ({ actual: await readViews(device, w.gpu.buffer, w.gpu.views), reference: w.cpu.arrays });
+  const maxNormOf = (w: Workload) => {
+    let sum = 0;
+    for (const a of w.normal) for (const v of a) sum += v * v;
+    return Math.sqrt(sum) / 2;
+  };
+
+  return new Map<ModeName, () => ModeRun>([
+    ['clipGradNorm', () => {
+      const w = model();
+      const maxNorm = maxNormOf(w);
+      return {
+        label: 'global L2 norm, clip at half of it',
+        work: w,
+        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+        results: inPlace(w),
+      };
+    }],
+    ['clipByNorm', () => {
+      const w = model();
+      const maxNorm = 4; // between the small and the large tensors' norms: some views clipped, some not
+      return {
+        label: `a norm per view (${tensors.length}), each clipped at 4`,
+        work: w,
+        gpuStep: (encoder) => gpu.clipByNorm(w.gpu.set, maxNorm, { encoder }),
+        cpuStep: () => cpu.clipByNorm(w.cpu.set, maxNorm),
+        results: inPlace(w),
+      };
+    }],
+    ['perTensorNorms', () => {
+      const w = model();
+      let gpuNorms: { read(): Promise<Float32Array> } | null = null;
+      let cpuNorms: { read(): Promise<Float32Array> } | null = null;
+      return {
+        label: `a norm per view (${tensors.length}) and the total, nothing written`,
+        work: w,
+        gpuStep: (encoder) => (gpuNorms = gpu.perTensorNorms(w.gpu.set, { encoder })),
+        cpuStep: () => void (cpuNorms = cpu.perTensorNorms(w.cpu.set)),
+        results: async () => ({ actual: [await gpuNorms!.read()], reference: [await cpuNorms!.read()] }),
+      };
+    }],
+    ['adaptiveGradClip', () => {
+      const w = model();
+      const params = workload(device, gpu, cpu, tensors, 9, 30);
+      return {
+        label: `AGC over the rows of ${tensors.filter((t) => t.shape).length} weight matrices and ${tensors.filter((t) => !t.shape).length} vectors`,
+        work: w,
+        gpuStep: (encoder) => gpu.adaptiveGradClip(w.gpu.set, params.gpu.set, { clipping: 0.05, encoder }),
+        cpuStep: () => cpu.adaptiveGradClip(w.cpu.set, params.cpu.set, { clipping: 0.05 }),
+        results: inPlace(w),
+      };
+    }],
+    ['autoClip', () => {
+      const w = model();
+      const onGpu = createAutoClip(gpu, w.gpu.set, { percentile: 10, history: 1000 });
+      const onCpu = createAutoClip(cpu, w.cpu.set, { percentile: 10, history: 1000 });
+      return {
+        label: 'AutoClip step: percentile 10 of the history, spikes every 5 steps',
+        work: w,
+        gpuStep: (encoder) => onGpu.step({ encoder }),
+        cpuStep: () => onCpu.step(),
+        results: inPlace(w),
+      };
+    }],
+    ['zClip', () => {
+      const w = model();
+      const onGpu = createZClip(gpu, w.gpu.set, { warmupSteps: 2 });
+      const onCpu = createZClip(cpu, w.cpu.set, { warmupSteps: 2 });
+      return {
+        label: 'ZClip step: EMA z-score, spikes every 5 steps',
+        work: w,
+        gpuStep: (encoder) => onGpu.step({ encoder }),
+        cpuStep: () => onCpu.step(),
+        results: inPlace(w),
+      };
+    }],
+    ['clipGradNorm (batch)', () => {
+      const w = examples();
+      const maxNorm = maxNormOf(w);
+      return {
+        label: `global L2 norm over ${PER_EXAMPLE_BATCH} examples' gradients, clip at half`,
+        work: w,
+        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+        results: inPlace(w),
+      };
+    }],
+    ['clipPerExample', () => {
+      const w = examples();
+      let sum: GradView[] = [];
+      const maxNorm = 100;
+      return {
+        label: `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
+        work: w,
+        gpuStep: (encoder) => (sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, encoder }).sum),
+        cpuStep: () => {},
+        results: async () => {
+          const target = (sum[0] as { buffer: GPUBuffer }).buffer;
+          return { actual: await readViews(device, target, sum), reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm).sums };
+        },
+      };
+    }],
+  ]);
+}
+
+/** Times every mode; never throws (a failing mode carries `error`). */
+export async function runModes(
+  device: GPUDevice,
+  config: BenchConfig,
+  onProgress: (label: string) => void = () => {},
+  tensors: readonly Tensor[] = transformerShapes(),
+): Promise<ModeResult[]> {
+  const gpu = await createClipper({ device });
+  const cpu = await createClipper({ forceCpu: true });
+  const runs = modeRuns(device, gpu, cpu, tensors);
+  const results: ModeResult[] = [];
+  try {
+    for (const mode of MODES) {
+      onProgress(`modes · ${mode}`);
+      const baseline: ModeName = mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
+      const result: ModeResult = { mode, label: '', elements: 0, baseline, wall: null, overBaseline: null, check: null };
+      try {
+        const run = runs.get(mode)!();
+        result.label = run.label;
+        result.elements = run.work.cpu.arrays.reduce((n, a) => n + a.length, 0);
+        const wall: number[] = [];
+        const steps = config.warmup + config.reps;
+        for (let step = 0; step < steps; step++) {
+          load(device, run.work, step);
+          await device.queue.onSubmittedWorkDone();
+          const start = performance.now();
+          const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
+          run.gpuStep(encoder);
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          if (step >= config.warmup) wall.push(performance.now() - start);
+          run.cpuStep(); // the same step on the CPU backend, on the same gradients (untimed)
+        }
+        const { actual, reference } = await run.results();
+        const error = maxRelativeError(actual, reference);
+        result.check = { ok: error <= 1e-4, maxRelativeError: error };
+        result.wall = summarize(wall);
+      } catch (error) {
+        result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      }
+      results.push(result);
+    }
+  } finally {
+    gpu.destroy();
+  }
+  for (const r of results) {
+    const base = results.find((b) => b.mode === r.baseline)?.wall?.median;
+    r.overBaseline = r.wall && base ? r.wall.median / base : null;
+  }
+  return results;
+}
