@@ -70,9 +70,16 @@ struct SegmentTable {
 const PIECE_WINDOW_BITS: u32 = 0x07ffffffu;
 const EDGE_PIECE: u32 = 0x08000000u;
 
-// The flat index of this invocation in a dispatch folded into x and y (maxComputeWorkgroupsPerDimension).
-fn foldedIndex(groupId: vec3<u32>, groupCount: vec3<u32>, local: u32) -> u32 {
-  return (groupId.y * groupCount.x + groupId.x) * WG + local;
+// The builtins of a kernel whose dispatch is folded into x and y (maxComputeWorkgroupsPerDimension).
+struct GridIds {
+  @builtin(workgroup_id) group: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32,
+}
+
+// The flat index of this invocation in a folded dispatch.
+fn foldedIndex(ids: GridIds) -> u32 {
+  return (ids.group.y * ids.groups.x + ids.group.x) * WG + ids.local;
 }
 
 // The components of a vec4 that `mask` (bit i = component i) selects.

@@ -48,12 +48,8 @@ fn sumScalar_SLOT(start: u32, exampleLength: u32) -> f32 {
 // @per-scalar-binding-end
 
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) groupId: vec3<u32>,
-  @builtin(num_workgroups) groupCount: vec3<u32>,
-  @builtin(local_invocation_index) local: u32,
-) {
-  let index = foldedIndex(groupId, groupCount, local);
+fn main(ids: GridIds) {
+  let index = foldedIndex(ids);
   if (index >= table.laneCount) { return; }
   // The last view whose first lane is at or before this one.
   var lo = 0u;

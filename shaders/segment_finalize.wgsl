@@ -45,12 +45,8 @@ fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) groupId: vec3<u32>,
-  @builtin(num_workgroups) groupCount: vec3<u32>,
-  @builtin(local_invocation_index) local: u32,
-) {
-  let segment = foldedIndex(groupId, groupCount, local);
+fn main(ids: GridIds) {
+  let segment = foldedIndex(ids);
   if (segment >= segments[0]) { return; }
   let p = params.p;
   var acc = emptyAcc();

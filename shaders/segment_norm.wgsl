@@ -16,13 +16,9 @@ var<workgroup> laneAccs: array<Acc, WG>;
 var<workgroup> lanePartials: array<u32, WG>;
 
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) groupId: vec3<u32>,
-  @builtin(num_workgroups) groupCount: vec3<u32>,
-  @builtin(local_invocation_index) local: u32,
-) {
+fn main(ids: GridIds) {
   let p = params.p;
-  let index = foldedIndex(groupId, groupCount, local);
+  let index = foldedIndex(ids);
   var acc = emptyAcc();
   var partial = NO_PARTIAL;
   if (index < table.pieceCount) {
@@ -35,13 +31,13 @@ fn main(
     }
     partial = table.entries[table.partialBase + index / 4u][index % 4u];
   }
-  laneAccs[local] = acc;
-  lanePartials[local] = partial;
+  laneAccs[ids.local] = acc;
+  lanePartials[ids.local] = partial;
   workgroupBarrier();
   // The first lane of each run of one partial merges the run.
-  if (partial != NO_PARTIAL && (local == 0u || lanePartials[local - 1u] != partial)) {
+  if (partial != NO_PARTIAL && (ids.local == 0u || lanePartials[ids.local - 1u] != partial)) {
     var merged = acc;
-    for (var k = local + 1u; k < WG; k++) {
+    for (var k = ids.local + 1u; k < WG; k++) {
       if (lanePartials[k] != partial) { break; }
       merged = combine(merged, laneAccs[k], p);
     }

@@ -14,12 +14,8 @@ fn sameVec4(a: vec4<u32>, b: vec4<u32>) -> bool {
 }
 
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) groupId: vec3<u32>,
-  @builtin(num_workgroups) groupCount: vec3<u32>,
-  @builtin(local_invocation_index) local: u32,
-) {
-  let index = foldedIndex(groupId, groupCount, local);
+fn main(ids: GridIds) {
+  let index = foldedIndex(ids);
   if (index < table.pieceCount) {
     let piece = table.entries[index];
     if ((piece.x & EDGE_PIECE) != 0u) { return; }

@@ -1,5 +1,6 @@
-// The WebGPU backend: validates in TypeScript, then records the norm, finalize and scale passes
-// into one compute pass. Nothing here awaits the GPU or maps a buffer except NormHandle.read().
+// The WebGPU backend: validates in TypeScript, then records each call's passes (norm, finalize,
+// scale; per-segment and adaptive variants) into one compute pass. Nothing here awaits the GPU or
+// maps a buffer except the read-backs the caller asks for (handles' read(), rule state).
 import type { AdaptiveEngine, AdaptiveRule, StepOptions } from './adaptive';
 import { GradclipError } from './errors';
 import { GpuAdaptiveState } from './gpu-adaptive';

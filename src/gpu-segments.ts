@@ -5,8 +5,9 @@
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, SEGMENT_NORM_BYTES, type Kernels, type SegmentRule } from './kernels';
-import type { NormKind } from './validate';
+import type { BindingWindow } from './plan';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from './segments';
+import type { NormKind } from './validate';
 import type { ResolvedView } from './views';
 
 export interface SegmentOwner {
@@ -24,6 +25,36 @@ export function createFilledBuffer(device: GPUDevice, label: string, words: Uint
   new Uint32Array(buffer.getMappedRange()).set(words);
   buffer.unmap();
   return buffer;
+}
+
+/**
+ * A bind group of the shared data layout: a table range at binding 0, then the group's windows,
+ * with the clipper's 16-byte spare ranges at slots the group does not use.
+ */
+export function dataBindGroup(
+  owner: SegmentOwner,
+  label: string,
+  table: GPUBufferBinding,
+  windows: readonly BindingWindow[],
+): GPUBindGroup {
+  const { kernels } = owner;
+  const alignment = kernels.device.limits.minStorageBufferOffsetAlignment;
+  return kernels.device.createBindGroup({
+    label,
+    layout: kernels.dataLayout,
+    entries: [
+      { binding: 0, resource: table },
+      ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
+        const w = windows[slot];
+        return {
+          binding: slot + 1,
+          resource: w
+            ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
+            : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
+        };
+      }),
+    ],
+  });
 }
 
 /** Packs per-group tables into one buffer at aligned offsets; returns the buffer and each table's range. */
@@ -76,24 +107,8 @@ export class SegmentLayout {
       usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
     });
     this.buffers = [tables.buffer, this.partials, this.segments, this.segmentNorms];
-    const alignment = device.limits.minStorageBufferOffsetAlignment;
     this.dataBindGroups = plan.groups.map((group, g) =>
-      device.createBindGroup({
-        label: `gradclip ${label} segment data group ${g}`,
-        layout: kernels.dataLayout,
-        entries: [
-          { binding: 0, resource: { buffer: tables.buffer, offset: tables.ranges[g].offset, size: tables.ranges[g].size } },
-          ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
-            const w = group.windows[slot];
-            return {
-              binding: slot + 1,
-              resource: w
-                ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
-                : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
-            };
-          }),
-        ],
-      }),
+      dataBindGroup(owner, `gradclip ${label} segment data group ${g}`, { buffer: tables.buffer, ...tables.ranges[g] }, group.windows),
     );
     this.partialsBindGroup = device.createBindGroup({
       label: `gradclip ${label} segment partials group`,

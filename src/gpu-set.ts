@@ -1,7 +1,7 @@
 // The GPU resources of one gradient set, made once at `gradients()`: the plan tables, the
 // partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
 import { BufferUsage } from './gpu-constants';
-import { createFilledBuffer, type PerExampleSum, type SegmentLayout } from './gpu-segments';
+import { createFilledBuffer, dataBindGroup, type PerExampleSum, type SegmentLayout } from './gpu-segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
 import { encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
 import type { GradSet } from './types';
@@ -93,22 +93,7 @@ export class GpuGradSet implements GradSet {
 
     const { kernels } = owner;
     this.dataBindGroups = plan.groups.map((group, g) =>
-      device.createBindGroup({
-        label: `gradclip data group ${g}`,
-        layout: kernels.dataLayout,
-        entries: [
-          { binding: 0, resource: { buffer: planTables, offset: tableOffsets[g], size: planTableBytes(group) } },
-          ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
-            const w = group.windows[slot];
-            return {
-              binding: slot + 1,
-              resource: w
-                ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
-                : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
-            };
-          }),
-        ],
-      }),
+      dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables, offset: tableOffsets[g], size: planTableBytes(group) }, group.windows),
     );
     const paramsBinding = { buffer: owner.paramsBuffer, size: PARAMS_BYTES };
     const resultBinding = { buffer: this.results, size: RESULT_BYTES };

@@ -15,6 +15,7 @@ import {
 } from '../../src/index';
 import { seeded, transformerShapes, type Tensor } from './cases';
 import type { BenchConfig } from './config';
+import { readBuffer } from './methods';
 import { summarize, type Summary } from './stats';
 
 export const MODES = [
@@ -92,14 +93,7 @@ function load(device: GPUDevice, w: Workload, step: number): void {
 }
 
 async function readViews(device: GPUDevice, buffer: GPUBuffer, views: readonly GradView[]): Promise<Float32Array[]> {
-  const staging = device.createBuffer({ label: 'bench modes readback', size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const all = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
+  const all = new Float32Array(await readBuffer(device, buffer));
   return views.map((v) => {
     const view = v as { offset: number; length: number };
     return all.subarray(view.offset / 4, view.offset / 4 + view.length);
