@@ -33,6 +33,7 @@ import {
   checkOnNonfinite,
   checkSameUnits,
 } from './validate';
+import { resolveSet, viewsAsSet } from './set-alias';
 import { resolveCpuViews, type CpuView } from './views';
 
 class CpuGradSet implements GradSet {
@@ -40,8 +41,8 @@ class CpuGradSet implements GradSet {
   readonly elementCount: number;
   readonly dispatchGroups = 0;
   readonly arrays: Float32Array[];
-  /** clipPerExample's sums, allocated once per batch size. */
-  readonly perExampleSums = new Map<number, Float32Array[]>();
+  /** clipPerExample's sums, allocated once per batch size (views that are also a set). */
+  readonly perExampleSums = new Map<number, Float32Array[] & GradSet>();
 
   constructor(
     readonly owner: CpuClipper,
@@ -187,10 +188,11 @@ export class CpuClipper implements Clipper {
     if (options.out !== undefined) {
       throw new GradclipError('invalid-argument', 'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set');
     }
-    const cpuSet = set as CpuGradSet;
+    const cpuSet = resolveSet(set) as CpuGradSet;
     let sums = cpuSet.perExampleSums.get(b);
     if (!sums) {
-      sums = arrays.map((a) => new Float32Array(a.length / b));
+      const arraysOfSums = arrays.map((a) => new Float32Array(a.length / b));
+      sums = viewsAsSet(arraysOfSums, this.gradients(arraysOfSums));
       cpuSet.perExampleSums.set(b, sums);
     }
     const reference = perExampleReference(arrays, b, maxNorm);
@@ -257,8 +259,9 @@ export class CpuClipper implements Clipper {
     return this.viewsOf(set).map((v) => v.array);
   }
 
-  private viewsOf(set: GradSet): CpuView[] {
+  private viewsOf(value: GradSet): CpuView[] {
     this.checkAlive();
+    const set = resolveSet(value);
     if (!(set instanceof CpuGradSet) || set.owner !== this) {
       throw new GradclipError('invalid-argument', 'set must come from this clipper\'s gradients()');
     }

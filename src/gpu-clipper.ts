@@ -7,6 +7,7 @@ import { GpuAdaptiveState } from './gpu-adaptive';
 import { BufferUsage, MapMode } from './gpu-constants';
 import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './gpu-segments';
 import { GpuGradSet, type SetOwner } from './gpu-set';
+import { resolveSet, viewsAsSet } from './set-alias';
 import {
   OP_CLAMP,
   OP_SCALE,
@@ -324,10 +325,11 @@ export class GpuClipper implements Clipper, SetOwner {
       layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, slot * gpuSet.resultStride);
       summing.record(pass);
     });
-    return {
-      sum: lengths.map((length, v) => ({ buffer: target.buffer, offset: target.byteOffset + offsets[v], length })),
-      numClipped: new GpuNormHandle(this, gpuSet, slot, generation),
-    };
+    summing.outputs ??= viewsAsSet(
+      lengths.map((length, v) => ({ buffer: target.buffer, offset: target.byteOffset + offsets[v], length })),
+      this.gradients(lengths.map((length, v) => ({ buffer: target.buffer, offset: target.byteOffset + offsets[v], length }))),
+    );
+    return { sum: summing.outputs, numClipped: new GpuNormHandle(this, gpuSet, slot, generation) };
   }
 
   adaptiveGradClip(grads: GradSet, params: GradSet, options: AdaptiveGradClipOptions = {}): NormHandle {
@@ -398,8 +400,9 @@ export class GpuClipper implements Clipper, SetOwner {
   }
 
   /** Throws unless the clipper and `set` can be used; returns the set as this backend's type. */
-  checkUsable(set: GradSet): GpuGradSet {
+  checkUsable(value: GradSet): GpuGradSet {
     this.checkAlive();
+    const set = resolveSet(value);
     if (!(set instanceof GpuGradSet) || set.owner !== this) {
       throw new GradclipError('invalid-argument', "set must come from this clipper's gradients()");
     }

@@ -6,6 +6,7 @@ import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, SEGMENT_NORM_BYTES, type Kernels, type SegmentRule } from './kernels';
 import type { BindingWindow } from './plan';
+import type { GradSet, GradView } from './types';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from './segments';
 import type { NormKind } from './validate';
 import type { ResolvedView } from './views';
@@ -225,6 +226,8 @@ export function sumLayout(lengths: readonly number[]): { offsets: number[]; byte
 
 /** per_example_sum's tables, view windows and bind groups for one set, batch size and target. */
 export class PerExampleSum {
+  /** The sums as views that are also a set of the clipper (made on first use). */
+  outputs: (GradView[] & GradSet) | null = null;
   private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number; vec4Slots: number }> = [];
   private readonly outputBindGroup: GPUBindGroup;
   private readonly tables: GPUBuffer;

@@ -97,11 +97,11 @@ export interface PerExampleOptions {
 
 export interface PerExampleResult {
   /**
-   * The clipped per-example gradients summed over the batch: one view per input view, of
-   * length `length / batchSize` (a GradSet-shaped list: pass it to `gradients()`). On the CPU
-   * backend, Float32Arrays.
+   * The clipped per-example gradients summed over the batch: one view per input view, of length
+   * `length / batchSize` (on the CPU backend, Float32Arrays). The list is also a GradSet of the
+   * clipper: pass it straight to clipGradNorm and the rest (made once; the same list every call).
    */
-  sum: GradView[];
+  sum: GradView[] & GradSet;
   /** How many examples were clipped (multiplier < 1), as the handle's `read()`; its found-inf flag covers every example. */
   numClipped: NormHandle;
 }

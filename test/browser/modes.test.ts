@@ -192,6 +192,10 @@ describe('clipPerExample (DP-SGD)', () => {
         }
       }
       await s.expectMatch(0); // the inputs are left unchanged
+      // The sums are also a set of the clipper (the same list on every call), ready to clip.
+      expect(gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm }).sum).toBe(sum);
+      const sumNorm = await gpu.getTotalNorm(sum).read();
+      expect(relativeError(sumNorm, Math.sqrt(expected.sums.reduce((t, a) => t + a.reduce((u, v) => u + v * v, 0), 0)))).toBeLessThan(1e-5);
       // The CPU backend gives the same.
       const cpuResult = cpu.clipPerExample(s.cpuSet, { batchSize, maxNorm });
       expect(await cpuResult.numClipped.read()).toBe(expected.numClipped);

@@ -60,6 +60,11 @@ describe('per-example clipping (Optax per_example_global_norm_clip)', () => {
     expect(await numClipped.readFoundInf()).toBe(false);
     close(sum[0] as Float32Array, [0.3, 1.4]);
     close(sum[1] as Float32Array, [1.2]);
+    // The sums are also a set of the clipper, the same list every call.
+    expect(sum.viewCount).toBe(2);
+    expect(await clipper.getTotalNorm(sum).read()).toBeCloseTo(Math.sqrt(0.09 + 1.96 + 1.44), 6);
+    expect(clipper.clipPerExample(clipper.gradients([a, b]), { batchSize: 2, maxNorm: 1.3 }).sum).not.toBe(sum); // another set
+
     // The inputs are left as they were.
     expect(Array.from(a)).toEqual([3, 4, 0, 1]);
   });
