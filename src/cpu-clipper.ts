@@ -27,12 +27,16 @@ import {
   checkAgcOptions,
   checkBatchSize,
   checkClipRange,
+  checkLearningRate,
+  checkOptimizerSets,
   checkGivenNorm,
   checkMaxNorm,
   checkNormType,
   checkOnNonfinite,
   checkSameUnits,
 } from './validate';
+import type { OptimizerEngine } from './optimizer';
+import { OptimizerReference, type OptimizerSettings } from './optimizer-reference';
 import { resolveSet, viewsAsSet } from './set-alias';
 import { resolveCpuViews, type CpuView } from './views';
 
@@ -244,6 +248,40 @@ export class CpuClipper implements Clipper {
           std: state instanceof ZClipRule ? state.std : NaN,
         }),
       destroy: () => {},
+    };
+  }
+
+  /** The CPU side of createOptimizer: the float64 reference, parameters rounded to float32 each step. */
+  createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine {
+    const gradArrays = this.arraysOf(grads);
+    const paramArrays = this.arraysOf(params);
+    checkOptimizerSets(
+      gradArrays.map((a) => ({ length: a.length })),
+      paramArrays.map((a) => ({ length: a.length })),
+      resolveSet(grads) === resolveSet(params),
+    );
+    const reference = new OptimizerReference(settings, gradArrays.map((a) => a.length));
+    let destroyed = false;
+    const alive = () => {
+      this.arraysOf(grads);
+      this.arraysOf(params);
+      if (destroyed) throw new GradclipError('destroyed', 'this optimizer was destroyed');
+    };
+    return {
+      step: (options = {}) => {
+        alive();
+        checkNoEncoder(options);
+        const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
+        const { norm } = reference.apply(paramArrays, gradArrays, lr);
+        return new CpuNormHandle(norm, false);
+      },
+      state: async () => {
+        alive();
+        return { step: reference.step, first: reference.first.map((a) => Float32Array.from(a)), second: reference.second.map((a) => Float32Array.from(a)) };
+      },
+      destroy: () => {
+        destroyed = true;
+      },
     };
   }
 

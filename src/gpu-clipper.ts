@@ -4,6 +4,9 @@
 import type { AdaptiveEngine, AdaptiveRule, StepOptions } from './adaptive';
 import { GradclipError } from './errors';
 import { GpuAdaptiveState } from './gpu-adaptive';
+import { GpuOptimizer } from './gpu-optimizer';
+import type { OptimizerEngine } from './optimizer';
+import type { OptimizerSettings } from './optimizer-reference';
 import { BufferUsage, MapMode } from './gpu-constants';
 import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './gpu-segments';
 import { GpuGradSet, type SetOwner } from './gpu-set';
@@ -48,6 +51,8 @@ import type {
 import {
   checkAgcOptions,
   checkBatchSize,
+  checkLearningRate,
+  checkOptimizerSets,
   checkClipRange,
   checkGivenNorm,
   checkMaxNorm,
@@ -173,6 +178,7 @@ export class GpuClipper implements Clipper, SetOwner {
   private readonly staging: StagingPool;
   private readonly sets = new Set<GpuGradSet>();
   private readonly adaptiveStates = new Set<GpuAdaptiveState>();
+  private readonly optimizers = new Set<GpuOptimizer>();
   private readonly planLimits: PlanLimits;
   /** The workgroup cap of every pass (autotuned per device unless given). */
   readonly maxWorkgroups: number;
@@ -387,6 +393,54 @@ export class GpuClipper implements Clipper, SetOwner {
     };
   }
 
+  /** The GPU side of createOptimizer: the norm pass of the gradients, then the fused decision and update. */
+  createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine {
+    const gradSet = this.checkUsable(grads);
+    const paramSet = this.checkUsable(params);
+    checkOptimizerSets(gradSet.views, paramSet.views, gradSet === paramSet);
+    const optimizer = new GpuOptimizer(this.kernels, gradSet, paramSet, this.unusedBinding, settings);
+    this.optimizers.add(optimizer);
+    const { clip } = settings;
+    const byNorm = clip !== null && 'maxNorm' in clip;
+    const { p, kind } = checkNormType(byNorm ? clip.normType : 2);
+    const alive = () => {
+      this.checkUsable(gradSet);
+      this.checkUsable(paramSet);
+      if (optimizer.destroyed) throw new GradclipError('destroyed', 'this optimizer was destroyed');
+    };
+    return {
+      step: (options = {}) => {
+        alive();
+        const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
+        const settingsOffset = optimizer.settingsOffset(lr);
+        const mode = byNorm ? MODE_SKIP_NONFINITE : MODE_NO_SCALE;
+        const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: byNorm ? clip.maxNorm : 0, mode }));
+        const { slot, generation } = gradSet.nextSlot();
+        this.record(options, `${settings.kind} step`, (pass) => {
+          this.recordPartials(pass, gradSet, kind, paramsOffset);
+          this.recordFinalize(pass, gradSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
+          optimizer.record(pass, settingsOffset, slot * gradSet.resultStride);
+        });
+        return new GpuNormHandle(this, gradSet, slot, generation);
+      },
+      state: async () => {
+        alive();
+        const total = gradSet.elementCount;
+        const [step, first, second] = await Promise.all([
+          this.readBuffer(optimizer.stepState, 4),
+          this.readBuffer(optimizer.first, total * 4),
+          this.readBuffer(optimizer.second, total * 4),
+        ]);
+        const perView = (all: Float32Array) => gradSet.views.map((v, i) => all.slice(optimizer.stateOffsets[i], optimizer.stateOffsets[i] + v.length));
+        return { step: new Uint32Array(step.buffer)[0], first: perView(first), second: perView(second) };
+      },
+      destroy: () => {
+        optimizer.destroy();
+        this.optimizers.delete(optimizer);
+      },
+    };
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -394,6 +448,8 @@ export class GpuClipper implements Clipper, SetOwner {
     this.sets.clear();
     for (const state of this.adaptiveStates) state.destroy();
     this.adaptiveStates.clear();
+    for (const optimizer of this.optimizers) optimizer.destroy();
+    this.optimizers.clear();
     this.params.destroy();
     this.staging.destroy();
     this.unusedBinding.destroy();

@@ -19,6 +19,14 @@ export {
   ZClipRule,
 } from './reference-modes';
 export {
+  createOptimizer,
+  type Optimizer,
+  type OptimizerOptions,
+  type OptimizerState,
+  type OptimizerStepOptions,
+} from './optimizer';
+export { OptimizerReference, type OptimizerKind, type OptimizerSettings } from './optimizer-reference';
+export {
   createAutoClip,
   createZClip,
   type AutoClip,

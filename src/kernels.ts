@@ -7,6 +7,8 @@ import {
   elementwiseShader,
   normFinalizeShader,
   normPartialsShader,
+  optimizerPrepareShader,
+  optimizerUpdateShader,
   perExampleSumShader,
   segmentFinalizeShader,
   segmentNormShader,
@@ -75,6 +77,14 @@ export interface Kernels {
   readonly sumOutputLayout: GPUBindGroupLayout;
   /** adaptive_threshold: the finalize bindings + the rule's state. */
   readonly adaptiveLayout: GPUBindGroupLayout;
+  /** Windows per dispatch of optimizer_update (four fewer than the storage limit). */
+  readonly optimizerBindings: number;
+  /** optimizer_prepare: settings (dynamic) + result (dynamic, read-only) + step state. */
+  readonly optimizerPrepareLayout: GPUBindGroupLayout;
+  /** group(0) of optimizer_update: table + read-write windows. */
+  readonly optimizerDataLayout: GPUBindGroupLayout;
+  /** group(1) of optimizer_update: settings (dynamic) + step state (read-only) + first + second moments. */
+  readonly optimizerStateLayout: GPUBindGroupLayout;
   /** The norm's first pass for a dispatch group whose first `vec4Slots` windows are vec4. */
   partials(kind: NormKind, vec4Slots: number): GPUComputePipeline;
   finalize(kind: NormKind, source: NormSource): GPUComputePipeline;
@@ -87,6 +97,8 @@ export interface Kernels {
   /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4. */
   perExampleSum(vec4Slots: number): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
+  optimizerPrepare(): GPUComputePipeline;
+  optimizerUpdate(): GPUComputePipeline;
 }
 
 const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
@@ -181,6 +193,27 @@ function buildKernels(device: GPUDevice): Kernels {
       storageEntry(4, 'storage'),
     ],
   });
+  const optimizerBindings = limits.maxStorageBuffersPerShaderStage - 4;
+  const optimizerPrepareLayout = device.createBindGroupLayout({
+    label: 'gradclip optimizer prepare layout',
+    entries: [storageEntry(0, 'uniform', true), storageEntry(1, 'read-only-storage', true), storageEntry(2, 'storage')],
+  });
+  const optimizerDataLayout = device.createBindGroupLayout({
+    label: 'gradclip optimizer data layout',
+    entries: [
+      storageEntry(0, 'read-only-storage'),
+      ...Array.from({ length: optimizerBindings }, (_, slot) => storageEntry(slot + 1, 'storage')),
+    ],
+  });
+  const optimizerStateLayout = device.createBindGroupLayout({
+    label: 'gradclip optimizer state layout',
+    entries: [
+      storageEntry(0, 'uniform', true),
+      storageEntry(1, 'read-only-storage'),
+      storageEntry(2, 'storage'),
+      storageEntry(3, 'storage'),
+    ],
+  });
 
   // Modules by text: the number of vec4 slots changes the generated bindings (see plan.ts).
   const modules = new Map<string, GPUShaderModule>();
@@ -213,6 +246,8 @@ function buildKernels(device: GPUDevice): Kernels {
   const segmentSummaryPipelineLayout = layoutOf('segment summary', [segmentSummaryLayout]);
   const sumPipelineLayout = layoutOf('per-example sum', [sumDataLayout, sumOutputLayout]);
   const adaptivePipelineLayout = layoutOf('adaptive threshold', [adaptiveLayout]);
+  const optimizerPreparePipelineLayout = layoutOf('optimizer prepare', [optimizerPrepareLayout]);
+  const optimizerUpdatePipelineLayout = layoutOf('optimizer update', [optimizerDataLayout, optimizerStateLayout]);
 
   const pipelines = new Map<string, GPUComputePipeline>();
   function pipeline(key: string, layout: GPUPipelineLayout, shader: GPUShaderModule, constants: Record<string, number>) {
@@ -244,6 +279,10 @@ function buildKernels(device: GPUDevice): Kernels {
     sumDataLayout,
     sumOutputLayout,
     adaptiveLayout,
+    optimizerBindings,
+    optimizerPrepareLayout,
+    optimizerDataLayout,
+    optimizerStateLayout,
     partials: (kind, vec4Slots) => {
       const label = `norm_partials vec4Slots=${vec4Slots}`;
       const shader = module(label, () => normPartialsShader(bindings, vec4Slots, subgroups));
@@ -284,6 +323,14 @@ function buildKernels(device: GPUDevice): Kernels {
     adaptive: (rule) => {
       const shader = module('adaptive_threshold', () => adaptiveThresholdShader(subgroups));
       return pipeline(`adaptive_threshold rule=${rule}`, adaptivePipelineLayout, shader, { normKind: 2, rule });
+    },
+    optimizerPrepare: () => {
+      const shader = module('optimizer_prepare', () => optimizerPrepareShader());
+      return pipeline('optimizer_prepare', optimizerPreparePipelineLayout, shader, {});
+    },
+    optimizerUpdate: () => {
+      const shader = module('optimizer_update', () => optimizerUpdateShader(optimizerBindings));
+      return pipeline('optimizer_update', optimizerUpdatePipelineLayout, shader, {});
     },
   };
 }

@@ -24,18 +24,32 @@ export class ParamsRing {
   private readonly slots = new Map<string, number>(); // insertion order = recency
   private nextFree = 0;
 
-  constructor(private readonly device: GPUDevice) {
-    this.stride = Math.max(PARAMS_BYTES, device.limits.minUniformBufferOffsetAlignment);
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly recordBytes = PARAMS_BYTES,
+    label = 'gradclip params ring',
+  ) {
+    this.stride = Math.ceil(Math.max(recordBytes, device.limits.minUniformBufferOffsetAlignment) / 16) * 16;
     this.buffer = device.createBuffer({
-      label: 'gradclip params ring',
+      label,
       size: this.stride * PARAMS_SLOTS,
       usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
     });
   }
 
-  /** Byte offset of the slot holding `value`, writing it if it is new. */
+  /** Byte offset of the slot holding `value` (a Params record), writing it if it is new. */
   offsetFor(value: ParamsValue): number {
-    const key = `${value.p}|${value.maxNorm}|${value.clipMin}|${value.clipMax}|${value.givenNorm}|${value.mode}|${value.eps}`;
+    const data = new ArrayBuffer(PARAMS_BYTES);
+    new Float32Array(data, 0, 5).set([value.p, value.maxNorm, value.clipMin, value.clipMax, value.givenNorm]);
+    new Uint32Array(data, 20, 1)[0] = value.mode;
+    new Float32Array(data, 24, 1)[0] = value.eps;
+    return this.offsetForRecord(data);
+  }
+
+  /** Byte offset of the slot holding these record bytes (at most the ring's record size), writing them if new. */
+  offsetForRecord(data: ArrayBuffer): number {
+    if (data.byteLength > this.recordBytes) throw new Error(`a ${data.byteLength}-byte record in a ring of ${this.recordBytes}-byte slots`);
+    const key = Array.from(new Uint32Array(data)).join(',');
     let slot = this.slots.get(key);
     if (slot !== undefined) {
       this.slots.delete(key);
@@ -50,10 +64,6 @@ export class ParamsRing {
       slot = oldSlot;
     }
     this.slots.set(key, slot);
-    const data = new ArrayBuffer(PARAMS_BYTES);
-    new Float32Array(data, 0, 5).set([value.p, value.maxNorm, value.clipMin, value.clipMax, value.givenNorm]);
-    new Uint32Array(data, 20, 1)[0] = value.mode;
-    new Float32Array(data, 24, 1)[0] = value.eps;
     this.device.queue.writeBuffer(this.buffer, slot * this.stride, data);
     return slot * this.stride;
   }

@@ -12,6 +12,9 @@ import gradReadWgsl from '../shaders/grad_read.wgsl?raw';
 import gradWriteWgsl from '../shaders/grad_write.wgsl?raw';
 import normFinalizeWgsl from '../shaders/norm_finalize.wgsl?raw';
 import normPartialsWgsl from '../shaders/norm_partials.wgsl?raw';
+import optimizerCommonWgsl from '../shaders/optimizer_common.wgsl?raw';
+import optimizerPrepareWgsl from '../shaders/optimizer_prepare.wgsl?raw';
+import optimizerUpdateWgsl from '../shaders/optimizer_update.wgsl?raw';
 import perExampleSumWgsl from '../shaders/per_example_sum.wgsl?raw';
 import preludePlainWgsl from '../shaders/prelude_plain.wgsl?raw';
 import preludeSubgroupsWgsl from '../shaders/prelude_subgroups.wgsl?raw';
@@ -148,4 +151,18 @@ export function perExampleSumShader(bindings: number, vec4Slots: number): string
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */
 export function adaptiveThresholdShader(subgroups: boolean): string {
   return [...accumulating(subgroups), decisionWgsl, adaptiveThresholdWgsl].join('\n');
+}
+
+/** The fused optimizer step, pass 1: the step's skip flag, count and bias corrections. */
+export function optimizerPrepareShader(): string {
+  return [commonWgsl, optimizerCommonWgsl, optimizerPrepareWgsl].join('\n');
+}
+
+/** The fused optimizer step, pass 2: clip and update over `bindings` read-write windows. */
+export function optimizerUpdateShader(bindings: number): string {
+  const dispatchers = [
+    dispatcher('load(slot: u32, index: u32) -> f32', range(0, bindings), (s) => `return load_${s}(index);`, 'return 0.0;'),
+    dispatcher('store(slot: u32, index: u32, value: f32)', range(0, bindings), (s) => `store_${s}(index, value);`, ''),
+  ].join('\n\n');
+  return [commonWgsl, optimizerCommonWgsl, expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers)].join('\n');
 }

@@ -1,4 +1,5 @@
 import { GradclipError } from './errors';
+import type { OptimizerSettings } from './optimizer-reference';
 
 /** 0: ∞-norm, 1: p = 1, 2: p = 2, 3: any other p (the WGSL `normKind` override). */
 export type NormKind = 0 | 1 | 2 | 3;
@@ -161,4 +162,81 @@ export function checkZClipOptions(
     warmupSteps: checkIntegerIn('warmupSteps', options.warmupSteps ?? 25, 1, MAX_HISTORY),
     mode,
   };
+}
+
+/** createOptimizer's settings with PyTorch's defaults filled in and each checked. */
+export function checkOptimizerSettings(options: {
+  kind?: unknown;
+  lr?: unknown;
+  momentum?: unknown;
+  dampening?: unknown;
+  nesterov?: unknown;
+  betas?: unknown;
+  eps?: unknown;
+  weightDecay?: unknown;
+  clip?: unknown;
+}): OptimizerSettings {
+  const kind = options.kind;
+  if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') {
+    throw new GradclipError('invalid-argument', `kind must be 'sgd', 'adam' or 'adamw', got ${describe(kind)}`);
+  }
+  const lr = checkNumberIn('lr', options.lr, 0, Infinity, false, true);
+  const momentum = checkNumberIn('momentum', options.momentum ?? 0, 0, Infinity, false, true);
+  const dampening = checkNumberIn('dampening', options.dampening ?? 0, 0, 1, false, false);
+  const nesterov = options.nesterov ?? false;
+  if (typeof nesterov !== 'boolean') throw new GradclipError('invalid-argument', `nesterov must be a boolean, got ${describe(nesterov)}`);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new GradclipError('invalid-argument', 'nesterov needs momentum > 0 and dampening 0 (as torch.optim.SGD)');
+  }
+  const betas = options.betas ?? [0.9, 0.999];
+  if (!Array.isArray(betas) || betas.length !== 2) throw new GradclipError('invalid-argument', `betas must be [beta1, beta2], got ${describe(betas)}`);
+  const beta1 = checkNumberIn('betas[0]', betas[0], 0, 1, false, true);
+  const beta2 = checkNumberIn('betas[1]', betas[1], 0, 1, false, true);
+  const eps = checkNumberIn('eps', options.eps ?? 1e-8, 0, Infinity, false, true);
+  const weightDecay = checkNumberIn('weightDecay', options.weightDecay ?? (kind === 'adamw' ? 1e-2 : 0), 0, Infinity, false, true);
+  let clip: OptimizerSettings['clip'] = null;
+  if (options.clip !== undefined && options.clip !== null) {
+    const c = options.clip as { maxNorm?: unknown; normType?: unknown; value?: unknown };
+    if (typeof c !== 'object') throw new GradclipError('invalid-argument', `clip must be { maxNorm, normType? } or { value }, got ${describe(c)}`);
+    if ('maxNorm' in c) {
+      clip = { maxNorm: checkMaxNorm(c.maxNorm, 'clip.maxNorm'), normType: checkNormType(c.normType).p };
+    } else if ('value' in c) {
+      clip = { value: checkNumberIn('clip.value', c.value, 0, Infinity, false, true) };
+    } else {
+      throw new GradclipError('invalid-argument', 'clip must be { maxNorm, normType? } or { value }');
+    }
+  }
+  return { kind, lr, momentum, dampening, nesterov, betas: [beta1, beta2], eps, weightDecay, clip };
+}
+
+/** A step's learning rate: a number >= 0. */
+export function checkLearningRate(lr: unknown): number {
+  return checkNumberIn('lr', lr, 0, Infinity, false, true);
+}
+
+/** The optimizer's parameter and gradient sets: two sets whose views match in length, view for view, and do not overlap. */
+export function checkOptimizerSets(
+  grads: readonly { length: number; buffer?: unknown; offsetBytes?: number }[],
+  params: readonly { length: number; buffer?: unknown; offsetBytes?: number }[],
+  same: boolean,
+): void {
+  if (same) throw new GradclipError('invalid-argument', 'params and grads must be two different sets');
+  if (grads.length !== params.length) {
+    throw new GradclipError('invalid-argument', `grads has ${grads.length} views but params has ${params.length}; they must match view for view`);
+  }
+  grads.forEach((g, i) => {
+    if (g.length !== params[i].length) {
+      throw new GradclipError('invalid-argument', `grads views[${i}] has ${g.length} elements but params views[${i}] has ${params[i].length}`);
+    }
+  });
+  // On the GPU a gradient must not share memory with a parameter.
+  for (const g of grads) {
+    for (const p of params) {
+      if (g.buffer === undefined || g.buffer !== p.buffer || g.length === 0 || p.length === 0) continue;
+      const [a, b] = [g.offsetBytes!, p.offsetBytes!];
+      if (a < b + 4 * p.length && b < a + 4 * g.length) {
+        throw new GradclipError('invalid-argument', `a gradient view overlaps a parameter view in the same buffer (bytes ${a} and ${b})`);
+      }
+    }
+  }
 }

@@ -7,6 +7,8 @@ import {
   elementwiseShader,
   normFinalizeShader,
   normPartialsShader,
+  optimizerPrepareShader,
+  optimizerUpdateShader,
   perExampleSumShader,
   segmentFinalizeShader,
   segmentNormShader,
@@ -28,7 +30,9 @@ test('shaders compile cleanly', async () => {
     modules.push([`segment norm ${bindings}/${vec4Slots}`, segmentNormShader(bindings, vec4Slots, subgroups)]);
     modules.push([`segment scale ${bindings}/${vec4Slots}`, segmentScaleShader(bindings, vec4Slots)]);
     modules.push([`per-example sum ${bindings}/${vec4Slots}`, perExampleSumShader(bindings, vec4Slots)]);
+    modules.push([`optimizer update ${bindings}`, optimizerUpdateShader(bindings)]);
   }
+  modules.push(['optimizer prepare', optimizerPrepareShader()]);
   for (const withSubgroups of subgroups ? [false, true] : [false]) {
     const kind = withSubgroups ? 'subgroups' : 'plain';
     modules.push([`finalize ${kind}`, normFinalizeShader(withSubgroups)]);

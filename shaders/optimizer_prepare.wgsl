@@ -1,0 +1,28 @@
+// The fused optimizer step, pass 1 of 2 (one invocation, after the gradients' norm): reads the
+// norm's result slot (clip coefficient and found-inf flag) and advances the step state: skip on a
+// non-finite gradient, else count the step and work out its bias corrections once for every lane
+// of optimizer_update.wgsl.
+//
+// Bindings: group(0) = settings (uniform, dynamic offset), result (NormResult slot, dynamic
+// offset, read-only), state (OptimizerStep).
+
+@group(0) @binding(0) var<uniform> settings: OptimizerSettings;
+@group(0) @binding(1) var<storage, read> result: NormResult;
+@group(0) @binding(2) var<storage, read_write> state: OptimizerStep;
+
+@compute @workgroup_size(1)
+fn main() {
+  if (result.foundInf != 0u) {
+    state.skip = 1u;
+    return;
+  }
+  let count = state.count + 1u;
+  let t = f32(count);
+  state.count = count;
+  state.skip = 0u;
+  state.firstStep = select(0u, 1u, count == 1u);
+  state.coef = select(1.0, result.coef, settings.clipKind == CLIP_NORM && (result.flags & FLAG_SCALED) != 0u);
+  state.stepSize = settings.lr / (1.0 - pow(settings.beta1, t));
+  state.correction2Sqrt = sqrt(1.0 - pow(settings.beta2, t));
+  state.decay = 1.0 - settings.lr * settings.weightDecay;
+}
