@@ -207,11 +207,17 @@ async function importTfjs(): Promise<typeof TF> {
  * TF.js with its WebGPU backend on our device (its kernels are registered under the name
  * 'webgpu'). Loaded on first use, so hosts where TF.js cannot load still run the other methods.
  */
-async function tfjsOn(device: GPUDevice): Promise<typeof TF> {
+export async function tfjsOn(device: GPUDevice): Promise<typeof TF> {
   const tf = await importTfjs();
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   if (tfBackendDevice !== device) {
-    if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+    // tfjs-backend-webgpu registers a 'webgpu' factory of its own on import (its own device);
+    // findBackend() only sees initialised backends, so remove whatever is registered.
+    try {
+      tf.removeBackend('webgpu');
+    } catch {
+      // nothing registered under that name
+    }
     tf.registerBackend('webgpu', () => new WebGPUBackend(device));
     tfBackendDevice = device;
   }

@@ -1,0 +1,82 @@
+// TF.js interop: a GradSet over TF.js WebGPU tensors' own GPU buffers, so gradclip clips them in
+// place on TF.js's device with no CPU round trip and no copy. TF.js is never imported here: the
+// backend and tensors are used through the few members below (tfjs-backend-webgpu 4.x).
+import { GradclipError } from './errors';
+import type { Clipper, GradSet, GradView } from './types';
+
+/** The members of a TF.js tensor gradclip reads. */
+export interface TfjsTensorLike {
+  dataId: object;
+  size: number;
+  dtype: string;
+  readonly isDisposed?: boolean;
+}
+
+/** The members of TF.js's WebGPUBackend gradclip uses. */
+export interface TfjsWebGPUBackendLike {
+  device: GPUDevice;
+  tensorMap: { get(dataId: object): { resource?: unknown } | undefined };
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+function isWebGPUBackend(value: unknown): value is TfjsWebGPUBackendLike {
+  const b = value as Partial<TfjsWebGPUBackendLike> | null;
+  return (
+    !!b &&
+    typeof b === 'object' &&
+    !!b.device &&
+    !!b.tensorMap &&
+    ['uploadToGPU', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue'].every((m) => typeof b[m as keyof TfjsWebGPUBackendLike] === 'function')
+  );
+}
+
+/** TF.js's current backend, from the engine tfjs-core keeps in the global namespace. */
+function currentBackend(): unknown {
+  return (globalThis as { _tfengine?: { backend?: unknown } })._tfengine?.backend;
+}
+
+/**
+ * A GradSet over TF.js float32 tensors (an array, or a name → tensor map such as
+ * `tf.variableGrads(f).grads`) on TF.js's WebGPU backend, which must run on the clipper's device
+ * (`tf.registerBackend('webgpu', () => new WebGPUBackend(device))`). Clipping the set changes the
+ * tensors in place. TF.js's pending work is submitted first, so the gradients are complete when
+ * the clip runs. Build the set again for new tensors (each step's gradients are new tensors);
+ * keep the tensors alive until the clip has been submitted.
+ */
+export function gradientsFromTfjs(
+  clipper: Clipper,
+  tensors: readonly TfjsTensorLike[] | Record<string, TfjsTensorLike>,
+  backend: unknown = currentBackend(),
+): GradSet {
+  if (clipper?.backend !== 'webgpu' || !clipper.device) {
+    throw new GradclipError('invalid-argument', 'gradientsFromTfjs needs a clipper on the WebGPU backend');
+  }
+  if (!isWebGPUBackend(backend)) {
+    throw new GradclipError('invalid-argument', "backend must be TF.js's WebGPU backend (tf.backend() after tf.setBackend('webgpu'))");
+  }
+  if (backend.device !== clipper.device) {
+    throw new GradclipError(
+      'invalid-argument',
+      "TF.js's WebGPU backend runs on another GPUDevice: register it on the clipper's (tf.registerBackend('webgpu', () => new WebGPUBackend(device)))",
+    );
+  }
+  const list = Array.isArray(tensors) ? tensors : Object.values(tensors ?? {});
+  const views: GradView[] = list.map((t, i) => {
+    if (!t || typeof t !== 'object' || !t.dataId) throw new GradclipError('invalid-argument', `tensors[${i}] is not a TF.js tensor`);
+    if (t.isDisposed) throw new GradclipError('invalid-argument', `tensors[${i}] was disposed`);
+    if (t.dtype !== 'float32') throw new GradclipError('invalid-argument', `tensors[${i}] has dtype ${t.dtype}; gradclip clips float32 tensors`);
+    if (!(backend.tensorMap.get(t.dataId)?.resource instanceof GPUBuffer)) backend.uploadToGPU(t.dataId);
+    const resource = backend.tensorMap.get(t.dataId)?.resource;
+    if (!(resource instanceof GPUBuffer)) throw new GradclipError('invalid-argument', `tensors[${i}] is not held in a GPUBuffer by TF.js`);
+    return { buffer: resource, offset: 0, length: t.size };
+  });
+  // Submit TF.js's pending work (it keeps one encoder and pass open across ops), as its own
+  // readToGPU does, so the gradients are written before anything gradclip submits.
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  return clipper.gradients(views);
+}
