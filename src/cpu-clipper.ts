@@ -208,6 +208,7 @@ export class CpuClipper implements Clipper {
   adaptiveGradClip(grads: GradSet, params: GradSet, options: AdaptiveGradClipOptions = {}): NormHandle {
     const gradViews = this.viewsOf(grads);
     const paramViews = this.viewsOf(params);
+    if (resolveSet(grads) === resolveSet(params)) throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
     const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
     checkNoEncoder(options);
     checkSameUnits(

@@ -220,6 +220,7 @@ describe('bad options throw before anything changes', () => {
     const flat = clipper.gradients([new Float32Array(4)]);
     const short = clipper.gradients([new Float32Array(3)]);
     expect(() => clipper.adaptiveGradClip(grads, flat)).toThrow(/does not match params views\[0\]/);
+    expect(() => clipper.adaptiveGradClip(grads, grads)).toThrow(/two different sets/);
     expect(() => clipper.adaptiveGradClip(grads, short)).toThrow(/does not match/);
     const params = clipper.gradients([{ data: new Float32Array(4), shape: [2, 2] }]);
     expect(() => clipper.adaptiveGradClip(grads, params, { clipping: 0 })).toThrow(/clipping must be a number in \(0, Infinity\)/);
