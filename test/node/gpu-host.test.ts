@@ -1,7 +1,16 @@
 // The WebGPU host layer on a fake device: what it creates once, what a step records, and that bad
 // input throws before anything is recorded. The real kernels run in test/browser.
 import { describe, expect, test } from 'vitest';
-import { GradclipError, createClipper, createGradientArena, type Clipper, type GradView } from '../../src/index';
+import {
+  GradclipError,
+  createAutoClip,
+  createClipper,
+  createGradientArena,
+  createOptimizer,
+  createZClip,
+  type Clipper,
+  type GradView,
+} from '../../src/index';
 import { createFakeDevice, fakeBuffer, type FakeDevice } from '../shared/fake-device';
 
 async function gpuClipper(fake: FakeDevice = createFakeDevice()): Promise<Clipper> {
@@ -37,6 +46,35 @@ describe('build once, encode many', () => {
     expect(fake.counts.createBindGroup).toBe(after.createBindGroup);
     expect(fake.counts.createComputePipeline).toBe(after.createComputePipeline);
     expect(fake.counts.writeBuffer).toBe(after.writeBuffer);
+  });
+
+  test('every clipping mode and the fused optimizer: steps after the first create and write nothing', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const lengths = [12, 300, 8];
+    const grads = clipper.gradients(createGradientArena(fake.device, lengths).views.map((v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView));
+    const params = clipper.gradients(createGradientArena(fake.device, lengths).views.map((v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView));
+    const auto = createAutoClip(clipper, grads);
+    const zclip = createZClip(clipper, grads);
+    const optimizer = createOptimizer(clipper, { params, grads, kind: 'adamw', lr: 1e-3, clip: { maxNorm: 1 } });
+    const step = (t: number) => {
+      clipper.clipByNorm(grads, 1);
+      clipper.perTensorNorms(grads);
+      clipper.adaptiveGradClip(grads, params);
+      clipper.clipPerExample(grads, { batchSize: 2, maxNorm: 1 });
+      auto.step();
+      zclip.step();
+      optimizer.step({ lr: t % 2 ? 1e-3 : 5e-4 }); // a schedule of two rates: one settings record each
+    };
+    step(0);
+    step(1);
+    const after = { ...fake.counts };
+    for (let t = 0; t < 100; t++) step(t);
+    expect(fake.counts.createBuffer).toBe(after.createBuffer);
+    expect(fake.counts.createBindGroup).toBe(after.createBindGroup);
+    expect(fake.counts.createComputePipeline).toBe(after.createComputePipeline);
+    expect(fake.counts.writeBuffer).toBe(after.writeBuffer);
+    expect(fake.counts.submit - after.submit).toBe(7 * 100); // one submit per call
   });
 
   test('dispatches per step depend on buffer groups, not on views', async () => {
