@@ -8,7 +8,7 @@
 // dynamic offset), state (OptimizerStep, read-only), first (momentum buffer / Adam's m), second
 // (Adam's v). Table: header (viewCount, laneCount, -, -), then per view (gradient slot, element
 // offset in its window, parameter slot, element offset), then per view (state element offset,
-// length, first lane, -).
+// length, first lane, -) (view_search.wgsl).
 
 struct UpdateTable {
   viewCount: u32,
@@ -41,15 +41,9 @@ fn main(ids: GridIds) {
   if (state.skip != 0u) { return; }
   let index = foldedIndex(ids);
   if (index >= table.laneCount) { return; }
-  // The last view whose first lane is at or before this one.
-  var lo = 0u;
-  var hi = table.viewCount;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (table.entries[2u * mid + 1u].z <= index) { lo = mid; } else { hi = mid; }
-  }
-  let place = table.entries[2u * lo];
-  let extent = table.entries[2u * lo + 1u];
+  let v = viewOfLane(index);
+  let place = table.entries[v];
+  let extent = table.entries[table.viewCount + v];
   let j = index - extent.z;
   let s = extent.x + j;
 

@@ -8,7 +8,7 @@
 // group(1) = segmentNorms (vec2: norm, coefficient per example; read-only) + sums (array<f32>,
 // the output buffer from its byte offset). Table: header (viewCount, batchSize, laneCount,
 // vec4Slots), then per view (slot, offset in its window, L, output element offset) in the
-// window's units (vec4s or elements), then per view (first lane, -, -, -).
+// window's units (vec4s or elements), then per view (-, -, first lane, -) (view_search.wgsl).
 
 struct SumTable {
   viewCount: u32,
@@ -51,15 +51,9 @@ fn sumScalar_SLOT(start: u32, exampleLength: u32) -> f32 {
 fn main(ids: GridIds) {
   let index = foldedIndex(ids);
   if (index >= table.laneCount) { return; }
-  // The last view whose first lane is at or before this one.
-  var lo = 0u;
-  var hi = table.viewCount;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (table.entries[table.viewCount + mid].x <= index) { lo = mid; } else { hi = mid; }
-  }
-  let view = table.entries[lo];
-  let j = index - table.entries[table.viewCount + lo].x;
+  let v = viewOfLane(index);
+  let view = table.entries[v];
+  let j = index - table.entries[table.viewCount + v].z;
   if (view.x < table.vec4Slots) {
     let sum = sumVec4(view.x, view.y + j, view.z);
     let out = view.w + 4u * j;

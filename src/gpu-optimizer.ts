@@ -107,8 +107,8 @@ export class GpuOptimizer {
         const p = params.views[i];
         const gw = windows.get(g.buffer)!;
         const pw = windows.get(p.buffer)!;
-        words.set([slotOf(gw), (g.offsetBytes - gw.offsetBytes) / 4, slotOf(pw), (p.offsetBytes - pw.offsetBytes) / 4], 4 + 8 * k);
-        words.set([this.stateOffsets[i], lengths[i], lanes, 0], 8 + 8 * k);
+        words.set([slotOf(gw), (g.offsetBytes - gw.offsetBytes) / 4, slotOf(pw), (p.offsetBytes - pw.offsetBytes) / 4], 4 + 4 * k);
+        words.set([this.stateOffsets[i], lengths[i], lanes, 0], 4 + 4 * (members.length + k));
         lanes += lengths[i];
       });
       words.set([members.length, lanes, 0, 0], 0);

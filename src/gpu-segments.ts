@@ -271,7 +271,7 @@ export class PerExampleSum {
         const unit = w.vec4 ? 4 : 1;
         const length = views[w.view].length / batchSize / unit;
         words.set([slot, w.skip, length, offsets[w.view] / 4], 4 + 4 * slot);
-        words.set([lanes, 0, 0, 0], 4 + 4 * (members.length + slot));
+        words.set([0, 0, lanes, 0], 4 + 4 * (members.length + slot));
         lanes += length;
       });
       words.set([members.length, batchSize, lanes, members.filter((w) => w.vec4).length], 0);

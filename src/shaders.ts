@@ -22,6 +22,7 @@ import segmentFinalizeWgsl from '../shaders/segment_finalize.wgsl?raw';
 import segmentNormWgsl from '../shaders/segment_norm.wgsl?raw';
 import segmentScaleWgsl from '../shaders/segment_scale.wgsl?raw';
 import segmentSummaryWgsl from '../shaders/segment_summary.wgsl?raw';
+import viewSearchWgsl from '../shaders/view_search.wgsl?raw';
 
 function block(kind: 'vec4' | 'scalar'): RegExp {
   return new RegExp(`// @per-${kind}-binding-begin\\n([\\s\\S]*?)// @per-${kind}-binding-end\\n`);
@@ -145,7 +146,7 @@ export function perExampleSumShader(bindings: number, vec4Slots: number): string
       'return 0.0;',
     ),
   ].join('\n\n');
-  return [commonWgsl, expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers)].join('\n');
+  return [commonWgsl, viewSearchWgsl, expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers)].join('\n');
 }
 
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */
@@ -164,5 +165,5 @@ export function optimizerUpdateShader(bindings: number): string {
     dispatcher('load(slot: u32, index: u32) -> f32', range(0, bindings), (s) => `return load_${s}(index);`, 'return 0.0;'),
     dispatcher('store(slot: u32, index: u32, value: f32)', range(0, bindings), (s) => `store_${s}(index, value);`, ''),
   ].join('\n\n');
-  return [commonWgsl, optimizerCommonWgsl, expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers)].join('\n');
+  return [commonWgsl, optimizerCommonWgsl, viewSearchWgsl, expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers)].join('\n');
 }
