@@ -36,4 +36,8 @@ struct OptimizerStep {
   stepSize: f32,         // Adam: lr / (1 - beta1^t)
   correction2Sqrt: f32,  // Adam: sqrt(1 - beta2^t)
   decay: f32,            // AdamW: 1 - lr · weightDecay
+  correction1: f32,      // 1 - beta1^t and 1 - beta2^t, kept by a recurrence (see optimizer_prepare.wgsl)
+  correction2: f32,
+  _pad1: u32,
+  _pad2: u32,
 }

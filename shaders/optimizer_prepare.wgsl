@@ -17,12 +17,18 @@ fn main() {
     return;
   }
   let count = state.count + 1u;
-  let t = f32(count);
   state.count = count;
   state.skip = 0u;
   state.firstStep = select(0u, 1u, count == 1u);
   state.coef = select(1.0, result.coef, settings.clipKind == CLIP_NORM && (result.flags & FLAG_SCALED) != 0u);
-  state.stepSize = settings.lr / (1.0 - pow(settings.beta1, t));
-  state.correction2Sqrt = sqrt(1.0 - pow(settings.beta2, t));
+  // 1 - beta^t as c_t = (1 - beta) + beta · c_(t-1): no cancellation, where 1 - pow(beta, t) in
+  // f32 loses about 1e-5 of its value on the first steps for beta2 = 0.999 (measured against
+  // float64 in the benchmark's check).
+  let correction1 = settings.oneMinusBeta1 + settings.beta1 * state.correction1;
+  let correction2 = settings.oneMinusBeta2 + settings.beta2 * state.correction2;
+  state.correction1 = correction1;
+  state.correction2 = correction2;
+  state.stepSize = settings.lr / correction1;
+  state.correction2Sqrt = sqrt(correction2);
   state.decay = 1.0 - settings.lr * settings.weightDecay;
 }

@@ -13,7 +13,7 @@ import { foldDispatch } from './segments';
 
 /** Bytes of OptimizerSettings and OptimizerStep (shaders/optimizer_common.wgsl). */
 const SETTINGS_BYTES = 64;
-const STEP_BYTES = 32;
+const STEP_BYTES = 48;
 const KINDS = { sgd: 0, adam: 1, adamw: 2 } as const;
 
 interface Window {

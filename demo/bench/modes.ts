@@ -6,6 +6,7 @@ import {
   createAutoClip,
   createClipper,
   createGradientArena,
+  createOptimizer,
   createZClip,
   perExampleReference,
   type Clipper,
@@ -15,7 +16,7 @@ import {
 } from '../../src/index';
 import { seeded, transformerShapes, type Tensor } from './cases';
 import type { BenchConfig } from './config';
-import { readBuffer } from './methods';
+import { createMethod, readBuffer } from './methods';
 import { summarize, type Summary } from './stats';
 
 export const MODES = [
@@ -27,6 +28,9 @@ export const MODES = [
   'zClip',
   'clipGradNorm (batch)',
   'clipPerExample',
+  'copy kernel',
+  'adamw (fused clip)',
+  'clipGradNorm, then adamw',
 ] as const;
 export type ModeName = (typeof MODES)[number];
 
@@ -45,6 +49,9 @@ export interface ModeResult {
   wall: Summary | null;
   /** Wall median / the baseline's wall median. */
   overBaseline: number | null;
+  /** Bytes per float the step must move at least (optimizer lines), and its wall median over that many bytes of the copy kernel's. */
+  bytesPerFloat?: number;
+  overRoofline?: number | null;
   check: { ok: boolean; maxRelativeError: number } | null;
   error?: string;
 }
@@ -117,11 +124,16 @@ function maxRelativeError(actual: readonly Float32Array[], reference: readonly A
 interface ModeRun {
   label: string;
   work: Workload;
+  /** Bytes per float the step must read and write at least (for the roofline ratio). */
+  bytesPerFloat?: number;
   /** Records the GPU step (and returns a handle the step made, if any). */
   gpuStep(encoder: GPUCommandEncoder): NormHandle | unknown;
   cpuStep(): void;
   /** The GPU result to check and its CPU counterpart. */
   results(): Promise<{ actual: Float32Array[]; reference: ArrayLike<number>[] }>;
+  /** For a line timed its own way (the copy kernel): set-up, and one timed step returning ms. */
+  prepare?(): Promise<void>;
+  timedStep?(): Promise<number>;
 }
 
 function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[]): Map<ModeName, () => ModeRun> {
@@ -135,6 +147,32 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
     let sum = 0;
     for (const a of w.normal) for (const v of a) sum += v * v;
     return Math.sqrt(sum) / 2;
+  };
+
+  // AdamW on the model's parameters, fused with the clip or after a separate clipGradNorm.
+  const optimizerRun = (fused: boolean): ModeRun => {
+    const w = model();
+    const params = workload(device, gpu, cpu, tensors, fused ? 10 : 11);
+    const maxNorm = maxNormOf(w);
+    const settings = { kind: 'adamw' as const, lr: 1e-3, ...(fused ? { clip: { maxNorm } } : {}) };
+    const onGpu = createOptimizer(gpu, { params: params.gpu.set, grads: w.gpu.set, ...settings });
+    const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings });
+    return {
+      label: fused
+        ? 'clip by norm + AdamW in one step: norm, decide, update (32 B per float: g twice, p, m, v read and written)'
+        : 'clipGradNorm, then AdamW without clip (norm, scale g, then a second norm and the update)',
+      work: w,
+      bytesPerFloat: fused ? 32 : 44,
+      gpuStep: (encoder) => {
+        if (!fused) gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder });
+        return onGpu.step({ encoder });
+      },
+      cpuStep: () => {
+        if (!fused) cpu.clipGradNorm(w.cpu.set, maxNorm);
+        onCpu.step();
+      },
+      results: async () => ({ actual: await readViews(device, params.gpu.buffer, params.gpu.views), reference: params.cpu.arrays }),
+    };
   };
 
   return new Map<ModeName, () => ModeRun>([
@@ -218,6 +256,31 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         results: inPlace(w),
       };
     }],
+    ['copy kernel', () => {
+      const w = model();
+      const copy = createMethod('copy-kernel', { device, grads: w.normal, operation: 'clip-norm', normType: 2, threshold: 1 });
+      let ready: Promise<void> | null = null;
+      return {
+        label: 'the best vec4 copy kernel over the same floats (8 B per float: the stream roofline unit)',
+        work: w,
+        gpuStep: () => {},
+        cpuStep: () => {},
+        prepare: () => (ready ??= copy.prepare()),
+        timedStep: async () => {
+          await copy.reset();
+          const start = performance.now();
+          await copy.step();
+          return performance.now() - start;
+        },
+        results: async () => {
+          const actual = await copy.result();
+          copy.destroy();
+          return { actual, reference: w.normal };
+        },
+      };
+    }],
+    ['adamw (fused clip)', () => optimizerRun(true)],
+    ['clipGradNorm, then adamw', () => optimizerRun(false)],
     ['clipPerExample', () => {
       const w = examples();
       let sum: GradView[] = [];
@@ -255,10 +318,16 @@ export async function runModes(
       try {
         const run = runs.get(mode)!();
         result.label = run.label;
+        if (run.bytesPerFloat) result.bytesPerFloat = run.bytesPerFloat;
         result.elements = run.work.cpu.arrays.reduce((n, a) => n + a.length, 0);
         const wall: number[] = [];
         const steps = config.warmup + config.reps;
-        for (let step = 0; step < steps; step++) {
+        await run.prepare?.();
+        for (let step = 0; step < steps && run.timedStep; step++) {
+          const ms = await run.timedStep();
+          if (step >= config.warmup) wall.push(ms);
+        }
+        for (let step = 0; step < steps && !run.timedStep; step++) {
           load(device, run.work, step);
           await device.queue.onSubmittedWorkDone();
           const start = performance.now();
@@ -281,9 +350,11 @@ export async function runModes(
   } finally {
     gpu.destroy();
   }
+  const copy = results.find((c) => c.mode === 'copy kernel')?.wall?.median;
   for (const r of results) {
     const base = results.find((b) => b.mode === r.baseline)?.wall?.median;
     r.overBaseline = r.wall && base ? r.wall.median / base : null;
+    if (r.bytesPerFloat) r.overRoofline = r.wall && copy ? r.wall.median / ((r.bytesPerFloat / 8) * copy) : null;
   }
   return results;
 }
