@@ -3,10 +3,9 @@
 // corrections) and one pass that clips and updates parameters and optimizer state in place. No
 // readback and no allocation per step.
 import { GradclipError } from './errors';
-import type { OptimizerKind } from './optimizer-reference';
+import type { OptimizerKind, OptimizerSettings } from './optimizer-reference';
 import type { Clipper, GradSet, NormHandle } from './types';
 import { checkOptimizerSettings } from './validate';
-import type { OptimizerSettings } from './optimizer-reference';
 
 export interface OptimizerOptions {
   /** The parameters, updated in place; the same view lengths as `grads`, view for view. */
@@ -57,8 +56,8 @@ export interface Optimizer {
   destroy(): void;
 }
 
-/** What each backend provides for the optimizer. */
-export interface OptimizerEngine extends Optimizer {}
+/** What each backend provides for the optimizer: the optimizer itself. */
+export type OptimizerEngine = Optimizer;
 
 interface EngineFactory {
   createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine;
