@@ -4,7 +4,7 @@
 // once at createOptimizer.
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
-import { createFilledBuffer } from './gpu-segments';
+import { packTables } from './gpu-segments';
 import type { GpuGradSet } from './gpu-set';
 import { RESULT_BYTES, type Kernels } from './kernels';
 import type { OptimizerSettings } from './optimizer-reference';
@@ -115,15 +115,8 @@ export class GpuOptimizer {
       tableWords.push(words);
       groupWindows.push(slots);
     }
-    const tableRanges: Array<{ offset: number; size: number }> = [];
-    let tableBytes = 0;
-    for (const t of tableWords) {
-      tableRanges.push({ offset: tableBytes, size: t.byteLength });
-      tableBytes = Math.ceil((tableBytes + t.byteLength) / alignment) * alignment;
-    }
-    const packed = new Uint32Array(Math.max(4, tableBytes / 4));
-    tableWords.forEach((t, g) => packed.set(t, tableRanges[g].offset / 4));
-    this.tables = createFilledBuffer(device, 'gradclip optimizer tables', packed, BufferUsage.STORAGE);
+    const tables = packTables(device, 'gradclip optimizer tables', tableWords);
+    this.tables = tables.buffer;
 
     const stateBuffer = (label: string) =>
       device.createBuffer({ label: `gradclip optimizer ${label}`, size: Math.max(4, total * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
@@ -139,7 +132,7 @@ export class GpuOptimizer {
           label: `gradclip optimizer data group ${g}`,
           layout: kernels.optimizerDataLayout,
           entries: [
-            { binding: 0, resource: { buffer: this.tables, ...tableRanges[g] } },
+            { binding: 0, resource: { buffer: this.tables, ...tables.ranges[g] } },
             ...Array.from({ length: kernels.optimizerBindings }, (_, slot): GPUBindGroupEntry => {
               const w = groupWindows[g][slot];
               return {

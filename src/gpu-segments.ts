@@ -59,7 +59,7 @@ export function dataBindGroup(
 }
 
 /** Packs per-group tables into one buffer at aligned offsets; returns the buffer and each table's range. */
-function packTables(device: GPUDevice, label: string, tables: Uint32Array[]): { buffer: GPUBuffer; ranges: Array<{ offset: number; size: number }> } {
+export function packTables(device: GPUDevice, label: string, tables: Uint32Array[]): { buffer: GPUBuffer; ranges: Array<{ offset: number; size: number }> } {
   const alignment = device.limits.minStorageBufferOffsetAlignment;
   const ranges: Array<{ offset: number; size: number }> = [];
   let bytes = 0;

@@ -1,9 +1,9 @@
 // The GPU resources of one gradient set, made once at `gradients()`: the plan tables, the
 // partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
 import { BufferUsage } from './gpu-constants';
-import { createFilledBuffer, dataBindGroup, type PerExampleSum, type SegmentLayout } from './gpu-segments';
+import { createFilledBuffer, dataBindGroup, packTables, type PerExampleSum, type SegmentLayout } from './gpu-segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
-import { encodeDispatchArgs, encodePlanTable, planTableBytes, type SetPlan } from './plan';
+import { encodeDispatchArgs, encodePlanTable, type SetPlan } from './plan';
 import type { GradSet } from './types';
 import type { ResolvedView } from './views';
 
@@ -62,15 +62,7 @@ export class GpuGradSet implements GradSet {
     this.dispatchGroups = plan.groups.length;
 
     const alignment = limits.minStorageBufferOffsetAlignment;
-    const tableOffsets: number[] = [];
-    let tableBytes = 0;
-    for (const group of plan.groups) {
-      tableOffsets.push(tableBytes);
-      tableBytes = alignUp(tableBytes + planTableBytes(group), alignment);
-    }
-    const tables = new Uint32Array(Math.max(4, tableBytes / 4));
-    plan.groups.forEach((group, g) => tables.set(encodePlanTable(group), tableOffsets[g] / 4));
-    const planTables = createFilledBuffer(device, 'gradclip plan tables', tables, BufferUsage.STORAGE);
+    const planTables = packTables(device, 'gradclip plan tables', plan.groups.map(encodePlanTable));
 
     const partials = (this.partials = device.createBuffer({
       label: 'gradclip partials',
@@ -89,11 +81,11 @@ export class GpuGradSet implements GradSet {
       encodeDispatchArgs(plan),
       BufferUsage.STORAGE | BufferUsage.INDIRECT,
     );
-    this.ownBuffers = [planTables, partials, this.results, this.dispatchArgs];
+    this.ownBuffers = [planTables.buffer, partials, this.results, this.dispatchArgs];
 
     const { kernels } = owner;
     this.dataBindGroups = plan.groups.map((group, g) =>
-      dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables, offset: tableOffsets[g], size: planTableBytes(group) }, group.windows),
+      dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables.buffer, ...planTables.ranges[g] }, group.windows),
     );
     const paramsBinding = { buffer: owner.paramsBuffer, size: PARAMS_BYTES };
     const resultBinding = { buffer: this.results, size: RESULT_BYTES };
