@@ -1,14 +1,17 @@
-// The fused optimizer step, pass 2 of 2: one lane per element clips the gradient (by the GPU's
+// The fused optimizer step, pass 2 of 2: each lane takes four consecutive elements of one view
+// (fewer lanes to place and one binding switch per four loads), clips the gradients (by the GPU's
 // coefficient or by value), then applies PyTorch's SGD (momentum, dampening, nesterov, weight
-// decay), Adam (L2 decay) or AdamW (decoupled decay) to the parameter and its state in place. The
-// gradients are only read. Nothing is written when optimizer_prepare.wgsl marked the step skipped.
+// decay), Adam (L2 decay) or AdamW (decoupled decay) to the parameters and their state in place.
+// The gradients are only read. Nothing is written when optimizer_prepare.wgsl marked the step
+// skipped.
 //
 // Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>: the buffers that
 // hold the gradients and the parameters, one window per buffer); group(1) = settings (uniform,
 // dynamic offset), state (OptimizerStep, read-only), first (momentum buffer / Adam's m), second
-// (Adam's v). Table: header (viewCount, laneCount, -, -), then per view (gradient slot, element
-// offset in its window, parameter slot, element offset), then per view (state element offset,
-// length, first lane, -) (view_search.wgsl).
+// (Adam's v), both vec4: each view's state starts at a multiple of four elements. Table: header
+// (viewCount, laneCount, -, -), then per view (gradient slot, element offset in its window,
+// parameter slot, element offset), then per view (state vec4 offset, length, first lane, -)
+// (view_search.wgsl).
 
 struct UpdateTable {
   viewCount: u32,
@@ -21,18 +24,31 @@ struct UpdateTable {
 @group(0) @binding(0) var<storage, read> table: UpdateTable;
 @group(1) @binding(0) var<uniform> settings: OptimizerSettings;
 @group(1) @binding(1) var<storage, read> state: OptimizerStep;
-@group(1) @binding(2) var<storage, read_write> first: array<f32>;
-@group(1) @binding(3) var<storage, read_write> second: array<f32>;
+@group(1) @binding(2) var<storage, read_write> first: array<vec4<f32>>;
+@group(1) @binding(3) var<storage, read_write> second: array<vec4<f32>>;
 
 // @per-scalar-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read_write> window_SLOT: array<f32>;
 
-fn load_SLOT(index: u32) -> f32 {
-  return window_SLOT[index];
+// Elements index .. index + count - 1 (count ≤ 4; the rest read as 0).
+fn load4_SLOT(index: u32, count: u32) -> vec4<f32> {
+  if (count == 4u) {
+    return vec4<f32>(window_SLOT[index], window_SLOT[index + 1u], window_SLOT[index + 2u], window_SLOT[index + 3u]);
+  }
+  var r = vec4<f32>(0.0);
+  for (var k = 0u; k < count; k++) { r[k] = window_SLOT[index + k]; }
+  return r;
 }
 
-fn store_SLOT(index: u32, value: f32) {
-  window_SLOT[index] = value;
+fn store4_SLOT(index: u32, value: vec4<f32>, count: u32) {
+  if (count == 4u) {
+    window_SLOT[index] = value.x;
+    window_SLOT[index + 1u] = value.y;
+    window_SLOT[index + 2u] = value.z;
+    window_SLOT[index + 3u] = value.w;
+    return;
+  }
+  for (var k = 0u; k < count; k++) { window_SLOT[index + k] = value[k]; }
 }
 // @per-scalar-binding-end
 
@@ -44,36 +60,38 @@ fn main(ids: GridIds) {
   let v = viewOfLane(index);
   let place = table.entries[v];
   let extent = table.entries[table.viewCount + v];
-  let j = index - extent.z;
-  let s = extent.x + j;
+  let quad = index - extent.z;
+  let j = quad * 4u;
+  let count = min(4u, extent.y - j);
+  let s = extent.x + quad;
 
-  var g = load(place.x, place.y + j);
+  var g = load4(place.x, place.y + j, count);
   if (settings.clipKind == CLIP_VALUE) {
-    g = clamp(g, -settings.clipValue, settings.clipValue);
+    g = clamp(g, vec4<f32>(-settings.clipValue), vec4<f32>(settings.clipValue));
   } else {
     g *= state.coef;
   }
-  var w = load(place.z, place.w + j);
+  var w = load4(place.z, place.w + j, count);
   if (settings.kind == OPT_SGD) {
-    g = fma(settings.weightDecay, w, g);
+    g = fma(vec4<f32>(settings.weightDecay), w, g);
     if (settings.momentum != 0.0) {
       var velocity = g;
       if (state.firstStep == 0u) { velocity = settings.momentum * first[s] + settings.oneMinusDampening * g; }
       first[s] = velocity;
-      g = select(velocity, fma(settings.momentum, velocity, g), settings.nesterov != 0u);
+      g = select(velocity, fma(vec4<f32>(settings.momentum), velocity, g), settings.nesterov != 0u);
     }
     w -= settings.lr * g;
   } else {
     if (settings.kind == OPT_ADAMW) {
       w *= state.decay;
     } else {
-      g = fma(settings.weightDecay, w, g);
+      g = fma(vec4<f32>(settings.weightDecay), w, g);
     }
     let m = settings.beta1 * first[s] + settings.oneMinusBeta1 * g;
-    let v = settings.beta2 * second[s] + settings.oneMinusBeta2 * g * g;
+    let v2 = settings.beta2 * second[s] + settings.oneMinusBeta2 * g * g;
     first[s] = m;
-    second[s] = v;
-    w -= state.stepSize * m / (sqrt(v) / state.correction2Sqrt + settings.eps);
+    second[s] = v2;
+    w -= state.stepSize * m / (sqrt(v2) / state.correction2Sqrt + settings.eps);
   }
-  store(place.z, place.w + j, w);
+  store4(place.z, place.w + j, w, count);
 }

@@ -425,7 +425,7 @@ export class GpuClipper implements Clipper, SetOwner {
       },
       state: async () => {
         alive();
-        const total = gradSet.elementCount;
+        const total = optimizer.stateElements;
         const [step, first, second] = await Promise.all([
           this.readBuffer(optimizer.stepState, 4),
           this.readBuffer(optimizer.first, total * 4),

@@ -28,6 +28,8 @@ export class GpuOptimizer {
   readonly stepState: GPUBuffer;
   /** Each view's element offset in `first` / `second`. */
   readonly stateOffsets: number[];
+  /** Elements in `first` / `second` (each view padded to a multiple of four). */
+  readonly stateElements: number;
   destroyed = false;
   private readonly settingsRing: ParamsRing;
   private readonly tables: GPUBuffer;
@@ -46,7 +48,9 @@ export class GpuOptimizer {
     const alignment = device.limits.minStorageBufferOffsetAlignment;
     const maxBinding = device.limits.maxStorageBufferBindingSize;
     const lengths = grads.views.map((v) => v.length);
-    const total = lengths.reduce((n, l) => n + l, 0);
+    // Each view's state starts on a vec4 (optimizer_update.wgsl takes four elements a lane).
+    const quads = lengths.map((l) => Math.ceil(l / 4));
+    const total = 4 * quads.reduce((n, q) => n + q, 0);
     if (total * 4 > maxBinding) {
       throw new GradclipError('out-of-range', `the optimizer state needs ${total * 4} bytes per moment, above maxStorageBufferBindingSize (${maxBinding})`);
     }
@@ -73,9 +77,9 @@ export class GpuOptimizer {
     // Views packed into dispatches of at most `optimizerBindings` windows.
     this.stateOffsets = [];
     let at = 0;
-    for (const length of lengths) {
+    for (const q of quads) {
       this.stateOffsets.push(at);
-      at += length;
+      at += 4 * q;
     }
     const groupViews: number[][] = [];
     let current: number[] = [];
@@ -108,8 +112,8 @@ export class GpuOptimizer {
         const gw = windows.get(g.buffer)!;
         const pw = windows.get(p.buffer)!;
         words.set([slotOf(gw), (g.offsetBytes - gw.offsetBytes) / 4, slotOf(pw), (p.offsetBytes - pw.offsetBytes) / 4], 4 + 4 * k);
-        words.set([this.stateOffsets[i], lengths[i], lanes, 0], 4 + 4 * (members.length + k));
-        lanes += lengths[i];
+        words.set([this.stateOffsets[i] / 4, lengths[i], lanes, 0], 4 + 4 * (members.length + k));
+        lanes += quads[i];
       });
       words.set([members.length, lanes, 0, 0], 0);
       tableWords.push(words);
@@ -118,8 +122,9 @@ export class GpuOptimizer {
     const tables = packTables(device, 'gradclip optimizer tables', tableWords);
     this.tables = tables.buffer;
 
+    this.stateElements = total;
     const stateBuffer = (label: string) =>
-      device.createBuffer({ label: `gradclip optimizer ${label}`, size: Math.max(4, total * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      device.createBuffer({ label: `gradclip optimizer ${label}`, size: Math.max(16, total * 4), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
     this.first = stateBuffer('first moments');
     this.second = stateBuffer('second moments');
     this.stepState = device.createBuffer({ label: 'gradclip optimizer step state', size: STEP_BYTES, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });

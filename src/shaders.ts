@@ -162,8 +162,8 @@ export function optimizerPrepareShader(): string {
 /** The fused optimizer step, pass 2: clip and update over `bindings` read-write windows. */
 export function optimizerUpdateShader(bindings: number): string {
   const dispatchers = [
-    dispatcher('load(slot: u32, index: u32) -> f32', range(0, bindings), (s) => `return load_${s}(index);`, 'return 0.0;'),
-    dispatcher('store(slot: u32, index: u32, value: f32)', range(0, bindings), (s) => `store_${s}(index, value);`, ''),
+    dispatcher('load4(slot: u32, index: u32, count: u32) -> vec4<f32>', range(0, bindings), (s) => `return load4_${s}(index, count);`, 'return vec4<f32>(0.0);'),
+    dispatcher('store4(slot: u32, index: u32, value: vec4<f32>, count: u32)', range(0, bindings), (s) => `store4_${s}(index, value, count);`, ''),
   ].join('\n\n');
   return [commonWgsl, optimizerCommonWgsl, viewSearchWgsl, expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers)].join('\n');
 }
