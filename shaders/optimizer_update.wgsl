@@ -1,5 +1,5 @@
-// The fused optimizer step, pass 2 of 2: each lane takes four consecutive elements of one view
-// (fewer lanes to place and one binding switch per four loads), clips the gradients (by the GPU's
+// The fused optimizer step, pass 2 of 2: each lane takes quads, four consecutive elements of one
+// view (one binding switch per four loads), clips the gradients (by the GPU's
 // coefficient or by value), then applies PyTorch's SGD (momentum, dampening, nesterov, weight
 // decay), Adam (L2 decay) or AdamW (decoupled decay) to the parameters and their state in place.
 // The gradients are only read. Nothing is written when optimizer_prepare.wgsl marked the step
@@ -52,18 +52,13 @@ fn store4_SLOT(index: u32, value: vec4<f32>, count: u32) {
 }
 // @per-scalar-binding-end
 
-@compute @workgroup_size(WG)
-fn main(ids: GridIds) {
-  if (state.skip != 0u) { return; }
-  let index = foldedIndex(ids);
-  if (index >= table.laneCount) { return; }
-  let v = viewOfLane(index);
+// One quad's update: elements 4·quad .. of view `v`.
+fn updateQuad(v: u32, quadOfView: u32) {
   let place = table.entries[v];
   let extent = table.entries[table.viewCount + v];
-  let quad = index - extent.z;
-  let j = quad * 4u;
+  let j = quadOfView * 4u;
   let count = min(4u, extent.y - j);
-  let s = extent.x + quad;
+  let s = extent.x + quadOfView;
 
   var g = load4(place.x, place.y + j, count);
   if (settings.clipKind == CLIP_VALUE) {
@@ -94,4 +89,19 @@ fn main(ids: GridIds) {
     w -= state.stepSize * m / (sqrt(v2) / state.correction2Sqrt + settings.eps);
   }
   store4(place.z, place.w + j, w, count);
+}
+
+// A grid-stride loop over the quads (the workgroup count is the clipper's cap): the view is found
+// once by binary search, then followed forward as the quad index grows.
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+  if (state.skip != 0u) { return; }
+  let stride = groups.x * WG;
+  var quad = group.x * WG + local;
+  if (quad >= table.laneCount) { return; }
+  var v = viewOfLane(quad);
+  for (; quad < table.laneCount; quad += stride) {
+    while (v + 1u < table.viewCount && table.entries[table.viewCount + v + 1u].z <= quad) { v++; }
+    updateQuad(v, quad - table.entries[table.viewCount + v].z);
+  }
 }

@@ -398,7 +398,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const gradSet = this.checkUsable(grads);
     const paramSet = this.checkUsable(params);
     checkOptimizerSets(gradSet.views, paramSet.views, gradSet === paramSet);
-    const optimizer = new GpuOptimizer(this.kernels, gradSet, paramSet, this.unusedBinding, settings);
+    const optimizer = new GpuOptimizer(this.kernels, gradSet, paramSet, this.unusedBinding, settings, this.maxWorkgroups);
     this.optimizers.add(optimizer);
     const { clip } = settings;
     const byNorm = clip !== null && 'maxNorm' in clip;

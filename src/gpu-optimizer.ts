@@ -9,7 +9,6 @@ import type { GpuGradSet } from './gpu-set';
 import { RESULT_BYTES, type Kernels } from './kernels';
 import type { OptimizerSettings } from './optimizer-reference';
 import { ParamsRing } from './params-ring';
-import { foldDispatch } from './segments';
 
 /** Bytes of OptimizerSettings and OptimizerStep (shaders/optimizer_common.wgsl). */
 const SETTINGS_BYTES = 64;
@@ -43,6 +42,8 @@ export class GpuOptimizer {
     params: GpuGradSet,
     unusedBinding: GPUBuffer,
     private readonly settings: OptimizerSettings,
+    /** Workgroups per update dispatch at most (the clipper's cap): lanes loop over the quads. */
+    private readonly maxWorkgroups: number,
   ) {
     const { device } = kernels;
     const alignment = device.limits.minStorageBufferOffsetAlignment;
@@ -192,10 +193,9 @@ export class GpuOptimizer {
     pass.dispatchWorkgroups(1);
     pass.setPipeline(kernels.optimizerUpdate());
     pass.setBindGroup(1, this.stateBindGroup, [settingsOffset]);
-    const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
     for (const group of this.groups) {
       pass.setBindGroup(0, group.bindGroup);
-      pass.dispatchWorkgroups(...foldDispatch(group.lanes, kernels.workgroupSize, maxPerDimension));
+      pass.dispatchWorkgroups(Math.max(1, Math.min(this.maxWorkgroups, Math.ceil(group.lanes / kernels.workgroupSize))));
     }
   }
 

@@ -8,9 +8,12 @@ import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
 let device: GPUDevice;
 let gpu: Clipper;
+/** One workgroup per dispatch: its lanes loop over quads of several views. */
+let gpuOneWorkgroup: Clipper;
 beforeAll(async () => {
   device = await sharedDevice();
   gpu = await createClipper({ device, maxWorkgroups: 16 });
+  gpuOneWorkgroup = await createClipper({ device, maxWorkgroups: 1 });
 });
 
 const LENGTHS = [1, 7, 300, 4099];
@@ -43,13 +46,14 @@ const CASES: Array<[string, Settings]> = [
 ];
 
 describe.each(CASES)('%s', (_, settings) => {
-  test.each([false, true])('100 steps match the float64 reference (parameters beside the gradients: %s)', async (shared) => {
+  test.each([false, true])('100 steps match the float64 reference (parameters beside the gradients, one workgroup: %s)', async (shared) => {
     await withErrorScopes(device, async () => {
       const random = seededRandom(LENGTHS.length + (shared ? 1 : 0));
       const l = layout(shared);
       const params64 = LENGTHS.map((n) => Float64Array.from(randomGradient(n, random)));
       params64.forEach((p, i) => device.queue.writeBuffer(l.paramBuffer, l.paramOffset(i) * 4, Float32Array.from(p)));
-      const optimizer = createOptimizer(gpu, { params: gpu.gradients(l.paramViews), grads: gpu.gradients(l.gradViews), ...settings });
+      const clipper = shared ? gpuOneWorkgroup : gpu;
+      const optimizer = createOptimizer(clipper, { params: clipper.gradients(l.paramViews), grads: clipper.gradients(l.gradViews), ...settings });
       const reference = new OptimizerReference(
         { momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8, weightDecay: settings.kind === 'adamw' ? 1e-2 : 0, ...settings, clip: settings.clip ? { normType: 2, ...settings.clip } as never : null },
         LENGTHS,
@@ -74,6 +78,15 @@ describe.each(CASES)('%s', (_, settings) => {
         }
       });
       expect(worst).toBeLessThan(1e-5);
+      // Nothing outside the views was written (the buffers were created zeroed).
+      const covered = new Set<number>();
+      LENGTHS.forEach((n, i) => {
+        for (let k = 0; k < n; k++) covered.add(l.paramOffset(i) + k);
+        if (shared) for (let k = 0; k < n; k++) covered.add(l.gradOffset(i) + k);
+      });
+      after.forEach((value, index) => {
+        if (!covered.has(index)) expect(value, `element ${index} outside the views`).toBe(0);
+      });
       const state = await optimizer.state();
       expect(state.step).toBe(100);
       if (settings.kind !== 'sgd' || settings.momentum) {
