@@ -18,7 +18,7 @@ export {
   AutoClipRule,
   ZClipRule,
 } from './reference-modes';
-export { gradientsFromTfjs, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
+export { gradientsFromTfjs, submitTfjsWork, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
 export {
   createOptimizer,
   type Optimizer,

@@ -73,10 +73,21 @@ export function gradientsFromTfjs(
     if (!(resource instanceof GPUBuffer)) throw new GradclipError('invalid-argument', `tensors[${i}] is not held in a GPUBuffer by TF.js`);
     return { buffer: resource, offset: 0, length: t.size };
   });
-  // Submit TF.js's pending work (it keeps one encoder and pass open across ops), as its own
-  // readToGPU does, so the gradients are written before anything gradclip submits.
+  submitTfjsWork(backend);
+  return clipper.gradients(views);
+}
+
+/**
+ * Submits the work TF.js's WebGPU backend has queued: it keeps one encoder and one compute pass
+ * open across ops, so its own submitQueue() alone would finish an encoder with an open pass (an
+ * invalid command buffer, silently dropped). Ends the pass first, as TF.js's readToGPU does. After
+ * it, `device.queue.onSubmittedWorkDone()` waits for TF.js's ops without reading anything back.
+ */
+export function submitTfjsWork(backend: unknown = currentBackend()): void {
+  if (!isWebGPUBackend(backend)) {
+    throw new GradclipError('invalid-argument', "backend must be TF.js's WebGPU backend (tf.backend() after tf.setBackend('webgpu'))");
+  }
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();
-  return clipper.gradients(views);
 }

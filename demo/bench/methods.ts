@@ -227,7 +227,7 @@ export async function tfjsOn(device: GPUDevice): Promise<typeof TF> {
 }
 
 /** Adds scalars with addN in groups that fit the device's storage-buffer limit (its kernel binds every input). */
-function addAll(tf: typeof TF, scalars: TF.Tensor[], device: GPUDevice): TF.Tensor {
+export function addAll(tf: typeof TF, scalars: TF.Tensor[], device: GPUDevice): TF.Tensor {
   const group = device.limits.maxStorageBuffersPerShaderStage - 1;
   let level = scalars;
   while (level.length > 1) {

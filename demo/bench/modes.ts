@@ -13,10 +13,12 @@ import {
   type GradSet,
   type GradView,
   type NormHandle,
+  submitTfjsWork,
 } from '../../src/index';
 import { seeded, transformerShapes, type Tensor } from './cases';
 import type { BenchConfig } from './config';
-import { createMethod, readBuffer } from './methods';
+import type * as TF from '@tensorflow/tfjs-core';
+import { addAll, createMethod, readBuffer, tfjsOn } from './methods';
 import { summarize, type Summary } from './stats';
 
 export const MODES = [
@@ -29,8 +31,9 @@ export const MODES = [
   'clipGradNorm (batch)',
   'clipPerExample',
   'copy kernel',
-  'adamw (fused clip)',
-  'clipGradNorm, then adamw',
+  'adam (fused clip)',
+  'clipGradNorm, then adam',
+  'tfjs adam + clip',
 ] as const;
 export type ModeName = (typeof MODES)[number];
 
@@ -131,9 +134,9 @@ interface ModeRun {
   cpuStep(): void;
   /** The GPU result to check and its CPU counterpart. */
   results(): Promise<{ actual: Float32Array[]; reference: ArrayLike<number>[] }>;
-  /** For a line timed its own way (the copy kernel): set-up, and one timed step returning ms. */
+  /** For a line timed its own way (the copy kernel, TF.js): set-up, and one timed step returning ms. */
   prepare?(): Promise<void>;
-  timedStep?(): Promise<number>;
+  timedStep?(step: number): Promise<number>;
 }
 
 function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[]): Map<ModeName, () => ModeRun> {
@@ -149,18 +152,18 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
     return Math.sqrt(sum) / 2;
   };
 
-  // AdamW on the model's parameters, fused with the clip or after a separate clipGradNorm.
+  // Adam on the model's parameters, fused with the clip or after a separate clipGradNorm.
   const optimizerRun = (fused: boolean): ModeRun => {
     const w = model();
     const params = workload(device, gpu, cpu, tensors, fused ? 10 : 11);
     const maxNorm = maxNormOf(w);
-    const settings = { kind: 'adamw' as const, lr: 1e-3, ...(fused ? { clip: { maxNorm } } : {}) };
+    const settings = { kind: 'adam' as const, lr: 1e-3, ...(fused ? { clip: { maxNorm } } : {}) };
     const onGpu = createOptimizer(gpu, { params: params.gpu.set, grads: w.gpu.set, ...settings });
     const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings });
     return {
       label: fused
-        ? 'clip by norm + AdamW in one step: norm, decide, update (32 B per float: g twice, p, m, v read and written)'
-        : 'clipGradNorm, then AdamW without clip (norm, scale g, then a second norm and the update)',
+        ? 'clip by norm + Adam in one step: norm, decide, update (32 B per float: g twice, p, m, v read and written)'
+        : 'clipGradNorm, then Adam without clip (norm, scale g, then a second norm and the update)',
       work: w,
       bytesPerFloat: fused ? 32 : 44,
       gpuStep: (encoder) => {
@@ -172,6 +175,57 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         onCpu.step();
       },
       results: async () => ({ actual: await readViews(device, params.gpu.buffer, params.gpu.views), reference: params.cpu.arrays }),
+    };
+  };
+
+  // TF.js on the same device: the global-norm clip as a user writes it (tensor ops, no readback)
+  // and tf.train.adam's applyGradients, checked against the CPU backend's clip + Adam.
+  const tfjsAdamRun = (): ModeRun => {
+    const w = model();
+    const params = workload(device, gpu, cpu, tensors, 12);
+    const maxNorm = maxNormOf(w);
+    const settings = { kind: 'adam' as const, lr: 1e-3, eps: 1e-8, clip: { maxNorm } };
+    const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings });
+    let tf: typeof TF;
+    let variables: TF.Variable[] = [];
+    let normal: TF.Tensor[] = [];
+    let spiked: TF.Tensor[] = [];
+    let optimizer: TF.AdamOptimizer;
+    return {
+      label: 'TF.js on the same device: hand-written global-norm clip (square, sum, addN, sqrt, minimum, mul), then tf.train.adam applyGradients',
+      work: w,
+      bytesPerFloat: 32,
+      gpuStep: () => {},
+      cpuStep: () => void onCpu.step(),
+      prepare: async () => {
+        tf = await tfjsOn(device);
+        const run = `bench-adam-${Date.now()}`;
+        variables = params.normal.map((a, i) => tf.variable(tf.tensor1d(a), true, `${run}-${i}`));
+        normal = w.normal.map((a) => tf.tensor1d(a));
+        spiked = w.spiked.map((a) => tf.tensor1d(a));
+        optimizer = tf.train.adam(settings.lr, 0.9, 0.999, settings.eps);
+      },
+      timedStep: async (step) => {
+        const grads = step % SPIKE_EVERY === SPIKE_EVERY - 1 ? spiked : normal;
+        const start = performance.now();
+        tf.tidy(() => {
+          const norm = tf.sqrt(addAll(tf, grads.map((g) => tf.sum(tf.square(g))), device));
+          const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+          optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.mul(grads[i], coef) })));
+        });
+        submitTfjsWork(tf.backend()); // then wait for the GPU: no readback
+        await device.queue.onSubmittedWorkDone();
+        return performance.now() - start;
+      },
+      results: async () => {
+        try {
+          const actual = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+          return { actual, reference: params.cpu.arrays };
+        } finally {
+          tf.dispose([...variables, ...normal, ...spiked]);
+          optimizer.dispose();
+        }
+      },
     };
   };
 
@@ -279,8 +333,9 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         },
       };
     }],
-    ['adamw (fused clip)', () => optimizerRun(true)],
-    ['clipGradNorm, then adamw', () => optimizerRun(false)],
+    ['adam (fused clip)', () => optimizerRun(true)],
+    ['clipGradNorm, then adam', () => optimizerRun(false)],
+    ['tfjs adam + clip', () => tfjsAdamRun()],
     ['clipPerExample', () => {
       const w = examples();
       let sum: GradView[] = [];
@@ -324,8 +379,10 @@ export async function runModes(
         const steps = config.warmup + config.reps;
         await run.prepare?.();
         for (let step = 0; step < steps && run.timedStep; step++) {
-          const ms = await run.timedStep();
+          load(device, run.work, step);
+          const ms = await run.timedStep(step);
           if (step >= config.warmup) wall.push(ms);
+          run.cpuStep();
         }
         for (let step = 0; step < steps && !run.timedStep; step++) {
           load(device, run.work, step);

@@ -3,9 +3,9 @@
 // into a TF.js optimizer.
 import { beforeAll, expect, test } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-core';
-import { createClipper, gradientsFromTfjs, type Clipper } from '../../src/index';
+import { createClipper, gradientsFromTfjs, submitTfjsWork, type Clipper } from '../../src/index';
 import { tfjsOn } from '../../demo/bench/methods';
-import { sharedDevice, withErrorScopes } from './gpu';
+import { readBack, sharedDevice, withErrorScopes } from './gpu';
 
 let device: GPUDevice;
 let tf: typeof TF;
@@ -77,6 +77,20 @@ test('clipGradValue equals tf.clipByValue, bit for bit', async () => {
     await expectClose(tensors, expected, 0);
     tf.dispose([...tensors, ...expected, ...variables]);
   });
+});
+
+test("submitTfjsWork submits TF.js's queued ops (its open pass ended): our own commands then see their results", async () => {
+  await withErrorScopes(device, async () => {
+    const a = tf.tensor1d(Float32Array.from({ length: 1000 }, (_, i) => i));
+    const b = tf.tensor1d(Float32Array.from({ length: 1000 }, (_, i) => 2 * i));
+    const sum = tf.add(a, b); // queued in TF.js's open pass, not submitted
+    submitTfjsWork(tf.backend());
+    const buffer = (tf.backend() as unknown as { tensorMap: { get(id: object): { resource: GPUBuffer } } }).tensorMap.get(sum.dataId).resource;
+    const values = await readBack(device, buffer);
+    for (let i = 0; i < 1000; i++) expect(values[i]).toBe(3 * i);
+    tf.dispose([a, b, sum]);
+  });
+  expect(() => submitTfjsWork({})).toThrow(/WebGPU backend/);
 });
 
 test('the wrong device, dtype or backend is refused before anything is recorded', async () => {
