@@ -67,6 +67,7 @@ class CpuNormHandle implements ThresholdHandle {
   readonly offset = 0;
   readonly foundInf = null;
   readonly foundInfOffset = 0;
+  readonly thresholdOffset = 0;
 
   constructor(
     readonly norm: number,

@@ -103,6 +103,10 @@ class GpuNormHandle implements ThresholdHandle {
     return this.offset + FOUND_INF_OFFSET;
   }
 
+  get thresholdOffset(): number {
+    return this.offset + THRESHOLD_OFFSET;
+  }
+
   /** Throws unless this handle's slot still holds its own norm. */
   checkFresh(): void {
     if (this.set.slotGenerations[this.slot] !== this.generation) {

@@ -56,6 +56,8 @@ export interface NormHandle {
  */
 export interface ThresholdHandle extends NormHandle {
   readThreshold(): Promise<number>;
+  /** Byte offset of the f32 threshold in `buffer` (0 on the CPU backend), for a monitor that copies it on the GPU. */
+  readonly thresholdOffset: number;
 }
 
 /** One norm per view (or per unit), computed on the GPU; nothing is read back until `read()`. */

@@ -288,6 +288,10 @@ describe.each([
         if (threshold < norm) clipped++;
       }
       expect(clipped).toBeGreaterThan(0);
+      // The handle's buffer holds the threshold at thresholdOffset (for monitors that copy it on the GPU).
+      const last = gpuHandles[gpuHandles.length - 1];
+      const slot = new Float32Array((await readBack(device, last.buffer!)).buffer, last.thresholdOffset, 1)[0];
+      expect(slot).toBe(await last.readThreshold());
       expect(relativeError(await gpuRule.threshold(), await cpuRule.threshold())).toBeLessThan(1e-5);
       if ('stats' in gpuRule && 'stats' in cpuRule) {
         const [a, b] = [await (gpuRule as ZClip).stats(), await (cpuRule as ZClip).stats()];
@@ -295,8 +299,8 @@ describe.each([
         expect(relativeError(a.std, b.std)).toBeLessThan(1e-4);
       }
       // The last step's gradients, clipped on both backends.
-      const last = await Promise.all(buffers.map((b) => readBack(device, b)));
-      last.forEach((a, i) => a.forEach((v, k) => expect(relativeError(v, cpuArrays[i][k])).toBeLessThan(1e-5)));
+      const clippedLast = await Promise.all(buffers.map((b) => readBack(device, b)));
+      clippedLast.forEach((a, i) => a.forEach((v, k) => expect(relativeError(v, cpuArrays[i][k])).toBeLessThan(1e-5)));
     });
   });
 });
