@@ -12,7 +12,10 @@ export default defineConfig({
     // The page bundles TF.js (a benchmark peer), which is large by nature.
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
-      input: { bench: resolve(import.meta.dirname, 'demo/bench.html') },
+      input: {
+        bench: resolve(import.meta.dirname, 'demo/bench.html'),
+        train: resolve(import.meta.dirname, 'demo/train.html'),
+      },
     },
   },
   test: {

@@ -18,7 +18,7 @@ export {
   AutoClipRule,
   ZClipRule,
 } from './reference-modes';
-export { gradientsFromTfjs, submitTfjsWork, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
+export { gradientsFromTfjs, submitTfjsWork, tfjsTensorBuffer, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
 export {
   createOptimizer,
   type Optimizer,

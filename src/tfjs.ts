@@ -33,6 +33,12 @@ function isWebGPUBackend(value: unknown): value is TfjsWebGPUBackendLike {
   );
 }
 
+function requireWebGPUBackend(backend: unknown): asserts backend is TfjsWebGPUBackendLike {
+  if (!isWebGPUBackend(backend)) {
+    throw new GradclipError('invalid-argument', "backend must be TF.js's WebGPU backend (tf.backend() after tf.setBackend('webgpu'))");
+  }
+}
+
 /** TF.js's current backend, from the engine tfjs-core keeps in the global namespace. */
 function currentBackend(): unknown {
   return (globalThis as { _tfengine?: { backend?: unknown } })._tfengine?.backend;
@@ -54,9 +60,7 @@ export function gradientsFromTfjs(
   if (clipper?.backend !== 'webgpu' || !clipper.device) {
     throw new GradclipError('invalid-argument', 'gradientsFromTfjs needs a clipper on the WebGPU backend');
   }
-  if (!isWebGPUBackend(backend)) {
-    throw new GradclipError('invalid-argument', "backend must be TF.js's WebGPU backend (tf.backend() after tf.setBackend('webgpu'))");
-  }
+  requireWebGPUBackend(backend);
   if (backend.device !== clipper.device) {
     throw new GradclipError(
       'invalid-argument',
@@ -68,13 +72,30 @@ export function gradientsFromTfjs(
     if (!t || typeof t !== 'object' || !t.dataId) throw new GradclipError('invalid-argument', `tensors[${i}] is not a TF.js tensor`);
     if (t.isDisposed) throw new GradclipError('invalid-argument', `tensors[${i}] was disposed`);
     if (t.dtype !== 'float32') throw new GradclipError('invalid-argument', `tensors[${i}] has dtype ${t.dtype}; gradclip clips float32 tensors`);
-    if (!(backend.tensorMap.get(t.dataId)?.resource instanceof GPUBuffer)) backend.uploadToGPU(t.dataId);
-    const resource = backend.tensorMap.get(t.dataId)?.resource;
-    if (!(resource instanceof GPUBuffer)) throw new GradclipError('invalid-argument', `tensors[${i}] is not held in a GPUBuffer by TF.js`);
-    return { buffer: resource, offset: 0, length: t.size };
+    return { buffer: bufferOf(backend, t, `tensors[${i}]`), offset: 0, length: t.size };
   });
   submitTfjsWork(backend);
   return clipper.gradients(views);
+}
+
+/** The GPUBuffer TF.js holds `tensor` in (uploaded first if TF.js kept it on the CPU). */
+function bufferOf(backend: TfjsWebGPUBackendLike, tensor: TfjsTensorLike, name: string): GPUBuffer {
+  if (!(backend.tensorMap.get(tensor.dataId)?.resource instanceof GPUBuffer)) backend.uploadToGPU(tensor.dataId);
+  const resource = backend.tensorMap.get(tensor.dataId)?.resource;
+  if (!(resource instanceof GPUBuffer)) throw new GradclipError('invalid-argument', `${name} is not held in a GPUBuffer by TF.js`);
+  return resource;
+}
+
+/**
+ * The GPUBuffer holding a TF.js tensor's data from byte 0 (`tensor.size` elements), for copying
+ * it on the GPU, e.g. each step's gradients into a fixed arena that an optimizer binds. Valid
+ * until the tensor is disposed; submit TF.js's work (submitTfjsWork) before reading it.
+ */
+export function tfjsTensorBuffer(tensor: TfjsTensorLike, backend: unknown = currentBackend()): GPUBuffer {
+  requireWebGPUBackend(backend);
+  if (!tensor || typeof tensor !== 'object' || !tensor.dataId) throw new GradclipError('invalid-argument', 'tensor is not a TF.js tensor');
+  if (tensor.isDisposed) throw new GradclipError('invalid-argument', 'tensor was disposed');
+  return bufferOf(backend, tensor, 'tensor');
 }
 
 /**
@@ -84,9 +105,7 @@ export function gradientsFromTfjs(
  * it, `device.queue.onSubmittedWorkDone()` waits for TF.js's ops without reading anything back.
  */
 export function submitTfjsWork(backend: unknown = currentBackend()): void {
-  if (!isWebGPUBackend(backend)) {
-    throw new GradclipError('invalid-argument', "backend must be TF.js's WebGPU backend (tf.backend() after tf.setBackend('webgpu'))");
-  }
+  requireWebGPUBackend(backend);
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();

@@ -2,16 +2,12 @@
 // system Chromium, follows its progress in the terminal, then prints the table and writes the
 // results JSON and a PNG of the charts.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { chromium } from 'playwright';
-import { build, preview } from 'vite';
-import { chromiumArgs, chromiumPath } from '../chromium';
+import { dirname, resolve } from 'node:path';
+import { withBuiltPage } from '../serve';
 import { readCli } from './config';
 import type { Progress } from './harness';
 import { formatReport } from './report';
 import { validateResults, type BenchResults } from './schema';
-
-const root = resolve(import.meta.dirname, '../..');
 
 function progressLine(p: Progress) {
   const width = 30;
@@ -26,17 +22,8 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof options === 'number') return options;
 
   console.log('Building the benchmark page…');
-  await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
-  const server = await preview({ root, configFile: join(root, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0, strictPort: false } });
-  const url = server.resolvedUrls?.local[0];
-  if (!url) throw new Error('the preview server did not report its address');
-
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  return withBuiltPage('demo/bench.html', async (page) => {
     await page.exposeFunction('benchProgress', progressLine);
-    await page.goto(new URL('demo/bench.html', url).href);
     await page.waitForFunction(() => 'gradclipBench' in window);
     const results = (await page.evaluate((config) => window.gradclipBench.run(config), options.config)) as BenchResults;
     if (process.stdout.isTTY) process.stdout.write('\n');
@@ -52,8 +39,5 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`wrote ${out} and ${png}`);
     const wrong = results.cases.flatMap((c) => c.methods.filter((m) => m.check && !m.check.ok));
     return wrong.length ? 1 : 0;
-  } finally {
-    await browser.close();
-    await new Promise<void>((done) => server.httpServer.close(() => done()));
-  }
+  });
 }
