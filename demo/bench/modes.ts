@@ -18,6 +18,7 @@ import {
 import { seeded, transformerShapes, type Tensor } from './cases';
 import type { BenchConfig } from './config';
 import type * as TF from '@tensorflow/tfjs-core';
+import { TimestampPair } from '../../src/timestamps';
 import { addAll, createMethod, readBuffer, tfjsOn } from './methods';
 import { summarize, type Summary } from './stats';
 
@@ -50,11 +51,19 @@ export interface ModeResult {
   /** The line this one is divided by (plain clipGradNorm on the same bytes). */
   baseline: ModeName;
   wall: Summary | null;
-  /** Wall median / the baseline's wall median. */
+  /**
+   * GPU time of a step from timestamps (where the adapter has them): from the start of the step's
+   * first pass to the end of its last. For TF.js, which submits its own command buffers, the span
+   * from before its first submit to after its last (GPU idle time between them included).
+   */
+  gpu: Summary | null;
+  /** Wall median / the baseline's wall median, and the same for the GPU medians. */
   overBaseline: number | null;
-  /** Bytes per float the step must move at least (optimizer lines), and its wall median over that many bytes of the copy kernel's. */
+  gpuOverBaseline: number | null;
+  /** Bytes per float the step must move at least (optimizer lines), and its median over that many bytes of the copy kernel's (wall and GPU). */
   bytesPerFloat?: number;
   overRoofline?: number | null;
+  gpuOverRoofline?: number | null;
   check: { ok: boolean; maxRelativeError: number } | null;
   error?: string;
 }
@@ -136,9 +145,17 @@ interface ModeRun {
   cpuStep(): void;
   /** The GPU result to check and its CPU counterpart. */
   results(): Promise<{ actual: Float32Array[]; reference: ArrayLike<number>[] }>;
-  /** For a line timed its own way (the copy kernel, TF.js): set-up, and one timed step returning ms. */
+  /** For a line timed its own way (the copy kernel, TF.js): set-up, and one timed step (GPU ms with a timer). */
   prepare?(): Promise<void>;
-  timedStep?(step: number): Promise<number>;
+  timedStep?(step: number, timer: TimestampPair | null): Promise<{ wallMs: number; gpuMs?: number }>;
+}
+
+/** An encoder holding one empty pass that writes the timer's beginning (or end, then resolves). */
+function bracket(device: GPUDevice, timer: TimestampPair, which: 'begin' | 'end'): GPUCommandBuffer {
+  const encoder = device.createCommandEncoder({ label: `bench modes timer ${which}` });
+  encoder.beginComputePass({ timestampWrites: timer.writes(which === 'begin', which === 'end') }).end();
+  if (which === 'end') timer.resolve(encoder);
+  return encoder.finish();
 }
 
 function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[]): Map<ModeName, () => ModeRun> {
@@ -210,17 +227,20 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         spiked = w.spiked.map((a) => tf.tensor1d(a));
         optimizer = tf.train.adam(settings.lr, 0.9, 0.999, settings.eps);
       },
-      timedStep: async (step) => {
+      timedStep: async (step, timer) => {
         const grads = step % SPIKE_EVERY === SPIKE_EVERY - 1 ? spiked : normal;
         const start = performance.now();
+        if (timer) device.queue.submit([bracket(device, timer, 'begin')]);
         tf.tidy(() => {
           const norm = tf.sqrt(addAll(tf, grads.map((g) => tf.sum(tf.square(g))), device));
           const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
           optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.mul(grads[i], coef) })));
         });
         submitTfjsWork(tf.backend()); // then wait for the GPU: no readback
+        if (timer) device.queue.submit([bracket(device, timer, 'end')]);
         await device.queue.onSubmittedWorkDone();
-        return performance.now() - start;
+        const wallMs = performance.now() - start;
+        return timer ? { wallMs, gpuMs: await timer.readMs() } : { wallMs };
       },
       results: async () => {
         try {
@@ -325,11 +345,14 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         gpuStep: () => {},
         cpuStep: () => {},
         prepare: () => (ready ??= copy.prepare()),
-        timedStep: async () => {
+        timedStep: async (_, timer) => {
           await copy.reset();
           const start = performance.now();
           await copy.step();
-          return performance.now() - start;
+          const wallMs = performance.now() - start;
+          if (!timer || !copy.gpuStep) return { wallMs };
+          await copy.reset();
+          return { wallMs, gpuMs: await copy.gpuStep() };
         },
         results: async () => {
           const actual = await copy.result();
@@ -369,25 +392,30 @@ export async function runModes(
   const gpu = await createClipper({ device });
   const cpu = await createClipper({ forceCpu: true });
   const runs = modeRuns(device, gpu, cpu, tensors);
+  const timer = device.features.has('timestamp-query') ? new TimestampPair(device, 'bench modes') : null;
   const results: ModeResult[] = [];
   try {
     for (const mode of MODES) {
       onProgress(`modes · ${mode}`);
       const baseline: ModeName = mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
-      const result: ModeResult = { mode, label: '', elements: 0, baseline, wall: null, overBaseline: null, check: null };
+      const result: ModeResult = { mode, label: '', elements: 0, baseline, wall: null, gpu: null, overBaseline: null, gpuOverBaseline: null, check: null };
       try {
         const run = runs.get(mode)!();
         result.label = run.label;
         if (run.bytesPerFloat) result.bytesPerFloat = run.bytesPerFloat;
         result.elements = run.work.cpu.arrays.reduce((n, a) => n + a.length, 0);
         const wall: number[] = [];
+        const gpuTimes: number[] = [];
         const steps = config.warmup + config.reps;
         await run.prepare?.();
         for (let step = 0; step < steps && run.timedStep; step++) {
           load(device, run.work, step);
           await device.queue.onSubmittedWorkDone(); // the uploads are not part of the step
-          const ms = await run.timedStep(step);
-          if (step >= config.warmup) wall.push(ms);
+          const { wallMs, gpuMs } = await run.timedStep(step, timer);
+          if (step >= config.warmup) {
+            wall.push(wallMs);
+            if (gpuMs !== undefined) gpuTimes.push(gpuMs);
+          }
           run.cpuStep();
         }
         for (let step = 0; step < steps && !run.timedStep; step++) {
@@ -395,16 +423,27 @@ export async function runModes(
           await device.queue.onSubmittedWorkDone();
           const start = performance.now();
           const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
+          // Empty passes around the step carry the timestamps: the step's own passes are the library's.
+          if (timer) encoder.beginComputePass({ timestampWrites: timer.writes(true, false) }).end();
           run.gpuStep(encoder);
+          if (timer) {
+            encoder.beginComputePass({ timestampWrites: timer.writes(false, true) }).end();
+            timer.resolve(encoder);
+          }
           device.queue.submit([encoder.finish()]);
           await device.queue.onSubmittedWorkDone();
-          if (step >= config.warmup) wall.push(performance.now() - start);
+          const wallMs = performance.now() - start;
+          if (step >= config.warmup) {
+            wall.push(wallMs);
+            if (timer) gpuTimes.push(await timer.readMs());
+          }
           run.cpuStep(); // the same step on the CPU backend, on the same gradients (untimed)
         }
         const { actual, reference } = await run.results();
         const error = maxRelativeError(actual, reference);
         result.check = { ok: error <= (run.tolerance ?? 1e-4), maxRelativeError: error };
         result.wall = summarize(wall);
+        result.gpu = gpuTimes.length ? summarize(gpuTimes) : null;
       } catch (error) {
         result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       }
@@ -412,12 +451,18 @@ export async function runModes(
     }
   } finally {
     gpu.destroy();
+    timer?.destroy();
   }
-  const copy = results.find((c) => c.mode === 'copy kernel')?.wall?.median;
+  const copy = results.find((c) => c.mode === 'copy kernel');
   for (const r of results) {
-    const base = results.find((b) => b.mode === r.baseline)?.wall?.median;
-    r.overBaseline = r.wall && base ? r.wall.median / base : null;
-    if (r.bytesPerFloat) r.overRoofline = r.wall && copy ? r.wall.median / ((r.bytesPerFloat / 8) * copy) : null;
+    const base = results.find((b) => b.mode === r.baseline);
+    const ratio = (a: Summary | null | undefined, b: Summary | null | undefined, scale = 1) => (a && b ? a.median / (scale * b.median) : null);
+    r.overBaseline = ratio(r.wall, base?.wall);
+    r.gpuOverBaseline = ratio(r.gpu, base?.gpu);
+    if (r.bytesPerFloat) {
+      r.overRoofline = ratio(r.wall, copy?.wall, r.bytesPerFloat / 8);
+      r.gpuOverRoofline = ratio(r.gpu, copy?.gpu, r.bytesPerFloat / 8);
+    }
   }
   return results;
 }

@@ -93,21 +93,25 @@ export function formatReport(results: BenchResults): string {
 /** The modes' lines: wall median per step and the ratio to plain clipGradNorm on the same bytes. */
 export function formatModes(results: BenchResults): string[] {
   const modes = results.modes ?? [];
-  const header = ['mode', 'elements', 'ms', 'vs clipGradNorm', 'vs roofline', 'check', 'step'];
+  const withGpu = modes.some((m) => m.gpu);
+  const header = ['mode', 'elements', 'ms', 'vs clipGradNorm', 'vs roofline', ...(withGpu ? ['GPU ms', 'GPU vs clipGradNorm', 'GPU vs roofline'] : []), 'check', 'step'];
   const body = modes.map((m) => [
     m.mode,
     m.elements.toLocaleString('en-US'),
     fmt(m.wall?.median ?? null),
     m.mode === m.baseline ? '1 (baseline)' : fmt(m.overBaseline),
     m.bytesPerFloat ? fmt(m.overRoofline ?? null) : '',
+    ...(withGpu
+      ? [fmt(m.gpu?.median ?? null), m.mode === m.baseline ? '1 (baseline)' : fmt(m.gpuOverBaseline ?? null), m.bytesPerFloat ? fmt(m.gpuOverRoofline ?? null) : '']
+      : []),
     m.error ? 'error' : m.check ? (m.check.ok ? 'ok' : 'WRONG') : '-',
     m.label,
   ]);
-  const text = new Set([0, 6]);
+  const text = new Set([0, header.length - 1]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (text.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   return [
-    `clipping modes (wall medians over ${results.config.reps} steps; each divided by clipGradNorm on the same bytes in this run;`,
+    `clipping modes (wall${withGpu ? ' and GPU-timestamp' : ''} medians over ${results.config.reps} steps; each divided by clipGradNorm on the same bytes in this run;`,
     `vs roofline: divided by the copy kernel's time for the bytes the step must move):`,
     line(header),
     `|${widths.map((w, i) => (text.has(i) ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,

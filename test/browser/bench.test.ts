@@ -55,6 +55,12 @@ test('every clipping mode is timed against clipGradNorm and matches the CPU back
     expect(m.check?.ok, `${m.mode}: error ${m.check?.maxRelativeError}`).toBe(true);
     expect(m.wall!.samples).toBe(3);
     expect(m.overBaseline, m.mode).toBeGreaterThan(0);
+    // SwiftShader offers timestamp-query: every line also has GPU times, within its wall time.
+    expect(device.features.has('timestamp-query')).toBe(true);
+    expect(m.gpu!.samples, m.mode).toBe(3);
+    expect(m.gpu!.median, m.mode).toBeGreaterThan(0);
+    expect(m.gpu!.median, m.mode).toBeLessThanOrEqual(m.wall!.p90 * 1.05 + 0.2);
+    expect(m.gpuOverBaseline, m.mode).toBeGreaterThan(0);
   }
   expect(modes.find((m) => m.mode === 'clipGradNorm')!.overBaseline).toBe(1);
 });
