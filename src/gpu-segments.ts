@@ -257,7 +257,10 @@ export class PerExampleSum {
         throw new GradclipError('out-of-range', `views[${i}] spans ${size} bytes, above maxStorageBufferBindingSize (${maxBinding}) for clipPerExample`);
       }
       const vec4 = v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
-      return { view: i, buffer: v.buffer, offset: start, size, vec4, skip: (v.offsetBytes - start) / (vec4 ? 16 : 4) };
+      // At least 16 bytes where the buffer has them (read-only windows may overlap): wgpu keeps a
+      // vec4 binding's minimum from the previous pipeline in a pass (see planWindows).
+      const bound = Math.min(v.buffer.size - start, Math.max(16, size));
+      return { view: i, buffer: v.buffer, offset: start, size: bound, vec4, skip: (v.offsetBytes - start) / (vec4 ? 16 : 4) };
     });
     const ordered = [...windows.filter((w) => w.vec4), ...windows.filter((w) => !w.vec4)].filter((w) => views[w.view].length > 0);
     const perGroup = kernels.sumBindings;

@@ -108,7 +108,11 @@ export function planWindows(views: readonly ResolvedView[], limits: PlanLimits):
     const wholeEnd = alignDown(buffer.size, 16);
     const list: BindingWindow[] = [];
     // Past the last whole vec4: a scalar window from the last aligned offset before it.
-    const vec4End = hi <= wholeEnd ? alignUp(hi, 16) : Math.max(alignDown(wholeEnd, align), start);
+    let vec4End = hi <= wholeEnd ? alignUp(hi, 16) : Math.max(alignDown(wholeEnd, align), start);
+    // A scalar window of under 16 bytes is valid WebGPU, but wgpu (Deno 2.9) keeps the 16-byte
+    // minimum of a vec4 binding from the previous pipeline in a pass and rejects it: start such a
+    // tail one alignment earlier, where the buffer allows.
+    if (hi > wholeEnd && hi - vec4End < 16 && vec4End - align >= start) vec4End -= align;
     if (vec4End - start <= limits.maxBindingBytes) {
       if (vec4End > start) list.push({ buffer, offsetBytes: start, sizeBytes: vec4End - start, scalar: false });
     } else {

@@ -41,6 +41,8 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
       expect(w.sizeBytes % (w.scalar ? 4 : 16)).toBe(0);
       expect(w.sizeBytes).toBeLessThanOrEqual(limitsUsed.maxBindingBytes);
       expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(w.buffer.size);
+      // Under 16 bytes only where no vec4 window of the buffer could give up an alignment to it.
+      if (w.scalar && w.sizeBytes < 16) expect(plan.groups.some((g) => g.windows.some((o) => o.buffer === w.buffer && !o.scalar))).toBe(false);
     }
     // Windows of one buffer never overlap (writable bindings must not alias).
     const sorted = group.windows.slice().sort((a, b) => a.offsetBytes - b.offsetBytes);
@@ -70,6 +72,17 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
   });
   return plan;
 }
+
+test('a scalar tail window is never under 16 bytes where the buffer has room (wgpu keeps a vec4 minimum across pipelines)', () => {
+  for (const offsetAlignment of [32, 256]) {
+    // 66 floats: 264 bytes, a tail of 2 floats past the last whole vec4.
+    const views = Array.from({ length: 10 }, () => ({ buffer: fakeBuffer(264), offsetBytes: 0, length: 66 }));
+    const plan = expectExactCover(views, { ...limits, offsetAlignment });
+    const tails = plan.groups.flatMap((g) => g.windows.filter((w) => w.scalar));
+    expect(tails).toHaveLength(10);
+    for (const w of tails) expect(w.sizeBytes).toBe(264 - (256 - offsetAlignment));
+  }
+});
 
 describe('planSet', () => {
   test('an arena of 1 000 views is one dispatch group whatever the view count', () => {
