@@ -74,7 +74,12 @@ export class GpuGradSet implements GradSet {
       label: 'gradclip norm results',
       size: this.resultStride * RESULT_SLOTS,
       usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      // Created mapped (zeros, initialised): wgpu's zero-init tracking ignores the dynamic offset of
+      // a storage binding, so it counted slots past the first as never written and zeroed them
+      // again before each readback copy (Deno 2.9 on lavapipe: every norm after the first read 0).
+      mappedAtCreation: true,
     });
+    this.results.unmap();
     this.dispatchArgs = createFilledBuffer(
       device,
       'gradclip scale dispatch args',

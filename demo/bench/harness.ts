@@ -159,7 +159,14 @@ async function measureMethod(name: MethodName, data: CaseData, config: BenchConf
     await method.reset();
     await method.step();
     const reference = method.expectation === 'copy' ? data.grads : expected(data);
-    const error = maxRelativeError(await method.result(), reference);
+    let error = maxRelativeError(await method.result(), reference);
+    // The norm too: a dropped command buffer leaves unclipped gradients "right" but no norm.
+    const norm = await method.lastNorm?.();
+    if (norm !== undefined && norm !== null && data.operation !== 'clip-value') {
+      const wanted = totalNormReference(data.grads, data.normType);
+      const normError = Math.abs(norm - wanted) / wanted;
+      error = Number.isNaN(normError) ? Infinity : Math.max(error, normError);
+    }
     result.check = { ok: error <= 1e-4, maxRelativeError: error };
   } catch (error) {
     result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

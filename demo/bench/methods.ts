@@ -2,7 +2,7 @@
 // gradients (untimed), run one timed step, and hand back the result so it can be checked against
 // the float64 reference. A method that is fast because it is wrong fails that check.
 import type * as TF from '@tensorflow/tfjs-core';
-import { createClipper, createGradientArena, type Clipper, type GradSet, type GradView } from '../../src/index';
+import { createClipper, createGradientArena, type Clipper, type GradSet, type GradView, type NormHandle } from '../../src/index';
 import type { Operation } from './byte-model';
 import type { MethodName } from './config';
 import copyWgsl from './copy.wgsl?raw';
@@ -34,6 +34,8 @@ export interface Method {
   gpuStep?(): Promise<number>;
   /** The gradients (or copy) after the last step. */
   result(): Promise<Float32Array[]>;
+  /** The norm the last step computed, where the method computes one (checked against the reference too). */
+  lastNorm?(): Promise<number | null>;
   destroy(): void;
 }
 
@@ -136,10 +138,16 @@ class GradclipMethod implements Method {
     await this.data.device.queue.onSubmittedWorkDone();
   }
 
+  private lastHandle: NormHandle | null = null;
+
   async step() {
-    const handle = runGradclip(this.clipper, this.set, this.data, {});
+    const handle = (this.lastHandle = runGradclip(this.clipper, this.set, this.data, {}));
     if (this.readNorm && handle) await handle.read();
     else await this.data.device.queue.onSubmittedWorkDone();
+  }
+
+  async lastNorm() {
+    return this.lastHandle ? this.lastHandle.read() : null;
   }
 
   async gpuStep(): Promise<number> {
