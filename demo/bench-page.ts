@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, METHODS, type BenchConfig, type MethodName } from './be
 import { runBenchmark, type Progress } from './bench/harness';
 import { formatModes, formatReport, operationLabel, reportRows } from './bench/report';
 import type { BenchResults, CaseResult } from './bench/schema';
+import { pageDevice } from './page-device';
 
 declare global {
   interface Window {
@@ -40,19 +41,6 @@ for (const method of METHODS) {
 (form.elements.namedItem('sizes') as HTMLInputElement).value = DEFAULT_CONFIG.sizes.join(',');
 (form.elements.namedItem('counts') as HTMLInputElement).value = DEFAULT_CONFIG.counts.join(',');
 
-let devicePromise: Promise<GPUDevice> | null = null;
-function device(): Promise<GPUDevice> {
-  devicePromise ??= (async () => {
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (!adapter) throw new Error('WebGPU is not available in this browser');
-    const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
-    const dev = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
-    const info = adapter.info;
-    $('#adapter').textContent = `Adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')} · features: ${[...dev.features].join(', ')}`;
-    return dev;
-  })();
-  return devicePromise;
-}
 
 function numbers(name: string): number[] {
   const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
@@ -159,7 +147,7 @@ function renderCharts(results: BenchResults) {
 async function run(config: BenchConfig): Promise<BenchResults> {
   $<HTMLButtonElement>('#run').disabled = true;
   try {
-    const results = await runBenchmark(await device(), config, showProgress);
+    const results = await runBenchmark(await pageDevice(), config, showProgress);
     window.gradclipBench.results = results;
     renderTable(results);
     renderCharts(results);
@@ -187,4 +175,4 @@ $('#download').addEventListener('click', () => {
   a.click();
 });
 
-device().catch((error) => ($('#adapter').textContent = String(error)));
+pageDevice().catch((error) => ($('#adapter').textContent = String(error)));

@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { tfjsOn } from './bench/methods';
 import type { StepRecord } from './train/monitor';
 import { CLIP_MODES, DEFAULT_SETTINGS, MODE_LABELS, trainSideBySide, type ClipMode, type RunOutcome, type TrainOptions, type TrainSettings } from './train/run';
+import { pageDevice } from './page-device';
 
 declare global {
   interface Window {
@@ -22,19 +23,6 @@ const COLORS: Record<ClipMode, string> = { none: '#b00020', norm: '#1565c0', val
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
 for (const [name, value] of Object.entries(DEFAULT_SETTINGS)) field(name).value = String(value);
 
-let devicePromise: Promise<GPUDevice> | null = null;
-function device(): Promise<GPUDevice> {
-  devicePromise ??= (async () => {
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (!adapter) throw new Error('WebGPU is not available in this browser');
-    const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
-    const dev = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
-    const info = adapter.info;
-    $('#adapter').textContent = `Adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')}`;
-    return dev;
-  })();
-  return devicePromise;
-}
 
 /** The charts' y range: a diverging run leaves it at the top, where its markers sit. */
 const Y_RANGE: [number, number] = [1e-2, 1e4];
@@ -117,7 +105,7 @@ function renderSummary(outcomes: readonly RunOutcome[]) {
 let stopRequested = false;
 
 async function run(options: TrainOptions): Promise<RunOutcome[]> {
-  const dev = await device();
+  const dev = await pageDevice();
   const tf = await tfjsOn(dev);
   await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
@@ -157,4 +145,4 @@ form.addEventListener('submit', (event) => {
 
 $('#stop').addEventListener('click', () => (stopRequested = true));
 
-device().catch((error) => ($('#adapter').textContent = String(error)));
+pageDevice().catch((error) => ($('#adapter').textContent = String(error)));
