@@ -33,7 +33,7 @@ describe('build once, encode many', () => {
     expect(fake.counts.createComputePipeline).toBe(pipelines);
   });
 
-  test('steps after the first create no buffers, bind groups or pipelines and write no parameters', async () => {
+  test('10 000 steps after the first create no buffers, bind groups or pipelines and write no parameters', async () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);
     const { views } = createGradientArena(fake.device, [10, 300, 7]);
@@ -41,7 +41,7 @@ describe('build once, encode many', () => {
     await clipper.clipGradNorm(set, 1).read();
     const after = { ...fake.counts };
     // A loop that logs the norm each step reuses one pooled staging buffer.
-    for (let step = 0; step < 100; step++) await clipper.clipGradNorm(set, 1).read();
+    for (let step = 0; step < 10_000; step++) await clipper.clipGradNorm(set, 1).read();
     expect(fake.counts.createBuffer).toBe(after.createBuffer);
     expect(fake.counts.createBindGroup).toBe(after.createBindGroup);
     expect(fake.counts.createComputePipeline).toBe(after.createComputePipeline);
@@ -75,6 +75,20 @@ describe('build once, encode many', () => {
     expect(fake.counts.createComputePipeline).toBe(after.createComputePipeline);
     expect(fake.counts.writeBuffer).toBe(after.writeBuffer);
     expect(fake.counts.submit - after.submit).toBe(7 * 100); // one submit per call
+    // Every object made along the way carries a label (they name themselves in validation errors).
+    expect(fake.unlabeled).toEqual([]);
+    // destroy() releases every buffer the clipper and its rules made, and none of the caller's
+    // (the two arenas).
+    const bufferOf = (set: typeof grads) => (set as unknown as { views: Array<{ buffer: GPUBuffer }> }).views[0].buffer;
+    const callers = new Set([bufferOf(grads), bufferOf(params)]);
+    auto.destroy();
+    zclip.destroy();
+    optimizer.destroy();
+    clipper.destroy();
+    expect(callers.size).toBe(2);
+    for (const record of fake.buffers) {
+      expect(record.destroyed, `${record.buffer.label} destroyed`).toBe(!callers.has(record.buffer));
+    }
   });
 
   test('dispatches per step depend on buffer groups, not on views', async () => {
@@ -98,6 +112,14 @@ describe('build once, encode many', () => {
     clipper.clipGradNorm(separate, 1);
     expect(fake.counts.dispatches - before.dispatches).toBe(10);
     expect(fake.counts.indirectDispatches - before.indirectDispatches).toBe(9);
+    // 500: the dispatches grow with the groups of 6 buffers only.
+    const many = clipper.gradients(Array.from({ length: 500 }, () => fakeBuffer(400)));
+    expect(many.dispatchGroups).toBe(84);
+    const beforeMany = { ...fake.counts };
+    clipper.clipGradNorm(many, 1);
+    expect(fake.counts.dispatches - beforeMany.dispatches).toBe(85);
+    expect(fake.counts.indirectDispatches - beforeMany.indirectDispatches).toBe(84);
+    expect(fake.counts.computePasses - beforeMany.computePasses).toBe(1);
   });
 
   test('an encoder option records without submitting', async () => {

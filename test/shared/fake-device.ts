@@ -19,6 +19,8 @@ export interface FakeDevice {
   counts: FakeCounts;
   /** Every buffer created, with whether it was destroyed. */
   buffers: Array<{ buffer: GPUBuffer; destroyed: boolean }>;
+  /** What was created without a label (e.g. 'createBindGroup'): every object gradclip makes is labelled. */
+  unlabeled: string[];
   loseDevice(reason?: GPUDeviceLostReason, message?: string): void;
 }
 
@@ -48,6 +50,10 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     computePasses: 0,
   };
   const buffers: FakeDevice['buffers'] = [];
+  const unlabeled: string[] = [];
+  const labelled = (kind: string, d?: { label?: string }) => {
+    if (!d?.label) unlabeled.push(kind);
+  };
   let resolveLost: (info: GPUDeviceLostInfo) => void = () => {};
   const lost = new Promise<GPUDeviceLostInfo>((resolve) => (resolveLost = resolve));
   const fullLimits = {
@@ -80,27 +86,34 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     },
     createBuffer(descriptor: GPUBufferDescriptor) {
       counts.createBuffer++;
+      labelled('createBuffer', descriptor);
       const record = { buffer: fakeBuffer(descriptor.size, descriptor.usage, descriptor.label), destroyed: false };
       (record.buffer as { destroy: () => void }).destroy = () => void (record.destroyed = true);
       buffers.push(record);
       return record.buffer;
     },
-    createBindGroupLayout: (d: GPUBindGroupLayoutDescriptor) => ({ label: d.label }),
-    createPipelineLayout: (d: GPUPipelineLayoutDescriptor) => ({ label: d.label }),
+    createBindGroupLayout: (d: GPUBindGroupLayoutDescriptor) => (labelled('createBindGroupLayout', d), { label: d.label }),
+    createPipelineLayout: (d: GPUPipelineLayoutDescriptor) => (labelled('createPipelineLayout', d), { label: d.label }),
+    createQuerySet: (d: GPUQuerySetDescriptor) => (labelled('createQuerySet', d), { label: d.label, destroy() {} }),
     createShaderModule: (d: GPUShaderModuleDescriptor) => {
+      labelled('createShaderModule', d);
       counts.createShaderModule++;
       return { label: d.label, code: d.code };
     },
     createComputePipeline: (d: GPUComputePipelineDescriptor) => {
+      labelled('createComputePipeline', d);
       counts.createComputePipeline++;
       return { label: d.label };
     },
     createBindGroup: (d: GPUBindGroupDescriptor) => {
+      labelled('createBindGroup', d);
       counts.createBindGroup++;
       return { label: d.label, entries: d.entries };
     },
-    createCommandEncoder: () => ({
-      beginComputePass: () => {
+    createCommandEncoder: (d?: GPUCommandEncoderDescriptor) => ({
+      ...(labelled('createCommandEncoder', d), {}),
+      beginComputePass: (pd?: GPUComputePassDescriptor) => {
+        labelled('beginComputePass', pd);
         counts.computePasses++;
         return pass;
       },
@@ -112,6 +125,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     device,
     counts,
     buffers,
+    unlabeled,
     loseDevice: (reason = 'unknown', message = 'fake loss') =>
       resolveLost({ reason, message } as GPUDeviceLostInfo),
   };
