@@ -3,6 +3,19 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './demo/chromium.ts';
 
+/** Real Chromium with WebGPU (the system build, see demo/chromium.ts). */
+const browserTests = {
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  browser: {
+    enabled: true,
+    headless: true,
+    screenshotFailures: false,
+    provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+    instances: [{ browser: 'chromium' as const }],
+  },
+};
+
 export default defineConfig({
   root: '.',
   // `import … from 'gradclip'` resolves to the source, in tests and pages alike.
@@ -30,19 +43,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: {
-          name: 'browser',
-          include: ['test/browser/**/*.test.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...browserTests },
+      },
+      {
+        // `npm run test:stress`: the 2 000-case GPU fuzz and the buffers beyond one binding.
+        extends: true,
+        test: { name: 'stress', include: ['test/stress/**/*.test.ts'], ...browserTests, testTimeout: 900_000 },
       },
     ],
   },

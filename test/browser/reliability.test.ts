@@ -1,0 +1,95 @@
+// Reliability on real WebGPU: views in more buffers than a dispatch can bind (50 and 500), two
+// clippers and two sets on one device with interleaved encoders, and a set reused while an
+// earlier read() is still pending. Each against the CPU backend running the same calls.
+import { beforeAll, expect, test } from 'vitest';
+import { createClipper, type Clipper } from 'gradclip';
+import { randomGradient, relativeError, seededRandom } from '../shared/random';
+import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
+
+let device: GPUDevice;
+let gpu: Clipper;
+let gpu2: Clipper;
+let cpu: Clipper;
+beforeAll(async () => {
+  device = await sharedDevice();
+  gpu = await createClipper({ device, maxWorkgroups: 8 });
+  gpu2 = await createClipper({ device, maxWorkgroups: 3 });
+  cpu = await createClipper({ forceCpu: true });
+});
+
+/** `count` gradients of odd lengths, each in a buffer of its own, with CPU twins (a set per backend). */
+function separate(clipper: Clipper, count: number, seed: number) {
+  const random = seededRandom(seed);
+  const twins = Array.from({ length: count }, () => randomGradient(1 + Math.floor(random() * 300), random, 1 + random() * 3));
+  const buffers = twins.map((a) => upload(device, a));
+  return {
+    twins,
+    buffers,
+    gpuSet: clipper.gradients(buffers.map((buffer, i) => ({ buffer, offset: 0, length: twins[i].length }))),
+    cpuSet: cpu.gradients(twins),
+  };
+}
+
+/** Every GPU element equals its CPU twin (within float32 rounding of the coefficient). */
+async function expectTwins(buffers: GPUBuffer[], twins: Float32Array[]) {
+  for (let i = 0; i < buffers.length; i++) {
+    const after = await readBack(device, buffers[i]);
+    for (let k = 0; k < twins[i].length; k++) {
+      if (!(relativeError(after[k], twins[i][k]) <= 2e-6)) expect(after[k], `buffer ${i} element ${k}`).toBe(twins[i][k]);
+    }
+  }
+}
+
+test.each([50, 500])('%i separate buffers: clip by norm, then by value, match the CPU backend', async (count) => {
+  await withErrorScopes(device, async () => {
+    const s = separate(gpu, count, count);
+    const norms = [await gpu.clipGradNorm(s.gpuSet, 10).read(), await cpu.clipGradNorm(s.cpuSet, 10).read()];
+    expect(relativeError(norms[0], norms[1])).toBeLessThan(1e-6);
+    gpu.clipGradValue(s.gpuSet, 0.01);
+    cpu.clipGradValue(s.cpuSet, 0.01);
+    await expectTwins(s.buffers, s.twins);
+    for (const b of s.buffers) b.destroy();
+  });
+});
+
+test('two clippers, two sets, interleaved encoders submitted out of recording order', async () => {
+  await withErrorScopes(device, async () => {
+    const a = separate(gpu, 9, 1);
+    const b = separate(gpu2, 14, 2);
+    const first = device.createCommandEncoder({ label: 'test first' });
+    const second = device.createCommandEncoder({ label: 'test second' });
+    const normA = gpu.clipGradNorm(a.gpuSet, 5, { encoder: first });
+    const normB = gpu2.clipGradNorm(b.gpuSet, 7, { encoder: second });
+    gpu2.clipGradValue(b.gpuSet, 0.05, { encoder: first });
+    const totalA = gpu.getTotalNorm(a.gpuSet, { encoder: second });
+    // `second` runs first: B's norm clip, then A's total (before A is clipped); then `first`.
+    device.queue.submit([second.finish(), first.finish()]);
+    const cpuNormB = await cpu.clipGradNorm(b.cpuSet, 7).read();
+    const cpuTotalA = await cpu.getTotalNorm(a.cpuSet).read();
+    const cpuNormA = await cpu.clipGradNorm(a.cpuSet, 5).read();
+    cpu.clipGradValue(b.cpuSet, 0.05);
+    expect(relativeError(await normB.read(), cpuNormB)).toBeLessThan(1e-6);
+    expect(relativeError(await totalA.read(), cpuTotalA)).toBeLessThan(1e-6);
+    expect(relativeError(await normA.read(), cpuNormA)).toBeLessThan(1e-6);
+    await expectTwins(a.buffers, a.twins);
+    await expectTwins(b.buffers, b.twins);
+  });
+});
+
+test('a set reused while an earlier read() is still pending: each handle reads its own step', async () => {
+  await withErrorScopes(device, async () => {
+    const s = separate(gpu, 5, 3);
+    const pending = gpu.clipGradNorm(s.gpuSet, 4).read(); // not awaited
+    const next = gpu.clipGradNorm(s.gpuSet, 1);
+    const laterPending = next.read();
+    gpu.clipGradValue(s.gpuSet, 0.1);
+    const cpuFirst = await cpu.clipGradNorm(s.cpuSet, 4).read();
+    const cpuSecond = await cpu.clipGradNorm(s.cpuSet, 1).read();
+    cpu.clipGradValue(s.cpuSet, 0.1);
+    const [firstNorm, secondNorm] = await Promise.all([pending, laterPending]);
+    expect(relativeError(firstNorm, cpuFirst)).toBeLessThan(1e-6);
+    expect(relativeError(secondNorm, cpuSecond)).toBeLessThan(1e-6);
+    expect(secondNorm).toBeLessThan(firstNorm); // the second step saw the first one's clip
+    await expectTwins(s.buffers, s.twins);
+  });
+});
