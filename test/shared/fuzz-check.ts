@@ -8,11 +8,14 @@ import { fuzzContents, type FuzzCase } from './fuzz-cases';
 const FLT_MIN = 2 ** -126;
 
 /**
- * The documented error bound on a norm of n elements, relative: 2^-24 (float32's unit roundoff)
- * times (2 + log2 n), the growth of a summation tree, as the README's "Reliability" section says.
+ * The documented error bound on a p-norm of n elements, relative (the README's "Reliability"
+ * section): 2^-24 (float32's unit roundoff) times (2 + log2 n), the growth of a summation tree,
+ * for p = 1, 2 and ∞; other p add 2^-18 for WGSL's pow, which is exp2(p · log2 x) and not
+ * correctly rounded (the stress fuzz found p = 3 at 1.3 times the first bound).
  */
-export function normErrorBound(n: number): number {
-  return 2 ** -24 * (2 + Math.log2(Math.max(1, n)));
+export function normErrorBound(n: number, p = 2): number {
+  const sum = 2 ** -24 * (2 + Math.log2(Math.max(1, n)));
+  return p === 1 || p === 2 || p === Infinity ? sum : sum + 2 ** -18;
 }
 
 export interface Expected {
@@ -37,7 +40,7 @@ export function expectedFor(c: FuzzCase): Expected {
   const maxNorm = Number.isFinite(norm) ? c.factor * norm : 1;
   const coef = norm > maxNorm || !Number.isFinite(norm) ? maxNorm / (norm + 1e-6) : 1;
   if (coef !== 1) expected.forEach((g) => g.forEach((v, i) => (g[i] = v * coef)));
-  return { grads: expected, norm, maxNorm, bound: normErrorBound(grads.reduce((n, g) => n + g.length, 0)) };
+  return { grads: expected, norm, maxNorm, bound: normErrorBound(grads.reduce((n, g) => n + g.length, 0), c.p) };
 }
 
 function relative(actual: number, expected: number): number {
