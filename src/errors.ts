@@ -6,6 +6,7 @@ export type GradclipErrorCode =
   | 'device-lost'
   | 'destroyed'
   | 'stale-handle'
+  | 'invalid-buffer'
   | 'unsupported';
 
 /** Every error gradclip throws or rejects with; `code` is stable across versions. */

@@ -133,6 +133,8 @@ class GpuNormHandle implements ThresholdHandle {
   private async readSlot(checkError: boolean): Promise<SlotValue> {
     this.clipper.checkUsable(this.set);
     this.checkFresh();
+    await this.set.checked;
+    if (this.set.failure) throw this.set.failure;
     return this.clipper.readResult(this.set, this.slot, checkError);
   }
 }
@@ -231,7 +233,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0) | (skip ? MODE_SKIP_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, 'clipGradNorm', (pass) => {
+    this.record(options, 'clipGradNorm', [gpuSet], (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
       this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -245,7 +247,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, 'getTotalNorm', (pass) => {
+    this.record(options, 'getTotalNorm', [gpuSet], (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
       this.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
     });
@@ -272,6 +274,7 @@ export class GpuClipper implements Clipper, SetOwner {
     this.record(
       options,
       'clipGradsWithNorm',
+      [gpuSet],
       (pass) => {
         this.recordFinalize(pass, gpuSet, 2, source, paramsOffset, slot);
         this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -290,7 +293,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const gpuSet = this.checkUsable(set);
     const { min, max } = checkClipRange(clip);
     const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
-    this.record(options, 'clipGradValue', (pass) => {
+    this.record(options, 'clipGradValue', [gpuSet], (pass) => {
       pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
         pass.setPipeline(this.kernels.elementwise(OP_CLAMP, group.vec4Slots));
@@ -330,7 +333,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm }));
     const { slot, generation } = gpuSet.nextSlot();
     const summing = sum;
-    this.record(options, 'clipPerExample', (pass) => {
+    this.record(options, 'clipPerExample', [gpuSet], (pass) => {
       layout.recordNorms(pass, 2, RULE_PER_EXAMPLE, paramsOffset);
       layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, slot * gpuSet.resultStride);
       summing.record(pass);
@@ -357,7 +360,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const paramUnits = units(paramSet);
     const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm: clipping, eps }));
     const { slot, generation } = gradSet.nextSlot();
-    this.record(options, 'adaptiveGradClip', (pass) => {
+    this.record(options, 'adaptiveGradClip', [gradSet, paramSet], (pass) => {
       paramUnits.recordNorms(pass, 2, RULE_NORMS, paramsOffset);
       gradUnits.recordNorms(pass, 2, RULE_AGC, paramsOffset, paramUnits.segmentNorms);
       gradUnits.recordSummary(pass, 2, SUMMARY_TOTAL_NORM, paramsOffset, gradSet.results, slot * gradSet.resultStride);
@@ -378,7 +381,7 @@ export class GpuClipper implements Clipper, SetOwner {
         const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
         const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, mode: skip ? MODE_SKIP_NONFINITE : 0 }));
         const { slot, generation } = gpuSet.nextSlot();
-        this.record(options, rule.kind, (pass) => {
+        this.record(options, rule.kind, [gpuSet], (pass) => {
           this.recordPartials(pass, gpuSet, 2, paramsOffset);
           state.record(pass, paramsOffset, slot * gpuSet.resultStride);
           this.recordScale(pass, gpuSet, paramsOffset, slot);
@@ -420,7 +423,7 @@ export class GpuClipper implements Clipper, SetOwner {
         const mode = byNorm ? MODE_SKIP_NONFINITE : MODE_NO_SCALE;
         const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: byNorm ? clip.maxNorm : 0, mode }));
         const { slot, generation } = gradSet.nextSlot();
-        this.record(options, `${settings.kind} step`, (pass) => {
+        this.record(options, `${settings.kind} step`, [gradSet, paramSet], (pass) => {
           this.recordPartials(pass, gradSet, kind, paramsOffset);
           this.recordFinalize(pass, gradSet, kind, SOURCE_PARTIALS, paramsOffset, slot);
           optimizer.record(pass, settingsOffset, slot * gradSet.resultStride);
@@ -467,6 +470,7 @@ export class GpuClipper implements Clipper, SetOwner {
       throw new GradclipError('invalid-argument', "set must come from this clipper's gradients()");
     }
     if (set.destroyed) throw new GradclipError('destroyed', 'set was destroyed');
+    if (set.failure) throw set.failure;
     return set;
   }
 
@@ -531,7 +535,7 @@ export class GpuClipper implements Clipper, SetOwner {
     );
     const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm }));
     const { slot, generation } = gpuSet.nextSlot();
-    this.record(options, rule === RULE_NORMS ? 'perTensorNorms' : 'clipByNorm', (pass) => {
+    this.record(options, rule === RULE_NORMS ? 'perTensorNorms' : 'clipByNorm', [gpuSet], (pass) => {
       layout.recordNorms(pass, kind, rule, paramsOffset);
       layout.recordSummary(pass, kind, SUMMARY_TOTAL_NORM, paramsOffset, gpuSet.results, slot * gpuSet.resultStride);
       if (rule !== RULE_NORMS) layout.recordScale(pass);
@@ -577,10 +581,17 @@ export class GpuClipper implements Clipper, SetOwner {
     if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
   }
 
-  /** Records one compute pass into the caller's encoder, or into a new one submitted at once. */
+  /**
+   * Records one compute pass into the caller's encoder, or into a new one submitted at once. A
+   * submission of our own runs inside a validation scope: a buffer of `sets` that was destroyed
+   * (or is otherwise unusable) fails it, and then the sets carry a GradclipError that their
+   * handles' reads reject with and every later call throws, in place of an uncaptured
+   * validation error.
+   */
   private record(
     options: EncoderOption,
     label: string,
+    sets: GpuGradSet[],
     body: (pass: GPUComputePassEncoder) => void,
     beforePass?: (encoder: GPUCommandEncoder) => void,
   ): void {
@@ -590,7 +601,18 @@ export class GpuClipper implements Clipper, SetOwner {
     const pass = target.beginComputePass({ label: `gradclip ${label}`, timestampWrites });
     body(pass);
     pass.end();
-    if (!encoder) this.device.queue.submit([target.finish()]);
+    if (encoder) return;
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([target.finish()]);
+    const checked = this.device.popErrorScope().then((error) => {
+      if (!error) return;
+      const failure = new GradclipError(
+        'invalid-buffer',
+        `${label} was not run: a buffer of the set was destroyed or cannot be used on this device (${error.message})`,
+      );
+      for (const set of sets) set.failure ??= failure;
+    });
+    for (const set of sets) set.checked = checked;
   }
 
   recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {

@@ -1,5 +1,6 @@
 // The GPU resources of one gradient set, made once at `gradients()`: the plan tables, the
 // partials and result ring, the indirect-dispatch arguments and every bind group the step uses.
+import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
 import { createFilledBuffer, dataBindGroup, packTables, type PerExampleSum, type SegmentLayout } from './gpu-segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, type Kernels } from './kernels';
@@ -48,6 +49,10 @@ export class GpuGradSet implements GradSet {
   readonly slotGenerations = new Float64Array(RESULT_SLOTS).fill(-1);
   private generation = 0;
   private ownDestroyed = false;
+  /** Why the set cannot be used (a buffer destroyed or from another device), once known. */
+  failure: GradclipError | null = null;
+  /** Settles when the latest submission (or the creation) touching the set has been validated. */
+  checked: Promise<void>;
   private readonly ownBuffers: GPUBuffer[];
 
   constructor(
@@ -89,9 +94,20 @@ export class GpuGradSet implements GradSet {
     this.ownBuffers = [planTables.buffer, partials, this.results, this.dispatchArgs];
 
     const { kernels } = owner;
-    this.dataBindGroups = plan.groups.map((group, g) =>
-      dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables.buffer, ...planTables.ranges[g] }, group.windows),
-    );
+    // A view's buffer from another device fails here, asynchronously: the set then carries the
+    // error (see GpuClipper.record), which reads reject with and later calls throw.
+    device.pushErrorScope('validation');
+    try {
+      this.dataBindGroups = plan.groups.map((group, g) =>
+        dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables.buffer, ...planTables.ranges[g] }, group.windows),
+      );
+    } finally {
+      this.checked = device.popErrorScope().then((error) => {
+        if (error) {
+          this.failure ??= new GradclipError('invalid-buffer', `gradients(): a view's buffer cannot be bound on this clipper's device (another device's, or destroyed): ${error.message}`);
+        }
+      });
+    }
     const paramsBinding = { buffer: owner.paramsBuffer, size: PARAMS_BYTES };
     const resultBinding = { buffer: this.results, size: RESULT_BYTES };
     this.partialsBindGroup = device.createBindGroup({

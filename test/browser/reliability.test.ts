@@ -93,3 +93,38 @@ test('a set reused while an earlier read() is still pending: each handle reads i
     await expectTwins(s.buffers, s.twins);
   });
 });
+
+/** Runs `step`; it must either throw `invalid-buffer` at once or return a handle whose read rejects with it. */
+async function expectInvalidBuffer(step: () => { read(): Promise<number> }, pattern: RegExp) {
+  let handle: { read(): Promise<number> } | null = null;
+  try {
+    handle = step();
+  } catch (error) {
+    expect(error).toMatchObject({ code: 'invalid-buffer' });
+    expect(String(error)).toMatch(pattern);
+    return;
+  }
+  await expect(handle.read()).rejects.toMatchObject({ code: 'invalid-buffer', message: expect.stringMatching(pattern) });
+}
+
+test('a destroyed buffer: the read rejects with invalid-buffer, later calls throw it, other sets are unaffected', async () => {
+  await withErrorScopes(device, async () => {
+    const s = separate(gpu, 3, 4);
+    const other = separate(gpu, 2, 5);
+    s.buffers[1].destroy();
+    await expectInvalidBuffer(() => gpu.clipGradNorm(s.gpuSet, 1), /destroyed/);
+    expect(() => gpu.getTotalNorm(s.gpuSet)).toThrow(expect.objectContaining({ code: 'invalid-buffer' }));
+    expect(relativeError(await gpu.getTotalNorm(other.gpuSet).read(), await cpu.getTotalNorm(other.cpuSet).read())).toBeLessThan(1e-6);
+  });
+});
+
+test("a buffer of another device: invalid-buffer, not an uncaptured validation error", async () => {
+  const stranger = await (await navigator.gpu.requestAdapter())!.requestDevice();
+  await withErrorScopes(device, async () => {
+    const foreign = stranger.createBuffer({ label: 'foreign', size: 64, usage: GPUBufferUsage.STORAGE });
+    const set = gpu.gradients([{ buffer: foreign, offset: 0, length: 16 }]);
+    await expectInvalidBuffer(() => gpu.clipGradNorm(set, 1), /another device|cannot be used|cannot be bound/);
+    expect(() => gpu.clipGradValue(set, 1)).toThrow(expect.objectContaining({ code: 'invalid-buffer' }));
+  });
+  stranger.destroy();
+});

@@ -76,6 +76,8 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     end() {},
   };
   const device = {
+    pushErrorScope() {},
+    popErrorScope: async () => null,
     limits: fullLimits,
     features: new Set(features),
     lost,
