@@ -2,6 +2,7 @@ import { DEFAULT_MAX_WORKGROUPS, tunedMaxWorkgroups } from './autotune';
 import { CpuClipper } from './cpu-clipper';
 import { GradclipError } from './errors';
 import { GpuClipper } from './gpu-clipper';
+import { switchingClipper } from './switching';
 import type { Clipper, ClipperOptions } from './types';
 
 /** Features a requested device asks for when the adapter offers them. */
@@ -30,10 +31,14 @@ export async function createClipper(options: ClipperOptions = {}): Promise<Clipp
   if (options.maxWorkgroups !== undefined && (!Number.isInteger(options.maxWorkgroups) || options.maxWorkgroups < 1)) {
     throw new GradclipError('invalid-argument', `maxWorkgroups must be a positive integer, got ${options.maxWorkgroups}`);
   }
+  if (options.onDeviceLost !== undefined && options.onDeviceLost !== 'throw' && options.onDeviceLost !== 'cpu') {
+    throw new GradclipError('invalid-argument', `onDeviceLost must be 'throw' or 'cpu', got ${String(options.onDeviceLost)}`);
+  }
   if (options.forceCpu) return new CpuClipper();
   const device = options.device ?? (await requestDevice());
   if (!device) return new CpuClipper();
   const maxWorkgroups =
     options.maxWorkgroups ?? (options.autotune === false ? DEFAULT_MAX_WORKGROUPS : await tunedMaxWorkgroups(device));
-  return new GpuClipper(device, { maxWorkgroups });
+  const clipper = new GpuClipper(device, { maxWorkgroups });
+  return options.onDeviceLost === 'cpu' ? switchingClipper(clipper, device) : clipper;
 }

@@ -191,4 +191,10 @@ export interface ClipperOptions {
   maxWorkgroups?: number;
   /** Run the short per-device autotune (default true). */
   autotune?: boolean;
+  /**
+   * What the clipper does once its device is lost: `'throw'` (default): every call throws
+   * 'device-lost'; `'cpu'`: calls on the GPU's sets still throw 'device-lost', and the clipper
+   * switches to the CPU backend (`backend` becomes 'cpu'; `gradients()` then takes Float32Arrays).
+   */
+  onDeviceLost?: 'throw' | 'cpu';
 }

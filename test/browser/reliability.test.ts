@@ -128,3 +128,23 @@ test("a buffer of another device: invalid-buffer, not an uncaptured validation e
   });
   stranger.destroy();
 });
+
+test("onDeviceLost: 'cpu' — after a loss the GPU's sets throw device-lost and new sets run on the CPU backend", async () => {
+  const own = await (await navigator.gpu.requestAdapter())!.requestDevice();
+  const clipper = await createClipper({ device: own, maxWorkgroups: 4, onDeviceLost: 'cpu' });
+  expect(clipper.backend).toBe('webgpu');
+  const data = randomGradient(1000, seededRandom(6), 2);
+  const gpuSet = clipper.gradients([upload(own, data)]);
+  const before = await clipper.clipGradNorm(gpuSet, 1e9).read();
+  own.destroy();
+  await own.lost;
+  await Promise.resolve();
+  expect(clipper.backend).toBe('cpu');
+  expect(() => clipper.clipGradNorm(gpuSet, 1)).toThrow(expect.objectContaining({ code: 'device-lost' }));
+  const copy = data.slice();
+  const cpuSet = clipper.gradients([copy]);
+  expect(relativeError(await clipper.clipGradNorm(cpuSet, 1).read(), before)).toBeLessThan(1e-6);
+  expect(relativeError(await clipper.getTotalNorm(cpuSet).read(), 1)).toBeLessThan(1e-5);
+  await expect(createClipper({ onDeviceLost: 'never' as never })).rejects.toMatchObject({ code: 'invalid-argument' });
+  clipper.destroy();
+});
