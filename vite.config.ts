@@ -5,6 +5,7 @@ import { chromiumArgs, chromiumPath } from './demo/chromium.ts';
 
 /** Real Chromium with WebGPU (the system build, see demo/chromium.ts). */
 const browserTests = {
+  setupFiles: ['test/browser/error-scopes.ts'],
   testTimeout: 120_000,
   hookTimeout: 120_000,
   browser: {
