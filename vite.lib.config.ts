@@ -1,0 +1,19 @@
+// `npm run build`: the library as one ES module in dist/ (every WGSL shader inlined as a string,
+// so no bundler needs Vite's ?raw), with a source map; tsc writes the declarations beside it.
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    minify: false,
+    lib: {
+      entry: resolve(import.meta.dirname, 'src/index.ts'),
+      formats: ['es'],
+      fileName: () => 'index.js',
+    },
+  },
+});
