@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm run test:deno`: the built package on Deno's WebGPU (wgpu + Naga), a second implementation
+# beside Chromium's. Needs a Vulkan driver (Mesa's lavapipe here: apt-get install
+# mesa-vulkan-drivers, which .ci/run installs when missing); deno comes from the pinned npm package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    echo "Installing a Vulkan driver (Mesa's lavapipe) from Debian's packages…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers > /dev/null
+  else
+    echo "No Vulkan driver: install one (Debian: sudo apt-get install -y mesa-vulkan-drivers)" >&2
+    exit 1
+  fi
+fi
+npm run build > /dev/null
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}" # quiets a warning where it is unset
+exec node_modules/.bin/deno run --allow-read test/deno/gpu-smoke.ts
