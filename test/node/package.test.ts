@@ -1,12 +1,16 @@
 // The package as a user gets it: `npm run build`, `npm pack`, install the tarball into a fresh
 // project and import it from plain Node (no bundler, no TypeScript loader): the CPU path clips
 // Float32Arrays, the WGSL is inlined, the declarations type-check a consumer, and the tarball
-// holds only what a user needs.
+// holds only what a user needs; then a page of that project bundled by Vite runs the WebGPU path
+// in Chromium.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromium } from 'playwright';
+import { build, preview } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../../demo/chromium';
 
 const root = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -83,3 +87,41 @@ export async function step(device: GPUDevice, buffer: GPUBuffer): Promise<number
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   run('node', [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', join(root, 'node_modules'), '--types', '@webgpu/types', 'use.ts'], consumer);
 });
+
+test('a page bundled by Vite from the installed tarball runs the WebGPU path in Chromium', async () => {
+  writeFileSync(join(consumer, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+  writeFileSync(
+    join(consumer, 'main.js'),
+    `import { createClipper } from 'gradclip';
+window.result = (async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter.requestDevice();
+  const clipper = await createClipper({ device, maxWorkgroups: 4 });
+  const data = new Float32Array(1000).map((_, i) => Math.sin(i));
+  const buffer = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, data);
+  const norm = await clipper.clipGradNorm(clipper.gradients([buffer]), 1).read();
+  const staging = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, data.byteLength);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const clipped = Array.from(new Float32Array(staging.getMappedRange()));
+  return { backend: clipper.backend, norm, reference: Math.hypot(...data), clippedNorm: Math.hypot(...clipped) };
+})();`,
+  );
+  await build({ root: consumer, logLevel: 'silent', configFile: false });
+  const server = await preview({ root: consumer, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.resolvedUrls!.local[0]);
+    const result = await page.evaluate(() => (window as unknown as { result: Promise<Record<string, number | string>> }).result);
+    expect(result.backend).toBe('webgpu');
+    expect(Math.abs((result.norm as number) - (result.reference as number)) / (result.reference as number)).toBeLessThan(1e-6);
+    expect(result.clippedNorm as number).toBeCloseTo(1, 5);
+  } finally {
+    await browser.close();
+    await new Promise<void>((done) => server.httpServer.close(() => done()));
+  }
+}, 120_000);
