@@ -7,7 +7,7 @@
 export { createClipper } from './create';
 export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './arena';
 export { GradclipError, type GradclipErrorCode } from './errors';
-export { totalNormReference, clipDecision } from './reference';
+export { totalNormReference, clipDecision, type ClipDecision } from './reference';
 export {
   viewNormsReference,
   perExampleReference,
@@ -17,6 +17,8 @@ export {
   unitRanges,
   AutoClipRule,
   ZClipRule,
+  type PerExampleReference,
+  type ZClipSettings,
 } from './reference-modes';
 export { gradientsFromTfjs, submitTfjsWork, tfjsTensorBuffer, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
 export {
@@ -26,7 +28,7 @@ export {
   type OptimizerState,
   type OptimizerStepOptions,
 } from './optimizer';
-export { OptimizerReference, type OptimizerKind, type OptimizerSettings } from './optimizer-reference';
+export { OptimizerReference, type OptimizerKind, type OptimizerSettings, type ReferenceStepResult } from './optimizer-reference';
 export {
   createAutoClip,
   createZClip,
