@@ -1,5 +1,5 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over 8 MiB for a few caps. The best cap differs by orders of magnitude between
+// plus a clamp pass over 32 MiB for a few caps. The best cap differs by orders of magnitude between
 // GPUs (thousands of workgroups) and CPU emulators (a handful), and no limit reveals which one we
 // are on, so it is measured rather than guessed.
 //
@@ -11,8 +11,13 @@ import { GpuClipper } from './gpu-clipper';
 import { TimestampPair } from './timestamps';
 import type { GradSet } from './types';
 
-/** Elements of the tuning buffer (8 MiB of float32, less where the binding limit is lower). */
-const TUNE_ELEMENTS = 1 << 21;
+/**
+ * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
+ * for the largest candidate cap to get work for every workgroup (a plan gives one workgroup at
+ * most per 4 096 floats). With 8 MiB, caps above 512 tied, and an H100 kept 256 workgroups, too
+ * few to fill it (the H100 run in the README).
+ */
+const TUNE_ELEMENTS = 1 << 23;
 /** Caps tried; if the largest wins, more parallelism pays on this device and the cap is lifted. */
 const CANDIDATE_CAPS = [4, 16, 64, 256, 1024, 2048];
 /** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
