@@ -2,7 +2,7 @@
 // clippers and two sets on one device with interleaved encoders, and a set reused while an
 // earlier read() is still pending. Each against the CPU backend running the same calls.
 import { beforeAll, expect, test } from 'vitest';
-import { createClipper, type Clipper } from 'gradclip';
+import { createAutoClip, createClipper, createOptimizer, type Clipper } from 'gradclip';
 import { randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -136,6 +136,8 @@ test("onDeviceLost: 'cpu' — after a loss the GPU's sets throw device-lost and 
   const data = randomGradient(1000, seededRandom(6), 2);
   const gpuSet = clipper.gradients([upload(own, data)]);
   const before = await clipper.clipGradNorm(gpuSet, 1e9).read();
+  // The rules and the optimizer take the switching clipper like any other.
+  expect(relativeError(await createAutoClip(clipper, gpuSet).step().read(), before)).toBeLessThan(1e-6);
   own.destroy();
   await own.lost;
   await Promise.resolve();
@@ -145,6 +147,11 @@ test("onDeviceLost: 'cpu' — after a loss the GPU's sets throw device-lost and 
   const cpuSet = clipper.gradients([copy]);
   expect(relativeError(await clipper.clipGradNorm(cpuSet, 1).read(), before)).toBeLessThan(1e-6);
   expect(relativeError(await clipper.getTotalNorm(cpuSet).read(), 1)).toBeLessThan(1e-5);
+  const params = new Float32Array(copy.length);
+  const optimizer = createOptimizer(clipper, { params: clipper.gradients([params]), grads: cpuSet, kind: 'sgd', lr: 1 });
+  optimizer.step();
+  expect(params[1]).toBeCloseTo(-copy[1], 6);
+  expect(await createAutoClip(clipper, cpuSet).step().read()).toBeGreaterThan(0);
   await expect(createClipper({ onDeviceLost: 'never' as never })).rejects.toMatchObject({ code: 'invalid-argument' });
   clipper.destroy();
 });
