@@ -604,15 +604,10 @@ export class GpuClipper implements Clipper, SetOwner {
     if (encoder) return;
     this.device.pushErrorScope('validation');
     this.device.queue.submit([target.finish()]);
-    const checked = this.device.popErrorScope().then((error) => {
-      if (!error) return;
-      const failure = new GradclipError(
-        'invalid-buffer',
-        `${label} was not run: a buffer of the set was destroyed or cannot be used on this device (${error.message})`,
-      );
-      for (const set of sets) set.failure ??= failure;
-    });
-    for (const set of sets) set.checked = checked;
+    const scope = this.device.popErrorScope();
+    for (const set of sets) {
+      set.watch(scope, (message) => `${label} was not run: a buffer of the set was destroyed or cannot be used on this device (${message})`);
+    }
   }
 
   recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {

@@ -52,7 +52,7 @@ export class GpuGradSet implements GradSet {
   /** Why the set cannot be used (a buffer destroyed or from another device), once known. */
   failure: GradclipError | null = null;
   /** Settles when the latest submission (or the creation) touching the set has been validated. */
-  checked: Promise<void>;
+  checked: Promise<void> = Promise.resolve();
   private readonly ownBuffers: GPUBuffer[];
 
   constructor(
@@ -102,11 +102,7 @@ export class GpuGradSet implements GradSet {
         dataBindGroup(owner, `gradclip data group ${g}`, { buffer: planTables.buffer, ...planTables.ranges[g] }, group.windows),
       );
     } finally {
-      this.checked = device.popErrorScope().then((error) => {
-        if (error) {
-          this.failure ??= new GradclipError('invalid-buffer', `gradients(): a view's buffer cannot be bound on this clipper's device (another device's, or destroyed): ${error.message}`);
-        }
-      });
+      this.watch(device.popErrorScope(), (message) => `gradients(): a view's buffer cannot be bound on this clipper's device (another device's, or destroyed): ${message}`);
     }
     const paramsBinding = { buffer: owner.paramsBuffer, size: PARAMS_BYTES };
     const resultBinding = { buffer: this.results, size: RESULT_BYTES };
@@ -135,6 +131,17 @@ export class GpuGradSet implements GradSet {
         { binding: 0, resource: paramsBinding },
         { binding: 1, resource: resultBinding },
       ],
+    });
+  }
+
+  /**
+   * Follows the validation scope around work on this set (its creation, or a submission of the
+   * clipper's own): an error there makes the set unusable, with `describe(message)` as the
+   * GradclipError 'invalid-buffer' that reads reject with and later calls throw.
+   */
+  watch(scope: Promise<GPUError | null>, describe: (message: string) => string): void {
+    this.checked = scope.then((error) => {
+      if (error) this.failure ??= new GradclipError('invalid-buffer', describe(error.message));
     });
   }
 

@@ -41,11 +41,10 @@ function gradientsFor(shape: CaseShape, seed: number): Float32Array<ArrayBuffer>
   });
 }
 
-/** The float64 reference of what the operation leaves in the gradients. */
-function expected(data: CaseData): Float32Array[] {
-  const { grads, operation, normType, threshold } = data;
+/** The float64 reference of what the operation leaves in the gradients (`norm`: the case's reference norm). */
+function expected(data: CaseData, norm: number): Float32Array[] {
+  const { grads, operation, threshold } = data;
   if (operation === 'clip-value') return grads.map((g) => g.map((v) => Math.min(Math.max(v, -threshold), threshold)));
-  const norm = totalNormReference(grads, normType);
   const coef = norm > threshold ? threshold / (norm + 1e-6) : 1;
   return grads.map((g) => g.map((v) => v * coef));
 }
@@ -118,8 +117,16 @@ async function countPerStep(device: GPUDevice, run: () => void, steps = 3) {
   return { dispatches: counts.dispatches / steps, submits: counts.submits / steps, buffersCreated: counts.buffersCreated / steps };
 }
 
+/** The float64 reference a case's methods are checked against, computed once per case. */
+interface CaseReference {
+  /** The gradients as the operation leaves them. */
+  clipped: Float32Array[];
+  /** The norm of the pristine gradients (the case's normType). */
+  norm: number;
+}
+
 /** Times one method on one case; never throws (a failure is recorded in `error`). */
-async function measureMethod(name: MethodName, data: CaseData, config: BenchConfig): Promise<MethodResult> {
+async function measureMethod(name: MethodName, data: CaseData, config: BenchConfig, reference: CaseReference): Promise<MethodResult> {
   const result: MethodResult = { method: name, wall: null, gpu: null, check: null };
   if (name === 'naive' && data.operation === 'clip-value') {
     return { ...result, error: 'not applicable: the naive baseline clips by norm only' };
@@ -158,13 +165,11 @@ async function measureMethod(name: MethodName, data: CaseData, config: BenchConf
     }
     await method.reset();
     await method.step();
-    const reference = method.expectation === 'copy' ? data.grads : expected(data);
-    let error = maxRelativeError(await method.result(), reference);
+    let error = maxRelativeError(await method.result(), method.expectation === 'copy' ? data.grads : reference.clipped);
     // The norm too: a dropped command buffer leaves unclipped gradients "right" but no norm.
     const norm = await method.lastNorm?.();
     if (norm !== undefined && norm !== null && data.operation !== 'clip-value') {
-      const wanted = totalNormReference(data.grads, data.normType);
-      const normError = Math.abs(norm - wanted) / wanted;
+      const normError = Math.abs(norm - reference.norm) / reference.norm;
       error = Number.isNaN(normError) ? Infinity : Math.max(error, normError);
     }
     result.check = { ok: error <= 1e-4, maxRelativeError: error };
@@ -224,6 +229,7 @@ export async function runBenchmark(
       const norm = totalNormReference(grads, normType);
       const threshold = spec.operation === 'clip-norm' ? norm / 2 : spec.operation === 'no-clip-norm' ? norm * 2 : 0.5;
       const data: CaseData = { device, grads, operation: spec.operation, normType, threshold };
+      const reference: CaseReference = { clipped: expected(data, norm), norm };
       const caseResult: CaseResult = {
         id: shape.id,
         label: shape.label,
@@ -244,7 +250,7 @@ export async function runBenchmark(
       };
       for (const name of config.methods) {
         onProgress({ done, total, label: `${shape.label} · ${spec.operation}${spec.normType === Infinity ? ' ∞' : ''} · ${name}` });
-        caseResult.methods.push(await measureMethod(name, data, config));
+        caseResult.methods.push(await measureMethod(name, data, config, reference));
         done++;
       }
       const reading: MethodName = spec.operation === 'clip-value' ? 'gradclip-arena' : 'gradclip-arena-read';

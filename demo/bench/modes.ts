@@ -150,11 +150,16 @@ interface ModeRun {
   timedStep?(step: number, timer: TimestampPair | null): Promise<{ wallMs: number; gpuMs?: number }>;
 }
 
-/** An encoder holding one empty pass that writes the timer's beginning (or end, then resolves). */
-function bracket(device: GPUDevice, timer: TimestampPair, which: 'begin' | 'end'): GPUCommandBuffer {
-  const encoder = device.createCommandEncoder({ label: `bench modes timer ${which}` });
+/** Records an empty pass that writes the timer's beginning (or its end, then the resolve). */
+function stamp(encoder: GPUCommandEncoder, timer: TimestampPair, which: 'begin' | 'end'): void {
   encoder.beginComputePass({ timestampWrites: timer.writes(which === 'begin', which === 'end') }).end();
   if (which === 'end') timer.resolve(encoder);
+}
+
+/** A command buffer of its own holding just the stamp (around work submitted by someone else). */
+function bracket(device: GPUDevice, timer: TimestampPair, which: 'begin' | 'end'): GPUCommandBuffer {
+  const encoder = device.createCommandEncoder({ label: `bench modes timer ${which}` });
+  stamp(encoder, timer, which);
   return encoder.finish();
 }
 
@@ -424,12 +429,9 @@ export async function runModes(
           const start = performance.now();
           const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
           // Empty passes around the step carry the timestamps: the step's own passes are the library's.
-          if (timer) encoder.beginComputePass({ timestampWrites: timer.writes(true, false) }).end();
+          if (timer) stamp(encoder, timer, 'begin');
           run.gpuStep(encoder);
-          if (timer) {
-            encoder.beginComputePass({ timestampWrites: timer.writes(false, true) }).end();
-            timer.resolve(encoder);
-          }
+          if (timer) stamp(encoder, timer, 'end');
           device.queue.submit([encoder.finish()]);
           await device.queue.onSubmittedWorkDone();
           const wallMs = performance.now() - start;

@@ -5,6 +5,7 @@
 // arena, every float outside the views untouched, and repeated steps on one set (each norm
 // read). Run by `npm run test:deno` (after `npm run build`).
 import { createClipper, totalNormReference } from '../../dist/index.js';
+import { relativeError } from '../shared/random.ts';
 
 declare const Deno: { exit(code: number): never };
 
@@ -76,18 +77,17 @@ async function matchesTwins(a: ReturnType<typeof arena>, tolerance: number): Pro
   return '';
 }
 
-const relative = (a: number, b: number) => (Object.is(a, b) ? 0 : Math.abs(a - b) / Math.abs(b));
 const lengths = [1, 7, 300, 4099, 33, 2, 1000, 65, 3, 17, 256, 1025];
 
 for (const p of [1, 2, Infinity]) {
   const a = arena(lengths, 7 + p);
   const reference = totalNormReference(a.twins, p);
   const norm = await gpu.getTotalNorm(a.gpuSet, { normType: p }).read();
-  check(`getTotalNorm p=${p}`, relative(norm, reference) <= 1e-6, `${norm} vs ${reference}`);
+  check(`getTotalNorm p=${p}`, relativeError(norm, reference) <= 1e-6, `${norm} vs ${reference}`);
   const gpuNorm = await gpu.clipGradNorm(a.gpuSet, reference / 3, { normType: p }).read();
   await cpu.clipGradNorm(a.cpuSet, reference / 3, { normType: p }).read();
   const differs = await matchesTwins(a, 2e-6);
-  check(`clipGradNorm p=${p}: norm, clipped views, untouched gaps`, relative(gpuNorm, reference) <= 1e-6 && !differs, differs);
+  check(`clipGradNorm p=${p}: norm, clipped views, untouched gaps`, relativeError(gpuNorm, reference) <= 1e-6 && !differs, differs);
 }
 
 {
@@ -103,7 +103,7 @@ for (const p of [1, 2, Infinity]) {
   const norms: number[] = [];
   for (let i = 0; i < 5; i++) norms.push(await gpu.clipGradNorm(steps.gpuSet, 1e9).read());
   const reference = totalNormReference(steps.twins, 2);
-  check('five steps on one set, each norm read', norms.every((n) => relative(n, reference) <= 1e-6), norms.join(', '));
+  check('five steps on one set, each norm read', norms.every((n) => relativeError(n, reference) <= 1e-6), norms.join(', '));
 }
 
 for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinity]] as const) {

@@ -112,8 +112,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
       counts.createBindGroup++;
       return { label: d.label, entries: d.entries };
     },
-    createCommandEncoder: (d?: GPUCommandEncoderDescriptor) => ({
-      ...(labelled('createCommandEncoder', d), {}),
+    createCommandEncoder: (d?: GPUCommandEncoderDescriptor) => (labelled('createCommandEncoder', d), {
       beginComputePass: (pd?: GPUComputePassDescriptor) => {
         labelled('beginComputePass', pd);
         counts.computePasses++;

@@ -3,6 +3,7 @@
 // bit for bit as it was.
 import { totalNormReference } from '../../src/reference';
 import { fuzzContents, type FuzzCase } from './fuzz-cases';
+import { relativeError } from './random';
 
 /** The smallest normal float32: results below it may be flushed to zero (WGSL allows it). */
 const FLT_MIN = 2 ** -126;
@@ -43,19 +44,13 @@ export function expectedFor(c: FuzzCase): Expected {
   return { grads: expected, norm, maxNorm, bound: normErrorBound(grads.reduce((n, g) => n + g.length, 0), c.p) };
 }
 
-function relative(actual: number, expected: number): number {
-  if (Number.isNaN(expected)) return Number.isNaN(actual) ? 0 : Infinity;
-  if (!Number.isFinite(expected)) return actual === expected ? 0 : Infinity;
-  return expected === 0 ? Math.abs(actual) : Math.abs(actual - expected) / Math.abs(expected);
-}
-
 /**
  * Compares a backend's outcome with `expected`: null when it matches, else what differs first.
  * `after` holds each buffer's contents after the clip, `before` before it.
  */
 export function compareOutcome(c: FuzzCase, expected: Expected, norm: number | null, before: Float32Array[], after: Float32Array[]): string | null {
   if (expected.norm !== null && norm !== null) {
-    const error = relative(norm, expected.norm);
+    const error = relativeError(norm, expected.norm);
     if (!(error <= expected.bound)) return `norm ${norm} vs reference ${expected.norm}: relative error ${error} above the bound ${expected.bound}`;
   }
   // An element's clip carries the norm's error through the coefficient, plus its own rounding.
@@ -76,7 +71,7 @@ export function compareOutcome(c: FuzzCase, expected: Expected, norm: number | n
       }
       const view = c.buffers[b].views[inView[i] - first];
       const e = expected.grads[inView[i]][i - view.offset];
-      const ok = (Number.isNaN(e) && Number.isNaN(a)) || a === e || relative(a, e) <= tolerance || (Math.abs(e) < FLT_MIN && Math.abs(a) < FLT_MIN);
+      const ok = (Number.isNaN(e) && Number.isNaN(a)) || a === e || relativeError(a, e) <= tolerance || (Math.abs(e) < FLT_MIN && Math.abs(a) < FLT_MIN);
       if (!ok) return `buffer ${b} element ${i} (view ${inView[i]}): ${a}, expected ${e}`;
     }
   }
