@@ -6,7 +6,7 @@ export function pageDevice(): Promise<GPUDevice> {
   devicePromise ??= (async () => {
     const adapter = await navigator.gpu?.requestAdapter();
     if (!adapter) throw new Error('WebGPU is not available in this browser');
-    const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
+    const wanted = ['subgroups', 'timestamp-query', 'shader-f16'] as GPUFeatureName[];
     const device = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
     const info = adapter.info;
     const line = document.querySelector('#adapter');

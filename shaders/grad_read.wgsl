@@ -1,16 +1,21 @@
 // Per-binding reads of gradient windows for the norm kernels (norm_partials.wgsl,
 // segment_norm.wgsl). WGSL cannot index bindings, so src/shaders.ts repeats a block for each slot:
-// the vec4 block (array<vec4<f32>>, offsets and counts in vec4s) for a dispatch group's first
-// slots, the scalar block (array<f32>, in elements) for the rest, which bind the last bytes of
-// buffers whose size is not a multiple of 16; generated `sweep` and `loadVec` switch on the slot
-// once per chunk or piece, never per element. The windows are read_write because the same bind
-// group serves the in-place write kernels.
+// the vec4 block (array<vec4<T>>, offsets and counts in vec4s) for a dispatch group's first
+// slots, the scalar block (array<T>, in elements) for the rest, which bind the last bytes of
+// buffers whose size is not a whole vec4; generated `sweep` and `loadVec` switch on the slot
+// once per chunk or piece, never per element. Each copy's element type T (f32 or f16) is filled in
+// per slot: every load widens to f32 (a no-op for f32), so f16 gradients accumulate like f32 ones.
+// The windows are read_write because the same bind group serves the in-place write kernels.
 //
 // A sweep covers elements first, first + stride, ... of [offset, offset + count): a workgroup
 // shares a chunk with stride WG (coalesced), a lane owns a piece with stride 1.
 
 // @per-vec4-binding-begin
-@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<f32>>;
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<GRAD_T>>;
+
+fn loadVec_SLOT(index: u32) -> vec4<f32> {
+  return vec4<f32>(grad_SLOT[index]);
+}
 
 // Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
 // unscaled, and for p = 1 and 2 touches nothing else: one load and one fused add per vec4. Only a
@@ -23,10 +28,10 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32
   var i = first;
   // Four independent loads per turn (each coalesced across lanes) keep more memory in flight.
   for (; i + 3u * stride < count; i += 4u * stride) {
-    let x0 = grad_SLOT[offset + i];
-    let x1 = grad_SLOT[offset + i + stride];
-    let x2 = grad_SLOT[offset + i + 2u * stride];
-    let x3 = grad_SLOT[offset + i + 3u * stride];
+    let x0 = loadVec_SLOT(offset + i);
+    let x1 = loadVec_SLOT(offset + i + stride);
+    let x2 = loadVec_SLOT(offset + i + 2u * stride);
+    let x3 = loadVec_SLOT(offset + i + 3u * stride);
     if (tracksMax) {
       seen = max(max(seen, max(magnitudeBits(x0), magnitudeBits(x1))), max(magnitudeBits(x2), magnitudeBits(x3)));
     }
@@ -36,13 +41,13 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32
     sum = addPowers(sum, x3, abs(x3), p);
   }
   for (; i < count; i += stride) {
-    let x = grad_SLOT[offset + i];
+    let x = loadVec_SLOT(offset + i);
     if (tracksMax) { seen = max(seen, magnitudeBits(x)); }
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
     if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
-    for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(grad_SLOT[offset + j])); }
+    for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_SLOT(offset + j))); }
   }
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
@@ -53,25 +58,21 @@ fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
   for (var j = first; j < count; j += stride) {
-    let magnitude = abs(grad_SLOT[offset + j]) * inverse;
+    let magnitude = abs(loadVec_SLOT(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
   return combine(acc, Acc(sum, e, m), p);
 }
-
-fn loadVec_SLOT(index: u32) -> vec4<f32> {
-  return grad_SLOT[index];
-}
 // @per-vec4-binding-end
 
 // @per-scalar-binding-begin
-@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<f32>;
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<GRAD_T>;
 
 // A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
 fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   var result = acc;
   for (var i = first; i < count; i += stride) {
-    result = combine(result, accOfVec(vec4<f32>(grad_SLOT[offset + i], 0.0, 0.0, 0.0), p), p);
+    result = combine(result, accOfVec(vec4<f32>(f32(grad_SLOT[offset + i]), 0.0, 0.0, 0.0), p), p);
   }
   return result;
 }

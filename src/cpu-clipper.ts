@@ -38,13 +38,13 @@ import {
 import type { OptimizerEngine } from './optimizer';
 import { OptimizerReference, type OptimizerSettings } from './optimizer-reference';
 import { resolveSet, viewsAsSet } from './set-alias';
-import { resolveCpuViews, type CpuView } from './views';
+import { checkNoHalfViews, isFloat16Array, resolveCpuViews, type CpuView, type GradArray } from './views';
 
 class CpuGradSet implements GradSet {
   readonly viewCount: number;
   readonly elementCount: number;
   readonly dispatchGroups = 0;
-  readonly arrays: Float32Array[];
+  readonly arrays: GradArray[];
   /** clipPerExample's sums, allocated once per batch size (views that are also a set). */
   readonly perExampleSums = new Map<number, Float32Array[] & GradSet>();
 
@@ -109,7 +109,7 @@ class CpuNormsHandle implements NormsHandle {
   }
 }
 
-/** The CPU backend: the float64 reference applied in place to Float32Arrays. */
+/** The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays). */
 export class CpuClipper implements Clipper {
   readonly backend = 'cpu' as const;
   readonly device = null;
@@ -186,6 +186,7 @@ export class CpuClipper implements Clipper {
 
   clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
     const arrays = this.arraysOf(set);
+    checkNoHalfViews(arrays.map(isFloat16Array), 'clipPerExample');
     const { batchSize, maxNorm } = options ?? ({} as PerExampleOptions);
     const b = checkBatchSize(batchSize, arrays.map((a) => a.length));
     checkMaxNorm(maxNorm);
@@ -255,8 +256,9 @@ export class CpuClipper implements Clipper {
 
   /** The CPU side of createOptimizer: the float64 reference, parameters rounded to float32 each step. */
   createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine {
-    const gradArrays = this.arraysOf(grads);
-    const paramArrays = this.arraysOf(params);
+    const gradArrays = this.arraysOf(grads) as Float32Array[];
+    const paramArrays = this.arraysOf(params) as Float32Array[];
+    for (const arrays of [gradArrays, paramArrays]) checkNoHalfViews(arrays.map(isFloat16Array), 'createOptimizer');
     checkOptimizerSets(
       gradArrays.map((a) => ({ length: a.length })),
       paramArrays.map((a) => ({ length: a.length })),
@@ -295,7 +297,7 @@ export class CpuClipper implements Clipper {
     if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
   }
 
-  private arraysOf(set: GradSet): Float32Array[] {
+  private arraysOf(set: GradSet): GradArray[] {
     return this.viewsOf(set).map((v) => v.array);
   }
 

@@ -6,7 +6,7 @@ import { switchingClipper } from './switching';
 import type { Clipper, ClipperOptions } from './types';
 
 /** Features a requested device asks for when the adapter offers them. */
-const WANTED_FEATURES: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query'];
+const WANTED_FEATURES: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query', 'shader-f16'];
 
 /** Requests an adapter and device, or returns null where WebGPU is unavailable. */
 async function requestDevice(): Promise<GPUDevice | null> {

@@ -61,7 +61,7 @@ import {
   checkSameUnits,
   type NormKind,
 } from './validate';
-import { resolveGpuViews } from './views';
+import { checkNoHalfViews, resolveGpuViews } from './views';
 
 const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
 const MODE_ERROR_IF_NONFINITE = 1;
@@ -219,7 +219,7 @@ export class GpuClipper implements Clipper, SetOwner {
 
   gradients(views: GradView[]): GradSet {
     this.checkAlive();
-    const resolved = resolveGpuViews(views);
+    const resolved = resolveGpuViews(views, this.device.features.has('shader-f16'));
     const set = new GpuGradSet(this, planSet(resolved, this.planLimits), resolved);
     this.sets.add(set);
     return set;
@@ -296,7 +296,7 @@ export class GpuClipper implements Clipper, SetOwner {
     this.record(options, 'clipGradValue', [gpuSet], (pass) => {
       pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
-        pass.setPipeline(this.kernels.elementwise(OP_CLAMP, group.vec4Slots));
+        pass.setPipeline(this.kernels.elementwise(OP_CLAMP, group));
         pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
         pass.dispatchWorkgroups(group.workgroupRanges.length);
       });
@@ -314,6 +314,7 @@ export class GpuClipper implements Clipper, SetOwner {
 
   clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
     const gpuSet = this.checkUsable(set);
+    checkNoHalfViews(gpuSet.views.map((v) => v.elementBytes === 2), 'clipPerExample');
     const { batchSize, maxNorm } = options ?? ({} as PerExampleOptions);
     const b = checkBatchSize(batchSize, gpuSet.views.map((v) => v.length));
     checkMaxNorm(maxNorm);
@@ -404,6 +405,7 @@ export class GpuClipper implements Clipper, SetOwner {
   createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine {
     const gradSet = this.checkUsable(grads);
     const paramSet = this.checkUsable(params);
+    for (const set of [gradSet, paramSet]) checkNoHalfViews(set.views.map((v) => v.elementBytes === 2), 'createOptimizer');
     checkOptimizerSets(gradSet.views, paramSet.views, gradSet === paramSet);
     const optimizer = new GpuOptimizer(this.kernels, gradSet, paramSet, this.unusedBinding, settings, this.maxWorkgroups);
     this.optimizers.add(optimizer);
@@ -613,7 +615,7 @@ export class GpuClipper implements Clipper, SetOwner {
   recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
     pass.setBindGroup(1, set.partialsBindGroup, [paramsOffset]);
     set.plan.groups.forEach((group, g) => {
-      pass.setPipeline(this.kernels.partials(kind, group.vec4Slots));
+      pass.setPipeline(this.kernels.partials(kind, group));
       pass.setBindGroup(0, set.dataBindGroups[g]);
       pass.dispatchWorkgroups(group.workgroupRanges.length);
     });
@@ -635,7 +637,7 @@ export class GpuClipper implements Clipper, SetOwner {
   recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
     pass.setBindGroup(1, set.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
     set.plan.groups.forEach((group, g) => {
-      pass.setPipeline(this.kernels.elementwise(OP_SCALE, group.vec4Slots));
+      pass.setPipeline(this.kernels.elementwise(OP_SCALE, group));
       pass.setBindGroup(0, set.dataBindGroups[g]);
       pass.dispatchWorkgroupsIndirect(set.dispatchArgs, liveArgsOffset(set.plan, g));
     });

@@ -134,7 +134,7 @@ export class SegmentLayout {
     pass.setBindGroup(1, this.partialsBindGroup, [paramsOffset]);
     this.plan.groups.forEach((group, g) => {
       if (group.pieces.length === 0) return;
-      pass.setPipeline(kernels.segmentNorm(kind, group.vec4Slots));
+      pass.setPipeline(kernels.segmentNorm(kind, group));
       pass.setBindGroup(0, this.dataBindGroups[g]);
       pass.dispatchWorkgroups(...foldDispatch(group.pieces.length, kernels.workgroupSize, maxPerDimension));
     });
@@ -174,7 +174,7 @@ export class SegmentLayout {
     this.plan.groups.forEach((group, g) => {
       const lanes = group.pieces.length + group.edges.length;
       if (lanes === 0) return;
-      pass.setPipeline(kernels.segmentScale(group.vec4Slots));
+      pass.setPipeline(kernels.segmentScale(group));
       pass.setBindGroup(0, this.dataBindGroups[g]);
       pass.dispatchWorkgroups(...foldDispatch(lanes, kernels.workgroupSize, maxPerDimension));
     });

@@ -49,6 +49,8 @@ export type {
   Clipper,
   ClipperOptions,
   EncoderOption,
+  Float16ArrayLike,
+  GradDtype,
   GradSet,
   GradView,
   NormHandle,

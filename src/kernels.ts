@@ -15,6 +15,7 @@ import {
   segmentScaleShader,
   segmentSummaryShader,
 } from './shaders';
+import type { SlotLayout } from './plan';
 import type { NormKind } from './validate';
 
 /** Storage bindings each kernel needs besides the gradient windows (plan + partials or result). */
@@ -85,15 +86,15 @@ export interface Kernels {
   readonly optimizerDataLayout: GPUBindGroupLayout;
   /** group(1) of optimizer_update: settings (dynamic) + step state (read-only) + first + second moments. */
   readonly optimizerStateLayout: GPUBindGroupLayout;
-  /** The norm's first pass for a dispatch group whose first `vec4Slots` windows are vec4. */
-  partials(kind: NormKind, vec4Slots: number): GPUComputePipeline;
+  /** The norm's first pass for a dispatch group of this slot layout (vec4 and f16 slots). */
+  partials(kind: NormKind, layout: SlotLayout): GPUComputePipeline;
   finalize(kind: NormKind, source: NormSource): GPUComputePipeline;
-  /** The scale/clamp pass for a dispatch group whose first `vec4Slots` windows are vec4. */
-  elementwise(op: number, vec4Slots: number): GPUComputePipeline;
-  segmentNorm(kind: NormKind, vec4Slots: number): GPUComputePipeline;
+  /** The scale/clamp pass for a dispatch group of this slot layout. */
+  elementwise(op: number, layout: SlotLayout): GPUComputePipeline;
+  segmentNorm(kind: NormKind, layout: SlotLayout): GPUComputePipeline;
   segmentFinalize(kind: NormKind, rule: SegmentRule): GPUComputePipeline;
   segmentSummary(kind: NormKind, summary: number): GPUComputePipeline;
-  segmentScale(vec4Slots: number): GPUComputePipeline;
+  segmentScale(layout: SlotLayout): GPUComputePipeline;
   /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4. */
   perExampleSum(vec4Slots: number): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
@@ -102,6 +103,11 @@ export interface Kernels {
 }
 
 const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
+
+/** A slot layout as it appears in module and pipeline labels (and keys): `vec4Slots=3`, plus `f16Slots=2-4` when any. */
+function slotsLabel({ vec4Slots, halfSlots: [from, to] }: SlotLayout): string {
+  return to > from ? `vec4Slots=${vec4Slots} f16Slots=${from}-${to}` : `vec4Slots=${vec4Slots}`;
+}
 
 function storageEntry(binding: number, type: GPUBufferBindingType, dynamic = false): GPUBindGroupLayoutEntry {
   return { binding, visibility: ShaderStage.COMPUTE, buffer: { type, hasDynamicOffset: dynamic } };
@@ -215,7 +221,7 @@ function buildKernels(device: GPUDevice): Kernels {
     ],
   });
 
-  // Modules by text: the number of vec4 slots changes the generated bindings (see plan.ts).
+  // Modules by text: the vec4 and f16 slots change the generated bindings (see plan.ts).
   const modules = new Map<string, GPUShaderModule>();
   function module(label: string, code: () => string): GPUShaderModule {
     let m = modules.get(label);
@@ -283,23 +289,23 @@ function buildKernels(device: GPUDevice): Kernels {
     optimizerPrepareLayout,
     optimizerDataLayout,
     optimizerStateLayout,
-    partials: (kind, vec4Slots) => {
-      const label = `norm_partials vec4Slots=${vec4Slots}`;
-      const shader = module(label, () => normPartialsShader(bindings, vec4Slots, subgroups));
+    partials: (kind, layout) => {
+      const label = `norm_partials ${slotsLabel(layout)}`;
+      const shader = module(label, () => normPartialsShader(bindings, layout.vec4Slots, subgroups, layout.halfSlots));
       return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
     },
     finalize: (kind, source) => {
       const shader = module('norm_finalize', () => normFinalizeShader(subgroups));
       return pipeline(`norm_finalize normKind=${kind} source=${source}`, finalizePipelineLayout, shader, { normKind: kind, source });
     },
-    elementwise: (op, vec4Slots) => {
-      const label = `elementwise vec4Slots=${vec4Slots}`;
-      const shader = module(label, () => elementwiseShader(bindings, vec4Slots));
+    elementwise: (op, layout) => {
+      const label = `elementwise ${slotsLabel(layout)}`;
+      const shader = module(label, () => elementwiseShader(bindings, layout.vec4Slots, layout.halfSlots));
       return pipeline(`${label} op=${op}`, elementwisePipelineLayout, shader, { op });
     },
-    segmentNorm: (kind, vec4Slots) => {
-      const label = `segment_norm vec4Slots=${vec4Slots}`;
-      const shader = module(label, () => segmentNormShader(bindings, vec4Slots, subgroups));
+    segmentNorm: (kind, layout) => {
+      const label = `segment_norm ${slotsLabel(layout)}`;
+      const shader = module(label, () => segmentNormShader(bindings, layout.vec4Slots, subgroups, layout.halfSlots));
       return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
     },
     segmentFinalize: (kind, rule) => {
@@ -310,9 +316,9 @@ function buildKernels(device: GPUDevice): Kernels {
       const shader = module('segment_summary', () => segmentSummaryShader(subgroups));
       return pipeline(`segment_summary normKind=${kind} summary=${summary}`, segmentSummaryPipelineLayout, shader, { normKind: kind, summary });
     },
-    segmentScale: (vec4Slots) => {
-      const label = `segment_scale vec4Slots=${vec4Slots}`;
-      const shader = module(label, () => segmentScaleShader(bindings, vec4Slots));
+    segmentScale: (layout) => {
+      const label = `segment_scale ${slotsLabel(layout)}`;
+      const shader = module(label, () => segmentScaleShader(bindings, layout.vec4Slots, layout.halfSlots));
       return pipeline(label, segmentScalePipelineLayout, shader, {});
     },
     perExampleSum: (vec4Slots) => {

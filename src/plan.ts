@@ -3,12 +3,13 @@
 // Pure logic, tested in Node.
 //
 // Gradient windows are bound as array<vec4<f32>> (vec4 loads are what make a memory-bound kernel
-// fast), so a view is cut into its whole vec4s (chunks, spread over workgroups) and the partly
-// covered vec4s at its ends (boundary entries, each owned by one lane so writes never race). The
-// last bytes of a buffer whose size is not a multiple of 16 cannot be bound as a vec4: they get a
-// small scalar window (array<f32>) of their own, from the last aligned offset to the end. Vec4
-// windows come first in every dispatch group, so a group's shader depends only on how many
-// of its windows are vec4.
+// fast), or array<vec4<f16>> for f16 views, so a view is cut into its whole vec4s (chunks, spread
+// over workgroups) and the partly covered vec4s at its ends (boundary entries, each owned by one
+// lane so writes never race). The last bytes of a buffer whose size is not a multiple of a vec4
+// cannot be bound as one: they get a small scalar window (array<f32> or array<f16>) of their own,
+// from the last aligned offset to the end. Every dispatch group orders its windows f32 vec4, f16
+// vec4, f16 scalar, f32 scalar, so a group's shader depends only on how many of its windows are
+// vec4 and which range of slots is f16 (its SlotLayout).
 import type { ResolvedView } from './views';
 
 export interface PlanLimits {
@@ -26,13 +27,29 @@ export interface PlanLimits {
   minElementsPerWorkgroup: number;
 }
 
-/** A bound range of a buffer: `offsetBytes` aligned; a vec4 window's size is a multiple of 16. */
+/** A bound range of a buffer: `offsetBytes` aligned; a vec4 window's size is a multiple of a vec4 (16 or 8 bytes). */
 export interface BindingWindow {
   buffer: GPUBuffer;
   offsetBytes: number;
   sizeBytes: number;
-  /** Bound as array<f32>: the last bytes of a buffer whose size is not a multiple of 16. */
+  /** Bound as array<f32> (array<f16>): the last bytes of a buffer whose size is not a multiple of a vec4. */
   scalar: boolean;
+  /** Holds f16 views (bound as vec4<f16> or f16). */
+  half: boolean;
+}
+
+/** What a dispatch group's shader depends on: slots [0, vec4Slots) are vec4, slots [halfSlots[0], halfSlots[1]) f16. */
+export interface SlotLayout {
+  vec4Slots: number;
+  halfSlots: readonly [number, number];
+}
+
+/** The slot layout of windows in assignSlots' order. */
+export function slotLayoutOf(windows: readonly BindingWindow[]): SlotLayout {
+  const vec4Slots = windows.filter((w) => !w.scalar).length;
+  const halfVec4 = windows.filter((w) => !w.scalar && w.half).length;
+  const halfScalar = windows.filter((w) => w.scalar && w.half).length;
+  return { vec4Slots, halfSlots: [vec4Slots - halfVec4, vec4Slots + halfScalar] };
 }
 
 /**
@@ -54,11 +71,9 @@ export interface Boundary {
   view: number;
 }
 
-export interface DispatchGroup {
-  /** Vec4 windows first, then scalar ones. */
+export interface DispatchGroup extends SlotLayout {
+  /** Vec4 windows first, then scalar ones (f32 vec4, f16 vec4, f16 scalar, f32 scalar). */
   windows: BindingWindow[];
-  /** How many of `windows` are vec4 (the rest are scalar). */
-  vec4Slots: number;
   chunks: Chunk[];
   boundaries: Boundary[];
   /** [first chunk, end chunk) for each workgroup. */
@@ -86,41 +101,48 @@ function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
-/** Covers each buffer's used byte range with windows a binding can hold: vec4 ones, and a scalar one for a tail. */
+/**
+ * Covers each buffer's used byte range with windows a binding can hold: vec4 ones, and a scalar one
+ * for a tail. A buffer's views share one element size (resolveGpuViews checks it).
+ */
 export function planWindows(views: readonly ResolvedView[], limits: PlanLimits): Map<GPUBuffer, BindingWindow[]> {
-  const extent = new Map<GPUBuffer, { lo: number; hi: number }>();
+  const extent = new Map<GPUBuffer, { lo: number; hi: number; elementBytes: number }>();
   for (const v of views) {
     if (v.length === 0) continue;
-    const end = v.offsetBytes + v.length * 4;
+    const end = v.offsetBytes + v.length * v.elementBytes;
     const e = extent.get(v.buffer);
     if (e) {
       e.lo = Math.min(e.lo, v.offsetBytes);
       e.hi = Math.max(e.hi, end);
     } else {
-      extent.set(v.buffer, { lo: v.offsetBytes, hi: end });
+      extent.set(v.buffer, { lo: v.offsetBytes, hi: end, elementBytes: v.elementBytes });
     }
   }
   const align = limits.offsetAlignment;
   const step = alignDown(limits.maxBindingBytes, Math.max(align, 16));
   const windows = new Map<GPUBuffer, BindingWindow[]>();
-  for (const [buffer, { lo, hi }] of extent) {
+  for (const [buffer, { lo, hi: dataEnd, elementBytes }] of extent) {
+    const half = elementBytes === 2;
+    const vecBytes = 4 * elementBytes;
+    // Storage bindings are whole 4-byte words: an f16 tail ends at the word holding its last half.
+    const hi = alignUp(dataEnd, 4);
     const start = alignDown(lo, align);
-    const wholeEnd = alignDown(buffer.size, 16);
+    const wholeEnd = alignDown(buffer.size, vecBytes);
     const list: BindingWindow[] = [];
     // Past the last whole vec4: a scalar window from the last aligned offset before it.
-    let vec4End = hi <= wholeEnd ? alignUp(hi, 16) : Math.max(alignDown(wholeEnd, align), start);
+    let vec4End = hi <= wholeEnd ? alignUp(hi, vecBytes) : Math.max(alignDown(wholeEnd, align), start);
     // A scalar window of under 16 bytes is valid WebGPU, but wgpu (Deno 2.9) keeps the 16-byte
     // minimum of a vec4 binding from the previous pipeline in a pass and rejects it: start such a
     // tail one alignment earlier, where the buffer allows.
     if (hi > wholeEnd && hi - vec4End < 16 && vec4End - align >= start) vec4End -= align;
     if (vec4End - start <= limits.maxBindingBytes) {
-      if (vec4End > start) list.push({ buffer, offsetBytes: start, sizeBytes: vec4End - start, scalar: false });
+      if (vec4End > start) list.push({ buffer, offsetBytes: start, sizeBytes: vec4End - start, scalar: false, half });
     } else {
       for (let at = start; at < vec4End; at += step) {
-        list.push({ buffer, offsetBytes: at, sizeBytes: Math.min(step, vec4End - at), scalar: false });
+        list.push({ buffer, offsetBytes: at, sizeBytes: Math.min(step, vec4End - at), scalar: false, half });
       }
     }
-    if (hi > wholeEnd) list.push({ buffer, offsetBytes: vec4End, sizeBytes: hi - vec4End, scalar: true });
+    if (hi > wholeEnd) list.push({ buffer, offsetBytes: vec4End, sizeBytes: hi - vec4End, scalar: true, half });
     windows.set(buffer, list);
   }
   return windows;
@@ -153,27 +175,30 @@ export function cutAtWindows(
   for (const { view, start: first, end: last, tag } of ranges) {
     if (last <= first) continue;
     const v = views[view];
-    const start = v.offsetBytes + first * 4;
-    const end = v.offsetBytes + last * 4;
+    const bytes = v.elementBytes;
+    const start = v.offsetBytes + first * bytes;
+    const end = v.offsetBytes + last * bytes;
     for (const w of windowsByBuffer.get(v.buffer)!) {
       const from = Math.max(start, w.offsetBytes);
       const to = Math.min(end, w.offsetBytes + w.sizeBytes);
-      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / 4, end: (to - w.offsetBytes) / 4, view, tag });
+      if (from < to) pieces.push({ window: w, start: (from - w.offsetBytes) / bytes, end: (to - w.offsetBytes) / bytes, view, tag });
     }
   }
   return pieces;
 }
 
 /**
- * Windows that hold data, in first-use order with vec4 windows before scalar ones, packed into
- * dispatch groups of `bindingsPerGroup`.
+ * Windows that hold data, in first-use order within the slot order f32 vec4, f16 vec4, f16 scalar,
+ * f32 scalar, packed into dispatch groups of `bindingsPerGroup`. Unused slots take the f32 scalar
+ * shape, so a set without f16 keeps the shaders it always had.
  */
 export function assignSlots(
   pieces: readonly WindowPiece[],
   bindingsPerGroup: number,
 ): { groupWindows: BindingWindow[][]; slotOf: Map<BindingWindow, { group: number; slot: number }> } {
   const firstUse = [...new Set(pieces.map((p) => p.window))];
-  const used = [...firstUse.filter((w) => !w.scalar), ...firstUse.filter((w) => w.scalar)];
+  const rank = (w: BindingWindow) => (w.scalar ? (w.half ? 2 : 3) : w.half ? 1 : 0);
+  const used = [0, 1, 2, 3].flatMap((r) => firstUse.filter((w) => rank(w) === r));
   const slotOf = new Map<BindingWindow, { group: number; slot: number }>();
   used.forEach((w, i) => slotOf.set(w, { group: Math.floor(i / bindingsPerGroup), slot: i % bindingsPerGroup }));
   const groupWindows = Array.from({ length: Math.ceil(used.length / bindingsPerGroup) }, (_, g) =>
@@ -246,7 +271,8 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
 
     // Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads); empty
     // workgroups are dropped.
-    const vec4Slots = windows.filter((w) => !w.scalar).length;
+    const layout = slotLayoutOf(windows);
+    const { vec4Slots } = layout;
     const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
     const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
     const workgroupRanges: Array<[number, number]> = [];
@@ -261,7 +287,7 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
     });
     if (workgroupRanges.length === 0) workgroupRanges.push([0, 0]); // boundary vec4s only
     const boundaries = [...boundaryByKey.values()].sort((a, b) => a.slot - b.slot || a.index - b.index);
-    groups.push({ windows, vec4Slots, chunks, boundaries, workgroupRanges, partialBase, elementCount });
+    groups.push({ windows, ...layout, chunks, boundaries, workgroupRanges, partialBase, elementCount });
     partialBase += workgroupRanges.length;
   }
   return {

@@ -47,15 +47,21 @@ export function clipDecision(norm: number, maxNorm: number, errorIfNonfinite = f
   return { scale: true, coef: maxNorm / (norm + 1e-6), nonfiniteError: false };
 }
 
-/** Multiplies in place (rounded to float32 by the array). */
-export function scaleInPlace(arrays: readonly Float32Array[], coef: number): void {
+/** An array written in place: a Float32Array or Float16Array, which round each store to their precision. */
+export interface FloatArrayLike {
+  readonly length: number;
+  [index: number]: number;
+}
+
+/** Multiplies in place (rounded to the array's precision on store). */
+export function scaleInPlace(arrays: readonly FloatArrayLike[], coef: number): void {
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++) a[i] = a[i] * coef;
   }
 }
 
 /** Clamps in place to [min, max]; NaN stays NaN, ±Inf go to the bounds. */
-export function clampInPlace(arrays: readonly Float32Array[], min: number, max: number): void {
+export function clampInPlace(arrays: readonly FloatArrayLike[], min: number, max: number): void {
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++) {
       const v = a[i];

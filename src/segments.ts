@@ -9,9 +9,11 @@ import {
   assignSlots,
   cutAtWindows,
   planWindows,
+  slotLayoutOf,
   type BindingWindow,
   type ElementRange,
   type PlanLimits,
+  type SlotLayout,
 } from './plan';
 import type { ResolvedView } from './views';
 
@@ -49,9 +51,8 @@ export interface SegmentEdge {
   segment: number;
 }
 
-export interface SegmentGroup {
+export interface SegmentGroup extends SlotLayout {
   windows: BindingWindow[];
-  vec4Slots: number;
   /** Lane order: lane i sweeps pieces[i]. */
   pieces: SegmentPiece[];
   /** Sorted by (slot, index), so the edges of one vec4 are adjacent. */
@@ -80,7 +81,7 @@ export function planSegments(
 
   const groups: SegmentGroup[] = groupWindows.map((windows) => ({
     windows,
-    vec4Slots: windows.filter((w) => !w.scalar).length,
+    ...slotLayoutOf(windows),
     pieces: [],
     edges: [],
   }));

@@ -1,8 +1,9 @@
 // Assembles the WGSL modules from the files in shaders/. WGSL has no includes and cannot index
 // bindings, so two things are generated here, from the files' own text: the shared declarations
 // are concatenated, and each kernel's per-binding blocks are repeated once per binding slot (the
-// vec4 block for the first `vec4Slots` slots, the scalar block for the rest) with `switch`
-// dispatchers that pick the slot once per chunk.
+// vec4 block for the first `vec4Slots` slots, the scalar block for the rest, with GRAD_T f16 for
+// the slots in `halfSlots` and f32 elsewhere) with `switch` dispatchers that pick the slot once
+// per chunk.
 import accumulatorWgsl from '../shaders/accumulator.wgsl?raw';
 import adaptiveThresholdWgsl from '../shaders/adaptive_threshold.wgsl?raw';
 import commonWgsl from '../shaders/common.wgsl?raw';
@@ -24,23 +25,43 @@ import segmentScaleWgsl from '../shaders/segment_scale.wgsl?raw';
 import segmentSummaryWgsl from '../shaders/segment_summary.wgsl?raw';
 import viewSearchWgsl from '../shaders/view_search.wgsl?raw';
 
+/** No f16 slots: the layout of every set without f16 views. */
+export const NO_HALF_SLOTS: readonly [number, number] = [0, 0];
+
 function block(kind: 'vec4' | 'scalar'): RegExp {
   return new RegExp(`// @per-${kind}-binding-begin\\n([\\s\\S]*?)// @per-${kind}-binding-end\\n`);
 }
 
 /**
  * Replaces the per-binding blocks with one copy per slot (the vec4 block for the first
- * `vec4Slots`, the scalar block for the rest), followed by the dispatchers.
+ * `vec4Slots`, the scalar block for the rest; f16 elements in slots [halfSlots[0], halfSlots[1])),
+ * followed by the dispatchers. A module with f16 slots starts with `enable f16;`.
  */
-function expandPerBinding(source: string, bindings: number, vec4Slots: number, dispatchers: string): string {
+function expandPerBinding(
+  source: string,
+  bindings: number,
+  vec4Slots: number,
+  dispatchers: string,
+  halfSlots: readonly [number, number] = NO_HALF_SLOTS,
+): string {
   const vec4 = block('vec4').exec(source);
   const scalar = block('scalar').exec(source);
   if ((vec4Slots > 0 && !vec4) || (vec4Slots < bindings && !scalar)) throw new Error('shader lacks a per-binding block');
+  const isHalf = (slot: number) => slot >= halfSlots[0] && slot < halfSlots[1];
   const copies = Array.from({ length: bindings }, (_, slot) =>
-    (slot < vec4Slots ? vec4 : scalar)![1].replaceAll('SLOT_BINDING', String(slot + 1)).replaceAll('SLOT', String(slot)),
+    (slot < vec4Slots ? vec4 : scalar)![1]
+      .replaceAll('GRAD_T', isHalf(slot) ? 'f16' : 'f32')
+      .replaceAll('SLOT_BINDING', String(slot + 1))
+      .replaceAll('SLOT', String(slot)),
   ).join('\n');
   const first = vec4 ? block('vec4') : block('scalar');
   return source.replace(first, `${copies}\n${dispatchers}\n`).replace(block('scalar'), '');
+}
+
+/** `enable f16;` first when a module binds f16 gradients (directives precede every declaration). */
+function withHalf(parts: string[], halfSlots: readonly [number, number]): string {
+  const code = parts.join('\n');
+  return halfSlots[1] > halfSlots[0] ? `enable f16;\n${code}` : code;
 }
 
 /** `fn name(signature) { switch slot { case i: { call(i) } ... default: { fallback } } }` over `slots`. */
@@ -58,7 +79,7 @@ function prelude(subgroups: boolean): string {
 }
 
 /** grad_read.wgsl for `bindings` windows, the first `vec4Slots` of them vec4, with its dispatchers. */
-function gradRead(bindings: number, vec4Slots: number): string {
+function gradRead(bindings: number, vec4Slots: number, halfSlots: readonly [number, number]): string {
   const dispatchers = [
     dispatcher(
       'sweep(slot: u32, acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc',
@@ -68,11 +89,11 @@ function gradRead(bindings: number, vec4Slots: number): string {
     ),
     dispatcher('loadVec(slot: u32, index: u32) -> vec4<f32>', range(0, vec4Slots), (s) => `return loadVec_${s}(index);`, 'return vec4<f32>(0.0);'),
   ].join('\n\n');
-  return expandPerBinding(gradReadWgsl, bindings, vec4Slots, dispatchers);
+  return expandPerBinding(gradReadWgsl, bindings, vec4Slots, dispatchers, halfSlots);
 }
 
 /** grad_write.wgsl for `bindings` windows, the first `vec4Slots` of them vec4, with its dispatchers. */
-function gradWrite(bindings: number, vec4Slots: number): string {
+function gradWrite(bindings: number, vec4Slots: number, halfSlots: readonly [number, number]): string {
   const dispatchers = [
     dispatcher(
       'apply(slot: u32, offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f32, hi: f32)',
@@ -87,7 +108,7 @@ function gradWrite(bindings: number, vec4Slots: number): string {
       '',
     ),
   ].join('\n\n');
-  return expandPerBinding(gradWriteWgsl, bindings, vec4Slots, dispatchers);
+  return expandPerBinding(gradWriteWgsl, bindings, vec4Slots, dispatchers, halfSlots);
 }
 
 /** What every kernel that merges accumulators starts with. */
@@ -95,9 +116,9 @@ function accumulating(subgroups: boolean): string[] {
   return [prelude(subgroups), commonWgsl, accumulatorWgsl];
 }
 
-/** Pass 1 of the norm over `bindings` data bindings, the first `vec4Slots` of them vec4. */
-export function normPartialsShader(bindings: number, vec4Slots: number, subgroups: boolean): string {
-  return [...accumulating(subgroups), gradRead(bindings, vec4Slots), normPartialsWgsl].join('\n');
+/** Pass 1 of the norm over `bindings` data bindings, the first `vec4Slots` of them vec4, slots `halfSlots` f16. */
+export function normPartialsShader(bindings: number, vec4Slots: number, subgroups: boolean, halfSlots = NO_HALF_SLOTS): string {
+  return withHalf([...accumulating(subgroups), gradRead(bindings, vec4Slots, halfSlots), normPartialsWgsl], halfSlots);
 }
 
 /** Pass 2 of the norm: partials to norm, coefficient and indirect arguments. */
@@ -105,14 +126,14 @@ export function normFinalizeShader(subgroups: boolean): string {
   return [...accumulating(subgroups), decisionWgsl, normFinalizeWgsl].join('\n');
 }
 
-/** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4. */
-export function elementwiseShader(bindings: number, vec4Slots: number): string {
-  return [commonWgsl, gradWrite(bindings, vec4Slots), elementwiseWgsl].join('\n');
+/** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4, slots `halfSlots` f16. */
+export function elementwiseShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
+  return withHalf([commonWgsl, gradWrite(bindings, vec4Slots, halfSlots), elementwiseWgsl], halfSlots);
 }
 
 /** Per-segment norms, pass 1 (one lane per piece). */
-export function segmentNormShader(bindings: number, vec4Slots: number, subgroups: boolean): string {
-  return [...accumulating(subgroups), gradRead(bindings, vec4Slots), segmentNormWgsl].join('\n');
+export function segmentNormShader(bindings: number, vec4Slots: number, subgroups: boolean, halfSlots = NO_HALF_SLOTS): string {
+  return withHalf([...accumulating(subgroups), gradRead(bindings, vec4Slots, halfSlots), segmentNormWgsl], halfSlots);
 }
 
 /** Per-segment norms, pass 2 (one lane per segment). */
@@ -126,8 +147,8 @@ export function segmentSummaryShader(subgroups: boolean): string {
 }
 
 /** Per-segment scale in place. */
-export function segmentScaleShader(bindings: number, vec4Slots: number): string {
-  return [commonWgsl, gradWrite(bindings, vec4Slots), segmentScaleWgsl].join('\n');
+export function segmentScaleShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
+  return withHalf([commonWgsl, gradWrite(bindings, vec4Slots, halfSlots), segmentScaleWgsl], halfSlots);
 }
 
 /** Per-example sums over `bindings` read-only views, the first `vec4Slots` of them vec4. */

@@ -1,15 +1,37 @@
 /// <reference types="@webgpu/types" />
 
 /**
- * One gradient tensor. On the WebGPU backend: a range of a GPU buffer (`offset` in bytes, a
- * multiple of 4; `length` in float32 elements) or a whole buffer. On the CPU backend: a
- * `Float32Array`.
+ * One gradient tensor. On the WebGPU backend: a range of a GPU buffer (`offset` in bytes; `length`
+ * in elements of `dtype`, default `'f32'`) or a whole buffer of f32. On the CPU backend: a
+ * `Float32Array`, or a `Float16Array` where the runtime has one.
  */
 export type GradView =
-  | { buffer: GPUBuffer; offset: number; length: number; shape?: UnitShape }
+  | { buffer: GPUBuffer; offset: number; length: number; dtype?: GradDtype; shape?: UnitShape }
   | GPUBuffer
   | Float32Array
-  | { data: Float32Array; shape?: UnitShape };
+  | Float16ArrayLike
+  | { data: Float32Array | Float16ArrayLike; shape?: UnitShape };
+
+/**
+ * The element type of a GPU view: `'f32'`, or `'f16'` (half floats; needs a device with the
+ * `shader-f16` feature). Norms accumulate in f32 either way; f16 views are scaled and clamped in
+ * place in f16 (rounded to nearest). One buffer holds views of one dtype.
+ */
+export type GradDtype = 'f32' | 'f16';
+
+/**
+ * A `Float16Array` (ES2025), described by its shape so that projects whose TypeScript `lib`
+ * predates it still compile; gradclip checks `instanceof Float16Array` at run time.
+ */
+export interface Float16ArrayLike {
+  readonly BYTES_PER_ELEMENT: number;
+  readonly buffer: ArrayBufferLike;
+  readonly byteOffset: number;
+  readonly byteLength: number;
+  readonly length: number;
+  [index: number]: number;
+  subarray(begin?: number, end?: number): Float16ArrayLike;
+}
 
 /**
  * `[rows, cols]` of a 2-D tensor stored row-major (rows × cols = length): adaptive gradient
@@ -22,7 +44,7 @@ export type UnitShape = readonly [rows: number, cols: number];
 export interface GradSet {
   /** Number of views in the set. */
   readonly viewCount: number;
-  /** Total float32 elements over all views. */
+  /** Total elements over all views (f32 and f16 alike). */
   readonly elementCount: number;
   /** Compute dispatches one norm pass records (grows with buffer groups, not with views). */
   readonly dispatchGroups: number;
@@ -180,7 +202,7 @@ export interface Clipper {
 }
 
 export interface ClipperOptions {
-  /** Use this device; otherwise one is requested (with `subgroups` and `timestamp-query` where offered). */
+  /** Use this device; otherwise one is requested (with `subgroups`, `timestamp-query` and `shader-f16` where offered). */
   device?: GPUDevice;
   /** Use the CPU backend even where WebGPU is available. */
   forceCpu?: boolean;

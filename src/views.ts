@@ -1,21 +1,54 @@
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
-import type { GradView, UnitShape } from './types';
+import type { Float16ArrayLike, GradDtype, GradView, UnitShape } from './types';
 
-/** A GPU view with everything explicit: `offsetBytes` in bytes, `length` in float32 elements. */
+/** A GPU view with everything explicit: `offsetBytes` in bytes, `length` in elements of `elementBytes` each. */
 export interface ResolvedView {
   buffer: GPUBuffer;
   offsetBytes: number;
   length: number;
+  /** 4 for f32, 2 for f16. */
+  elementBytes: 4 | 2;
   /** Rows × cols when the view carries a shape (units of adaptive gradient clipping). */
   shape?: UnitShape;
 }
 
+/** An array the CPU backend clips in place: float32, or float16 where the runtime has Float16Array. */
+export type GradArray = Float32Array | Float16ArrayLike;
+
 /** A CPU view: its array and, when given, its shape. */
 export interface CpuView {
-  array: Float32Array;
+  array: GradArray;
   shape?: UnitShape;
 }
+
+/** The runtime's Float16Array constructor (ES2025: Deno, recent browsers; not Node 20), if any. */
+function float16ArrayClass(): (new (length: number) => Float16ArrayLike) | undefined {
+  return (globalThis as { Float16Array?: new (length: number) => Float16ArrayLike }).Float16Array;
+}
+
+export function isFloat16Array(value: unknown): value is Float16ArrayLike {
+  const Float16 = float16ArrayClass();
+  return Float16 !== undefined && value instanceof Float16;
+}
+
+/** The bytes of one element of a dtype, or an error naming the view. */
+function elementBytesOf(dtype: unknown, i: number, halfSupported: boolean): 4 | 2 {
+  if (dtype === undefined || dtype === 'f32') return 4;
+  if (dtype !== 'f16') {
+    throw new GradclipError('invalid-argument', `views[${i}].dtype must be 'f32' or 'f16', got ${JSON.stringify(dtype)}`);
+  }
+  if (!halfSupported) {
+    throw new GradclipError(
+      'unsupported',
+      `views[${i}].dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it (request it with requestDevice({ requiredFeatures: ['shader-f16'] }) where the adapter offers it)`,
+    );
+  }
+  return 2;
+}
+
+/** Names of the element types, for messages. */
+const DTYPE_NAME: Record<4 | 2, GradDtype> = { 4: 'f32', 2: 'f16' };
 
 /** The view's `shape` when it has one, checked against its length. */
 function readShape(view: unknown, i: number, length: number): UnitShape | undefined {
@@ -79,19 +112,23 @@ function checkNoOverlap(extents: readonly Extent[], storageName: string): void {
   }
 }
 
-/** Validates the views of a WebGPU set (before any GPU work) and resolves each to buffer/offset/length. */
-export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
+/**
+ * Validates the views of a WebGPU set (before any GPU work) and resolves each to
+ * buffer/offset/length/element size. `halfSupported`: the device has `shader-f16`.
+ */
+export function resolveGpuViews(views: readonly GradView[], halfSupported: boolean): ResolvedView[] {
   checkViewList(views);
   const resolved = views.map((view, i): ResolvedView => {
-    if (view instanceof Float32Array) {
+    if (view instanceof Float32Array || isFloat16Array(view)) {
       throw new GradclipError(
         'invalid-argument',
-        `views[${i}] is a Float32Array; the WebGPU backend takes GPUBuffer views (use createClipper({ forceCpu: true }) for arrays)`,
+        `views[${i}] is a ${view instanceof Float32Array ? 'Float32Array' : 'Float16Array'}; the WebGPU backend takes GPUBuffer views (use createClipper({ forceCpu: true }) for arrays)`,
       );
     }
     let buffer: GPUBuffer;
     let offsetBytes: number;
     let length: number;
+    let elementBytes: 4 | 2 = 4;
     if (isGpuBuffer(view)) {
       if (view.size % 4 !== 0) {
         throw new GradclipError('invalid-argument', `views[${i}] is a whole buffer of ${view.size} bytes; its size must be a multiple of 4`);
@@ -101,16 +138,23 @@ export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
       length = view.size / 4;
     } else if (typeof view === 'object' && view !== null && isGpuBuffer((view as { buffer: unknown }).buffer)) {
       ({ buffer, offset: offsetBytes, length } = view as { buffer: GPUBuffer; offset: number; length: number });
-      if (!Number.isInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % 4 !== 0) {
-        throw new GradclipError('invalid-argument', `views[${i}].offset must be a non-negative multiple of 4 bytes, got ${offsetBytes}`);
+      elementBytes = elementBytesOf((view as { dtype?: unknown }).dtype, i, halfSupported);
+      const half = elementBytes === 2;
+      if (!Number.isInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % elementBytes !== 0) {
+        throw new GradclipError('invalid-argument', `views[${i}].offset must be a non-negative multiple of ${elementBytes} bytes${half ? ' (f16)' : ''}, got ${offsetBytes}`);
       }
       if (!Number.isInteger(length) || length < 0) {
-        throw new GradclipError('invalid-argument', `views[${i}].length must be a non-negative integer count of float32 elements, got ${length}`);
+        throw new GradclipError('invalid-argument', `views[${i}].length must be a non-negative integer count of ${half ? 'f16' : 'float32'} elements, got ${length}`);
       }
-      if (offsetBytes + length * 4 > buffer.size) {
+      const end = offsetBytes + length * elementBytes;
+      if (end > buffer.size) {
+        throw new GradclipError('out-of-range', `views[${i}] ends at byte ${end}, past the end of its ${buffer.size}-byte buffer`);
+      }
+      // WebGPU binds storage in whole 4-byte words: an f16 view's last word must lie in the buffer.
+      if (length > 0 && Math.ceil(end / 4) * 4 > buffer.size) {
         throw new GradclipError(
           'out-of-range',
-          `views[${i}] ends at byte ${offsetBytes + length * 4}, past the end of its ${buffer.size}-byte buffer`,
+          `views[${i}] ends at byte ${end} of a ${buffer.size}-byte buffer: WebGPU binds storage in 4-byte words, so an f16 view must end inside the buffer's last whole word (make the buffer size a multiple of 4)`,
         );
       }
     } else {
@@ -119,26 +163,44 @@ export function resolveGpuViews(views: readonly GradView[]): ResolvedView[] {
     if ((buffer.usage & BufferUsage.STORAGE) === 0) {
       throw new GradclipError('invalid-argument', `views[${i}]'s buffer${buffer.label ? ` "${buffer.label}"` : ''} lacks GPUBufferUsage.STORAGE`);
     }
-    return { buffer, offsetBytes, length, shape: readShape(view, i, length) };
+    return { buffer, offsetBytes, length, elementBytes, shape: readShape(view, i, length) };
   });
 
   checkNoOverlap(
-    resolved.map((v) => ({ storage: v.buffer, start: v.offsetBytes, end: v.offsetBytes + v.length * 4 })),
+    resolved.map((v) => ({ storage: v.buffer, start: v.offsetBytes, end: v.offsetBytes + v.length * v.elementBytes })),
     'buffer',
   );
+  checkOneDtypePerBuffer(resolved);
   return resolved;
 }
 
-/** Validates the views of a CPU set: Float32Arrays (or `{ data, shape }`) that do not overlap in memory. */
+/**
+ * Bindings start at aligned offsets, so an f16 and an f32 window of one buffer could overlap, and
+ * WebGPU forbids two writable bindings of one range in a dispatch: one dtype per buffer.
+ */
+function checkOneDtypePerBuffer(views: readonly ResolvedView[]): void {
+  const first = new Map<GPUBuffer, number>();
+  views.forEach((v, i) => {
+    const j = first.get(v.buffer);
+    if (j === undefined) first.set(v.buffer, i);
+    else if (views[j].elementBytes !== v.elementBytes) {
+      throw new GradclipError(
+        'invalid-argument',
+        `views[${i}] is ${DTYPE_NAME[v.elementBytes]} but its buffer also holds views[${j}], which is ${DTYPE_NAME[views[j].elementBytes]}: keep f16 and f32 gradients in separate buffers`,
+      );
+    }
+  });
+}
+
+/** Validates the views of a CPU set: Float32Arrays or Float16Arrays (or `{ data, shape }`) that do not overlap in memory. */
 export function resolveCpuViews(views: readonly GradView[]): CpuView[] {
   checkViewList(views);
   const resolved = views.map((view, i): CpuView => {
     const array = typeof view === 'object' && view !== null && 'data' in view ? view.data : view;
-    if (!(array instanceof Float32Array)) {
-      throw new GradclipError(
-        'invalid-argument',
-        `views[${i}] is not a Float32Array; the CPU backend takes Float32Array views${isGpuBuffer(view) || (typeof view === 'object' && view !== null && 'buffer' in view && isGpuBuffer(view.buffer)) ? ', not GPU buffers' : ''}`,
-      );
+    if (!(array instanceof Float32Array) && !isFloat16Array(array)) {
+      const gpuView = isGpuBuffer(view) || (typeof view === 'object' && view !== null && 'buffer' in view && isGpuBuffer(view.buffer));
+      const accepted = float16ArrayClass() ? 'Float32Array or Float16Array' : 'Float32Array (this runtime has no Float16Array, so f16 gradients are not supported on its CPU path)';
+      throw new GradclipError('invalid-argument', `views[${i}] is not a Float32Array${gpuView ? ' but a GPU buffer' : ''}; the CPU backend takes ${accepted} views`);
     }
     return { array, shape: readShape(view, i, array.length) };
   });
@@ -147,4 +209,12 @@ export function resolveCpuViews(views: readonly GradView[]): CpuView[] {
     'ArrayBuffer',
   );
   return resolved;
+}
+
+/** Throws 'unsupported' naming the first f16 view (`isHalf[i]`): `what` runs on f32 gradients only. */
+export function checkNoHalfViews(isHalf: readonly boolean[], what: string): void {
+  const i = isHalf.indexOf(true);
+  if (i >= 0) {
+    throw new GradclipError('unsupported', `${what} takes f32 gradients only, and views[${i}] of the set is f16 (clip f16 sets with the norm, value, per-tensor and AGC modes)`);
+  }
 }

@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     console.error('bench: no WebGPU adapter (run deno with --unstable-webgpu where needed, and a Vulkan driver)');
     return 1;
   }
-  const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
+  const wanted = ['subgroups', 'timestamp-query', 'shader-f16'] as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
   const info = adapter.info;
   console.log(`adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ')}`);

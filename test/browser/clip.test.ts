@@ -439,3 +439,25 @@ test('clipGradsWithNorm takes a handle of another clipper on the device, and one
     expect(relativeError((await readBack(device, bufferA))[7], grad[7] / (norm + 1e-6))).toBeLessThan(2e-6);
   });
 });
+
+test("f16 views: 'unsupported', naming shader-f16, where the device lacks it (SwiftShader); clipped in f16 where it has it", async () => {
+  const device = await sharedDevice();
+  const clipper = await createClipper({ device, maxWorkgroups: 8 });
+  // Halves 3, 0, 4, 0 by their bits (Float16Array is not everywhere yet).
+  const buffer = device.createBuffer({ label: 'f16 gradients', size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, new Uint16Array([0x4200, 0, 0x4400, 0]));
+  const views: GradView[] = [{ buffer, offset: 0, length: 4, dtype: 'f16' }];
+  if (!device.features.has('shader-f16')) {
+    expect(() => clipper.gradients(views)).toThrow(/views\[0\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/);
+    expect(() => clipper.gradients(views)).toThrow(expect.objectContaining({ code: 'unsupported' }));
+  } else {
+    await withErrorScopes(device, async () => {
+      expect(await clipper.clipGradNorm(clipper.gradients(views), 1).read()).toBe(5);
+    });
+    // 0.6 and 0.8 rounded to f16 (either neighbour): 0x38cc/0x38cd and 0x3a66/0x3a67.
+    const halves = new Uint16Array((await readBack(device, buffer)).buffer);
+    expect([0x38cc, 0x38cd]).toContain(halves[0]);
+    expect([0x3a66, 0x3a67]).toContain(halves[2]);
+  }
+  buffer.destroy();
+});

@@ -4,12 +4,12 @@ import { expect } from 'vitest';
 
 let devicePromise: Promise<GPUDevice> | null = null;
 
-/** A device with `subgroups` and `timestamp-query` where the adapter offers them (as createClipper asks). */
+/** A device with `subgroups`, `timestamp-query` and `shader-f16` where the adapter offers them (as createClipper asks). */
 export function sharedDevice(): Promise<GPUDevice> {
   devicePromise ??= (async () => {
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error('no WebGPU adapter: start Chromium with --enable-unsafe-webgpu');
-    const wanted = ['subgroups', 'timestamp-query'] as GPUFeatureName[];
+    const wanted = ['subgroups', 'timestamp-query', 'shader-f16'] as GPUFeatureName[];
     return adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
   })();
   return devicePromise;

@@ -179,6 +179,51 @@ describe('bad GPU views throw before anything is recorded', () => {
     expect(fake.counts).toEqual(before);
   });
 
+  test.each<[string, GradView[], RegExp]>([
+    ['an f16 offset that is odd', [{ buffer, offset: 3, length: 2, dtype: 'f16' }], /views\[0\]\.offset must be a non-negative multiple of 2 bytes \(f16\), got 3/],
+    ['an unknown dtype', [{ buffer, offset: 0, length: 2, dtype: 'bf16' as 'f16' }], /views\[0\]\.dtype must be 'f32' or 'f16', got "bf16"/],
+    ['f16 and f32 views in one buffer', [{ buffer, offset: 0, length: 8 }, { buffer, offset: 512, length: 8, dtype: 'f16' }], /views\[1\] is f16 but its buffer also holds views\[0\], which is f32/],
+    ['an f16 view whose last word is past the buffer', [{ buffer: fakeBuffer(6), offset: 0, length: 3, dtype: 'f16' }], /ends at byte 6 of a 6-byte buffer: WebGPU binds storage in 4-byte words/],
+    ['an f16 view past the buffer', [{ buffer, offset: 1020, length: 3, dtype: 'f16' }], /views\[0\] ends at byte 1026, past the end of its 1024-byte buffer/],
+  ])('%s (on a device with shader-f16)', async (_, views, message) => {
+    const fake = createFakeDevice({}, ['shader-f16']);
+    const clipper = await gpuClipper(fake);
+    const before = { ...fake.counts };
+    expect(() => clipper.gradients(views)).toThrow(message);
+    expect(fake.counts).toEqual(before);
+  });
+
+  test('f16 views on a device without shader-f16: an unsupported error that names the feature', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const before = { ...fake.counts };
+    const views: GradView[] = [{ buffer, offset: 0, length: 4 }, { buffer: fakeBuffer(64), offset: 0, length: 32, dtype: 'f16' }];
+    expect(() => clipper.gradients(views)).toThrow(/views\[1\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/);
+    expect(() => clipper.gradients(views)).toThrow(expect.objectContaining({ code: 'unsupported' }));
+    expect(fake.counts).toEqual(before);
+  });
+
+  test('f16 sets: norm, value and per-tensor modes record f16 kernels; per-example and the optimizer refuse them', async () => {
+    const fake = createFakeDevice({}, ['shader-f16']);
+    const clipper = await gpuClipper(fake);
+    const halves = fakeBuffer(2 * 1001 + 2);
+    const set = clipper.gradients([{ buffer: fakeBuffer(4 * 100), offset: 0, length: 100 }, { buffer: halves, offset: 2, length: 1000, dtype: 'f16' }]);
+    expect(set.elementCount).toBe(1100);
+    clipper.clipGradNorm(set, 1);
+    clipper.clipGradValue(set, 0.5);
+    clipper.clipByNorm(set, 1);
+    const halfModules = fake.modules.filter((m) => m.code.startsWith('enable f16;'));
+    expect(halfModules.map((m) => m.label).sort()).toEqual(
+      ['norm_partials', 'elementwise', 'segment_norm', 'segment_scale'].map((k) => `gradclip ${k} vec4Slots=2 f16Slots=1-3`).sort(),
+    );
+    const before = { ...fake.counts };
+    expect(() => clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1 })).toThrow(/clipPerExample takes f32 gradients only, and views\[1\] of the set is f16/);
+    const f32 = clipper.gradients([fakeBuffer(4 * 1100)]);
+    expect(() => createOptimizer(clipper, { params: f32, grads: set, kind: 'sgd', lr: 0.1 })).toThrow(expect.objectContaining({ code: 'unsupported' }));
+    expect(fake.counts.submit).toBe(before.submit);
+    expect(fake.counts.dispatches).toBe(before.dispatches);
+  });
+
   test('bad numbers record nothing', async () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);

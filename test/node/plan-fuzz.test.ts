@@ -1,7 +1,8 @@
-// Seeded random layouts through the planner: every element of every view is covered exactly once,
-// by a chunk or a boundary vec4, inside windows that respect every limit. A failure names its seed.
+// Seeded random layouts through the planner, f32 and f16 buffers mixed: every element of every
+// view is covered exactly once, by a chunk or a boundary vec4, inside windows that respect every
+// limit and sit in the slot order the shaders expect. A failure names its seed.
 import { expect, test } from 'vitest';
-import { planSet, type PlanLimits } from '../../src/plan';
+import { planSet, type BindingWindow, type PlanLimits } from '../../src/plan';
 import type { ResolvedView } from '../../src/views';
 import { fakeBuffer } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
@@ -19,15 +20,17 @@ function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits
   };
   const views: ResolvedView[] = [];
   for (let b = int(1, 6); b > 0; b--) {
-    let at = 4 * int(0, 70);
+    const elementBytes: 2 | 4 = random() < 0.3 ? 2 : 4;
+    let at = elementBytes * int(0, 70);
     const entries: Array<{ offsetBytes: number; length: number }> = [];
     for (let v = int(1, 12); v > 0; v--) {
       const length = random() < 0.1 ? 0 : int(1, random() < 0.2 ? 3000 : 40);
       entries.push({ offsetBytes: at, length });
-      at += 4 * (length + int(0, 5));
+      at += elementBytes * (length + int(0, 5));
     }
-    const buffer = fakeBuffer(at + 4 * int(0, 5));
-    for (const e of entries) views.push({ buffer, ...e });
+    // Storage binds whole words: an f16 buffer ends at or after the word holding its last half.
+    const buffer = fakeBuffer(Math.ceil(at / 4) * 4 + 4 * int(0, 5));
+    for (const e of entries) views.push({ buffer, ...e, elementBytes });
   }
   return { views, limits };
 }
@@ -37,33 +40,45 @@ test('2 000 random layouts are covered exactly', () => {
     const { views, limits } = randomLayout(seed);
     const plan = planSet(views, limits);
     const buffers = [...new Set(views.map((v) => v.buffer))];
-    const counts = buffers.map((b) => new Uint8Array(b.size / 4));
+    // Coverage counted per 2-byte half-word: an f32 element is two, an f16 one.
+    const counts = buffers.map((b) => new Uint8Array(b.size / 2));
     for (const group of plan.groups) {
       expect(group.windows.length, `seed ${seed}`).toBeLessThanOrEqual(limits.bindingsPerGroup);
+      // Slot order f32 vec4, f16 vec4, f16 scalar, f32 scalar, as the layout says.
+      const kinds = group.windows.map((w) => (w.scalar ? (w.half ? 2 : 3) : w.half ? 1 : 0));
+      expect(kinds, `seed ${seed}`).toEqual(kinds.slice().sort());
+      group.windows.forEach((w, slot) => {
+        expect(!w.scalar, `seed ${seed}`).toBe(slot < group.vec4Slots);
+        expect(w.half, `seed ${seed}`).toBe(slot >= group.halfSlots[0] && slot < group.halfSlots[1]);
+      });
       for (const w of group.windows) {
         const ok =
           w.offsetBytes % limits.offsetAlignment === 0 &&
-          w.sizeBytes % (w.scalar ? 4 : 16) === 0 &&
+          w.sizeBytes % (w.scalar ? 4 : w.half ? 8 : 16) === 0 &&
           w.sizeBytes <= limits.maxBindingBytes &&
           w.offsetBytes + w.sizeBytes <= w.buffer.size;
         expect(ok, `seed ${seed}: window ${JSON.stringify({ ...w, buffer: w.buffer.size })}`).toBe(true);
       }
-      const mark = (buffer: GPUBuffer, byte: number) => counts[buffers.indexOf(buffer)][byte / 4]++;
+      const mark = (w: BindingWindow, element: number) => {
+        const bytes = w.half ? 2 : 4;
+        const at = (w.offsetBytes + bytes * element) / 2;
+        for (let h = at; h < at + bytes / 2; h++) counts[buffers.indexOf(w.buffer)][h]++;
+      };
       for (const c of group.chunks) {
         const w = group.windows[c.slot];
         const [first, end] = w.scalar ? [c.offset, c.offset + c.count] : [4 * c.offset, 4 * (c.offset + c.count)];
-        for (let e = first; e < end; e++) mark(w.buffer, w.offsetBytes + 4 * e);
+        for (let e = first; e < end; e++) mark(w, e);
       }
       for (const b of group.boundaries) {
         const w = group.windows[b.slot];
-        for (let k = 0; k < 4; k++) if (b.mask & (1 << k)) mark(w.buffer, w.offsetBytes + 16 * b.index + 4 * k);
+        for (let k = 0; k < 4; k++) if (b.mask & (1 << k)) mark(w, 4 * b.index + k);
       }
     }
-    const wanted = buffers.map((b) => new Uint8Array(b.size / 4));
-    for (const v of views) wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 4, v.offsetBytes / 4 + v.length);
+    const wanted = buffers.map((b) => new Uint8Array(b.size / 2));
+    for (const v of views) wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 2, (v.offsetBytes + v.length * v.elementBytes) / 2);
     counts.forEach((c, i) => {
-      const bad = c.findIndex((n, e) => n !== wanted[i][e]);
-      expect(bad, `seed ${seed}: buffer ${i} element ${bad} covered ${c[bad]} times`).toBe(-1);
+      const bad = c.findIndex((n, h) => n !== wanted[i][h]);
+      expect(bad, `seed ${seed}: buffer ${i} half-word ${bad} covered ${c[bad]} times`).toBe(-1);
     });
   }
 });

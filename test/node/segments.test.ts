@@ -22,16 +22,17 @@ function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits
   const batch = int(1, 5);
   const views: ResolvedView[] = [];
   for (let b = int(1, 5); b > 0; b--) {
-    let at = 4 * int(0, 70);
+    const elementBytes: 2 | 4 = random() < 0.3 ? 2 : 4; // an f16 buffer now and then
+    let at = elementBytes * int(0, 70);
     const entries: Array<{ offsetBytes: number; length: number; shape?: [number, number] }> = [];
     for (let v = int(1, 8); v > 0; v--) {
       const rows = batch * int(0, 6);
       const cols = int(1, random() < 0.2 ? 150 : 9);
       entries.push({ offsetBytes: at, length: rows * cols, shape: random() < 0.7 ? [rows, cols] : undefined });
-      at += 4 * (rows * cols + int(0, 5));
+      at += elementBytes * (rows * cols + int(0, 5));
     }
-    const buffer = fakeBuffer(at + 4 * int(0, 5));
-    for (const e of entries) views.push({ buffer, ...e });
+    const buffer = fakeBuffer(Math.ceil(at / 4) * 4 + 4 * int(0, 5));
+    for (const e of entries) views.push({ buffer, ...e, elementBytes });
   }
   return { views, limits, batch };
 }
@@ -41,7 +42,7 @@ function expectedElements(views: readonly ResolvedView[], ranges: readonly Eleme
   const owner = new Map<string, number>();
   for (const r of ranges) {
     const v = views[r.view];
-    for (let e = r.start; e < r.end; e++) owner.set(`${buffers.indexOf(v.buffer)}:${v.offsetBytes + 4 * e}`, r.tag);
+    for (let e = r.start; e < r.end; e++) owner.set(`${buffers.indexOf(v.buffer)}:${v.offsetBytes + v.elementBytes * e}`, r.tag);
   }
   return owner;
 }
@@ -56,7 +57,7 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
   for (const [g, group] of plan.groups.entries()) {
     for (const [lane, piece] of group.pieces.entries()) {
       const w = group.windows[piece.slot];
-      const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + 4 * element}`;
+      const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + (w.half ? 2 : 4) * element}`;
       if (!piece.edge && piece.mask !== 15) return `piece ${lane} of group ${g} is partial but not an edge`;
       const elements: number[] = [];
       if (piece.edge && (piece.count !== 1 || piece.stride !== 1)) return `edge piece ${lane} of group ${g} spans more than one vec4`;
@@ -85,7 +86,7 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
       const w = group.windows[edge.slot];
       for (let k = 0; k < 4; k++) {
         if (!(edge.mask & (1 << k))) continue;
-        const key = `${buffers.indexOf(w.buffer)}:${w.offsetBytes + 16 * edge.index + 4 * k}`;
+        const key = `${buffers.indexOf(w.buffer)}:${w.offsetBytes + (w.half ? 2 : 4) * (4 * edge.index + k)}`;
         if (written.has(key)) return `element ${key} written twice`;
         written.set(key, edge.segment);
       }

@@ -68,3 +68,30 @@ test('segment kernels reuse the per-binding reads and writes; the per-example su
   expect(normFinalizeShader(false).match(/fn writeDecision/g)).toHaveLength(1);
   expect(adaptiveThresholdShader(false).match(/fn writeDecision/g)).toHaveLength(1);
 });
+
+test('f16 slots: `enable f16;` first, vec4<f16> and f16 bindings in the layout\'s range, every load widened to f32', () => {
+  // 5 bindings: slot 0 f32 vec4, slots 1-2 f16 vec4, slot 3 f16 scalar, slot 4 f32 scalar.
+  const read = normPartialsShader(5, 3, true, [1, 4]);
+  expect(read.startsWith('enable f16;\n')).toBe(true);
+  expect(read.indexOf('enable subgroups;')).toBeLessThan(read.indexOf('struct'));
+  expect(read.match(/var<storage, read_write> grad_\d: array<[^>]+>?>/g)).toEqual([
+    'var<storage, read_write> grad_0: array<vec4<f32>>',
+    'var<storage, read_write> grad_1: array<vec4<f16>>',
+    'var<storage, read_write> grad_2: array<vec4<f16>>',
+    'var<storage, read_write> grad_3: array<f16>',
+    'var<storage, read_write> grad_4: array<f32>',
+  ]);
+  expect(read).not.toMatch(/GRAD_T|SLOT/);
+  // Every read of a binding goes through the widening loader (or f32() in a scalar block).
+  expect(read.match(/grad_\d\[/g)!.length).toBe((read.match(/return vec4<f32>\(grad_\d\[index\]\)/g) ?? []).length + (read.match(/f32\(grad_\d\[offset \+ i\]\)/g) ?? []).length);
+  const write = elementwiseShader(5, 3, [1, 4]);
+  expect(write.startsWith('enable f16;\n')).toBe(true);
+  expect(write).toContain('grad_2[index] = vec4<f16>(value);');
+  expect(write).toContain('grad_3[offset + i] = f16(transform(');
+  expect(write).toContain('grad_0[index] = vec4<f32>(value);');
+  expect(segmentNormShader(5, 3, false, [1, 4]).startsWith('enable f16;\n')).toBe(true);
+  expect(segmentScaleShader(5, 3, [1, 4])).toContain('array<vec4<f16>>');
+  // Without f16 slots nothing changes: no directive, f32 everywhere.
+  expect(normPartialsShader(5, 3, false)).not.toMatch(/enable f16|<f16>|f16\(/);
+  expect(elementwiseShader(5, 3)).not.toMatch(/enable f16|<f16>|f16\(/);
+});

@@ -21,6 +21,8 @@ export interface FakeDevice {
   buffers: Array<{ buffer: GPUBuffer; destroyed: boolean }>;
   /** What was created without a label (e.g. 'createBindGroup'): every object gradclip makes is labelled. */
   unlabeled: string[];
+  /** Every shader module created: its label and WGSL. */
+  modules: Array<{ label: string; code: string }>;
   loseDevice(reason?: GPUDeviceLostReason, message?: string): void;
 }
 
@@ -51,6 +53,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
   };
   const buffers: FakeDevice['buffers'] = [];
   const unlabeled: string[] = [];
+  const modules: FakeDevice['modules'] = [];
   const labelled = (kind: string, d?: { label?: string }) => {
     if (!d?.label) unlabeled.push(kind);
   };
@@ -100,6 +103,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     createShaderModule: (d: GPUShaderModuleDescriptor) => {
       labelled('createShaderModule', d);
       counts.createShaderModule++;
+      modules.push({ label: d.label ?? '', code: d.code });
       return { label: d.label, code: d.code };
     },
     createComputePipeline: (d: GPUComputePipelineDescriptor) => {
@@ -127,6 +131,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     counts,
     buffers,
     unlabeled,
+    modules,
     loseDevice: (reason = 'unknown', message = 'fake loss') =>
       resolveLost({ reason, message } as GPUDeviceLostInfo),
   };
