@@ -2,6 +2,7 @@
 # `npm run test:deno`: the built package on Deno's WebGPU (wgpu + Naga), a second implementation
 # beside Chromium's. Needs a Vulkan driver (Mesa's lavapipe here: apt-get install
 # mesa-vulkan-drivers, which .ci/run installs when missing); deno comes from the pinned npm package.
+# Two scripts: the GPU smoke test and the f16 suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null; then
@@ -17,4 +18,8 @@ if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null; then
 fi
 npm run build > /dev/null
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}" # quiets a warning where it is unset
-exec node_modules/.bin/deno run --allow-read test/deno/gpu-smoke.ts
+status=0
+node_modules/.bin/deno run --allow-read test/deno/gpu-smoke.ts || status=$?
+# f16 gradients: lavapipe offers shader-f16 (SwiftShader does not), and Deno has Float16Array.
+node_modules/.bin/deno run --allow-read test/deno/f16.ts || status=$?
+exit "$status"
