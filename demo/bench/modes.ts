@@ -35,6 +35,7 @@ export const MODES = [
   'adam (fused clip)',
   'clipGradNorm, then adam',
   'tfjs adam + clip',
+  'clipGradNorm f16',
 ] as const;
 export type ModeName = (typeof MODES)[number];
 
@@ -66,15 +67,31 @@ export interface ModeResult {
   gpuOverRoofline?: number | null;
   check: { ok: boolean; maxRelativeError: number } | null;
   error?: string;
+  /** Why the line did not run here (the f16 line on an adapter without shader-f16). */
+  skipped?: string;
 }
+
+/** Thrown by a line's set-up when this device or runtime cannot run it: the line is skipped, not failed. */
+class SkipMode extends Error {}
+
+/** A CPU twin: a Float32Array, or a Float16Array for the f16 line. */
+interface CpuArray extends ArrayLike<number> {
+  [index: number]: number;
+  set(values: ArrayLike<number>): void;
+}
+
+/** The runtime's Float16Array (Chromium 135+, Deno), for the f16 line's data and reference. */
+type Float16Constructor = new (values: number | ArrayLike<number> | ArrayBuffer) => CpuArray & { buffer: ArrayBuffer; byteOffset: number; byteLength: number };
 
 interface Workload {
   /** Views of the gradients on the GPU and their CPU twins. */
   gpu: { set: GradSet; buffer: GPUBuffer; views: GradView[] };
-  cpu: { set: GradSet; arrays: Float32Array[] };
+  cpu: { set: GradSet; arrays: CpuArray[] };
   /** Pristine contents: normal and spiked. */
   normal: Float32Array<ArrayBuffer>[];
   spiked: Float32Array<ArrayBuffer>[];
+  /** The f16 line's Float16Array: the GPU views hold halves. */
+  half?: Float16Constructor;
 }
 
 function randomArrays(tensors: readonly Tensor[], seed: number, scale: number): Float32Array<ArrayBuffer>[] {
@@ -101,21 +118,55 @@ function workload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
   };
 }
 
+/**
+ * The same gradients as halves (values rounded to f16 once, so both backends start from the same
+ * numbers) in one f16 buffer, each view 16-byte aligned; the CPU twins are Float16Arrays.
+ */
+function halfWorkload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[], seed: number): Workload {
+  if (!device.features.has('shader-f16')) throw new SkipMode('the device lacks shader-f16');
+  const Float16 = (globalThis as { Float16Array?: Float16Constructor }).Float16Array;
+  if (!Float16) throw new SkipMode('the runtime lacks Float16Array (the reference)');
+  const toHalf = (a: Float32Array) => Float32Array.from(new Float16(a));
+  const normal = randomArrays(tensors, seed, 1).map(toHalf);
+  const spiked = normal.map((a) => toHalf(a.map((v) => v * 10)));
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const t of tensors) {
+    offsets.push(bytes);
+    bytes += Math.ceil((t.length * 2) / 16) * 16;
+  }
+  const buffer = device.createBuffer({ label: 'bench f16 gradients', size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const views = tensors.map((t, i): GradView => ({ buffer, offset: offsets[i], length: t.length, dtype: 'f16' }));
+  const arrays = normal.map((a) => new Float16(a));
+  const w: Workload = { gpu: { set: gpu.gradients(views), buffer, views }, cpu: { set: cpu.gradients(arrays as unknown as GradView[]), arrays }, normal, spiked, half: Float16 };
+  load(device, w, 0);
+  return w;
+}
+
 /** Writes step `step`'s gradients (normal, or spiked every SPIKE_EVERY steps) into both copies. */
 function load(device: GPUDevice, w: Workload, step: number): void {
   const source = step % SPIKE_EVERY === SPIKE_EVERY - 1 ? w.spiked : w.normal;
   w.gpu.views.forEach((v, i) => {
     const view = v as { buffer: GPUBuffer; offset: number };
-    device.queue.writeBuffer(view.buffer, view.offset, source[i]);
+    if (w.half) {
+      // writeBuffer takes whole 4-byte words: an odd view writes one half more, into its own padding.
+      const halves = new w.half(Math.ceil(source[i].length / 2) * 2);
+      halves.set(source[i]);
+      device.queue.writeBuffer(view.buffer, view.offset, halves);
+    } else {
+      device.queue.writeBuffer(view.buffer, view.offset, source[i]);
+    }
     w.cpu.arrays[i].set(source[i]);
   });
 }
 
-async function readViews(device: GPUDevice, buffer: GPUBuffer, views: readonly GradView[]): Promise<Float32Array[]> {
-  const all = new Float32Array(await readBuffer(device, buffer));
+async function readViews(device: GPUDevice, buffer: GPUBuffer, views: readonly GradView[], half?: Float16Constructor): Promise<Float32Array[]> {
+  const bytes = await readBuffer(device, buffer);
+  const all = half ? Float32Array.from(new half(bytes)) : new Float32Array(bytes);
+  const size = half ? 2 : 4;
   return views.map((v) => {
     const view = v as { offset: number; length: number };
-    return all.subarray(view.offset / 4, view.offset / 4 + view.length);
+    return all.subarray(view.offset / size, view.offset / size + view.length);
   });
 }
 
@@ -169,7 +220,7 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
   let batch: Workload | null = null;
   const model = () => (shared ??= workload(device, gpu, cpu, tensors, 7));
   const examples = () => (batch ??= workload(device, gpu, cpu, batched, 8));
-  const inPlace = (w: Workload) => async () => ({ actual: await readViews(device, w.gpu.buffer, w.gpu.views), reference: w.cpu.arrays });
+  const inPlace = (w: Workload) => async () => ({ actual: await readViews(device, w.gpu.buffer, w.gpu.views, w.half), reference: w.cpu.arrays });
   const maxNormOf = (w: Workload) => {
     let sum = 0;
     for (const a of w.normal) for (const v of a) sum += v * v;
@@ -366,6 +417,19 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         },
       };
     }],
+    ['clipGradNorm f16', () => {
+      const w = halfWorkload(device, gpu, cpu, tensors, 7);
+      const maxNorm = maxNormOf(w);
+      return {
+        label: 'global L2 norm of the same gradients stored as f16 (half the bytes), clip at half in place',
+        work: w,
+        // A scaled half may round to either neighbour (WGSL), the reference to nearest: one f16 step.
+        tolerance: 2 ** -10,
+        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+        results: inPlace(w),
+      };
+    }],
     ['adam (fused clip)', () => optimizerRun(true)],
     ['clipGradNorm, then adam', () => optimizerRun(false)],
     ['tfjs adam + clip', () => tfjsAdamRun()],
@@ -447,7 +511,8 @@ export async function runModes(
         result.wall = summarize(wall);
         result.gpu = gpuTimes.length ? summarize(gpuTimes) : null;
       } catch (error) {
-        result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        if (error instanceof SkipMode) result.skipped = error.message;
+        else result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       }
       results.push(result);
     }

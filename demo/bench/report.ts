@@ -104,8 +104,8 @@ export function formatModes(results: BenchResults): string[] {
     ...(withGpu
       ? [fmt(m.gpu?.median ?? null), m.mode === m.baseline ? '1 (baseline)' : fmt(m.gpuOverBaseline ?? null), m.bytesPerFloat ? fmt(m.gpuOverRoofline ?? null) : '']
       : []),
-    m.error ? 'error' : m.check ? (m.check.ok ? 'ok' : 'WRONG') : '-',
-    m.label,
+    m.error ? 'error' : m.skipped ? 'skipped' : m.check ? (m.check.ok ? 'ok' : 'WRONG') : '-',
+    m.skipped ? `not run here: ${m.skipped}` : m.label,
   ]);
   const text = new Set([0, header.length - 1]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
