@@ -1,6 +1,7 @@
 // Helpers for the real-WebGPU suite: one device per file, buffers filled and read back, and a
 // validation + out-of-memory error scope around each test that must come back empty.
 import { expect } from 'vitest';
+import { readBytes } from '../shared/read-bytes';
 
 let devicePromise: Promise<GPUDevice> | null = null;
 
@@ -43,13 +44,5 @@ export function upload(device: GPUDevice, data: Float32Array, usage = GRAD_USAGE
 
 /** The whole buffer's contents as float32. */
 export async function readBack(device: GPUDevice, buffer: GPUBuffer): Promise<Float32Array> {
-  const staging = device.createBuffer({ label: 'test readback', size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const copy = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
-  return copy;
+  return new Float32Array(await readBytes(device, buffer));
 }

@@ -8,6 +8,7 @@
 // Run by `npm run test:deno` (after `npm run build`).
 import { createAutoClip, createClipper, totalNormReference } from '../../dist/index.js';
 import { relativeError, seededRandom } from '../shared/random.ts';
+import { readBytes } from '../shared/read-bytes.ts';
 
 declare const Deno: { exit(code: number): never };
 declare const Float16Array: { new (length: number | ArrayBufferLike | ArrayLike<number>): Float16Array };
@@ -69,18 +70,6 @@ function halfArena(lengths: number[], seed: number, { scale = 1, tail = true } =
   return { buffer, contents, offsets, twins, gpuSet, cpuSet: cpu.gradients(twins) };
 }
 
-async function readBytes(buffer: GPUBuffer): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const bytes = staging.getMappedRange().slice(0);
-  staging.unmap();
-  staging.destroy();
-  return bytes;
-}
-
 /** The distance between adjacent f16 values at the magnitude of `x`. */
 function halfStep(x: number): number {
   const a = Math.abs(x);
@@ -92,7 +81,7 @@ function halfStep(x: number): number {
  * outside the views kept its bits. Returns what differs, or ''.
  */
 async function matchesTwins(a: ReturnType<typeof halfArena>, steps: number): Promise<string> {
-  const bytes = await readBytes(a.buffer);
+  const bytes = await readBytes(device, a.buffer);
   const after = new Float16Array(bytes);
   const afterBits = new Uint16Array(bytes);
   const beforeBits = new Uint16Array(a.contents.buffer);
@@ -190,7 +179,7 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
   const norm = await gpu.clipGradNorm(set, reference / 4).read();
   await cpu.clipGradNorm(cpuSet, reference / 4).read();
   const halfDiffers = await matchesTwins(halves, 1);
-  const after = new Float32Array(await readBytes(f32Buffer));
+  const after = new Float32Array(await readBytes(device, f32Buffer));
   const floatsMatch = after.every((x, i) => Math.abs(x - floatTwin[i]) <= 2e-7 * Math.abs(floatTwin[i]));
   check('a set of f16 and f32 buffers: one norm, each clipped in its own precision', relativeError(norm, reference) <= 1e-6 && !halfDiffers && floatsMatch, halfDiffers);
 }

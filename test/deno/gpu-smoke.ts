@@ -6,6 +6,7 @@
 // read). Run by `npm run test:deno` (after `npm run build`).
 import { createClipper, totalNormReference } from '../../dist/index.js';
 import { relativeError } from '../shared/random.ts';
+import { readBytes } from '../shared/read-bytes.ts';
 
 declare const Deno: { exit(code: number): never };
 
@@ -48,21 +49,9 @@ function arena(lengths: number[], seed: number) {
   return { buffer, contents, offsets, twins, gpuSet, cpuSet: cpu.gradients(twins) };
 }
 
-async function readBack(buffer: GPUBuffer): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const data = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
-  return data;
-}
-
 /** Every view equals its CPU twin within `tolerance`; every float outside the views kept its bits. */
 async function matchesTwins(a: ReturnType<typeof arena>, tolerance: number): Promise<string> {
-  const after = await readBack(a.buffer);
+  const after = new Float32Array(await readBytes(device, a.buffer));
   const inView = new Int32Array(after.length).fill(-1);
   a.twins.forEach((t, i) => inView.fill(i, a.offsets[i], a.offsets[i] + t.length));
   for (let k = 0; k < after.length; k++) {
