@@ -461,3 +461,20 @@ test("f16 views: 'unsupported', naming shader-f16, where the device lacks it (Sw
   }
   buffer.destroy();
 });
+
+test('the CPU backend clips Float16Arrays in place, rounding each store to nearest (Chromium has Float16Array)', async () => {
+  const Float16 = (globalThis as { Float16Array?: new (values: number[]) => { [i: number]: number; length: number } }).Float16Array;
+  expect(Float16, 'Chromium 135+ has Float16Array').toBeDefined();
+  const cpu = await createClipper({ forceCpu: true });
+  const a = new Float16!([3, 0, 0.1]);
+  const b = new Float16!([4]);
+  const set = cpu.gradients([a as unknown as GradView, b as unknown as GradView]);
+  const before = [a[0], a[2], b[0]]; // 3, 0.1 as f16 (0.0999755859375), 4
+  const exact = totalNormReference([[3, 0, a[2]], [4]], 2);
+  expect(await cpu.clipGradNorm(set, 1).read()).toBe(exact);
+  const coef = 1 / (exact + 1e-6);
+  expect([a[0], a[2], b[0]]).toEqual(before.map((x) => new Float16!([x * coef])[0]));
+  expect(a[0]).not.toBe(3 * coef); // rounded to f16, not kept at float64
+  cpu.clipGradValue(set, 0.3);
+  expect(a[0]).toBe(new Float16!([0.3])[0]); // the bound rounded to f16
+});
