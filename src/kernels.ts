@@ -232,22 +232,27 @@ function buildKernels(device: GPUDevice): Kernels {
     return m;
   }
 
-  const partialsPipelineLayout = device.createPipelineLayout({
-    label: 'gradclip partials pipeline layout',
-    bindGroupLayouts: [dataLayout, partialsLayout],
-  });
+  // The data kernels get one pipeline layout object per slot layout (same bind group layouts):
+  // wgpu (Deno 2.9) takes a binding's minimum size from the shader only when a pass switches to a
+  // pipeline whose layout is another object, so two dispatch groups whose slot k is vec4<f32> in
+  // one and f16 or f32 scalar in the next would keep the first shader's 16-byte minimum.
+  const slotPipelineLayouts = new Map<string, GPUPipelineLayout>();
+  function slotPipelineLayout(kernel: string, second: GPUBindGroupLayout, slots: SlotLayout): GPUPipelineLayout {
+    const label = `gradclip ${kernel} ${slotsLabel(slots)} pipeline layout`;
+    let layout = slotPipelineLayouts.get(label);
+    if (!layout) {
+      layout = device.createPipelineLayout({ label, bindGroupLayouts: [dataLayout, second] });
+      slotPipelineLayouts.set(label, layout);
+    }
+    return layout;
+  }
   const finalizePipelineLayout = device.createPipelineLayout({
     label: 'gradclip finalize pipeline layout',
     bindGroupLayouts: [finalizeLayout],
   });
-  const elementwisePipelineLayout = device.createPipelineLayout({
-    label: 'gradclip elementwise pipeline layout',
-    bindGroupLayouts: [dataLayout, elementwiseLayout],
-  });
 
   const layoutOf = (label: string, layouts: GPUBindGroupLayout[]) =>
     device.createPipelineLayout({ label: `gradclip ${label} pipeline layout`, bindGroupLayouts: layouts });
-  const segmentScalePipelineLayout = layoutOf('segment scale', [dataLayout, segmentScaleLayout]);
   const segmentFinalizePipelineLayout = layoutOf('segment finalize', [segmentFinalizeLayout]);
   const segmentSummaryPipelineLayout = layoutOf('segment summary', [segmentSummaryLayout]);
   const sumPipelineLayout = layoutOf('per-example sum', [sumDataLayout, sumOutputLayout]);
@@ -292,7 +297,7 @@ function buildKernels(device: GPUDevice): Kernels {
     partials: (kind, layout) => {
       const label = `norm_partials ${slotsLabel(layout)}`;
       const shader = module(label, () => normPartialsShader(bindings, layout.vec4Slots, subgroups, layout.halfSlots));
-      return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
+      return pipeline(`${label} normKind=${kind}`, slotPipelineLayout('partials', partialsLayout, layout), shader, { normKind: kind });
     },
     finalize: (kind, source) => {
       const shader = module('norm_finalize', () => normFinalizeShader(subgroups));
@@ -301,12 +306,12 @@ function buildKernels(device: GPUDevice): Kernels {
     elementwise: (op, layout) => {
       const label = `elementwise ${slotsLabel(layout)}`;
       const shader = module(label, () => elementwiseShader(bindings, layout.vec4Slots, layout.halfSlots));
-      return pipeline(`${label} op=${op}`, elementwisePipelineLayout, shader, { op });
+      return pipeline(`${label} op=${op}`, slotPipelineLayout('elementwise', elementwiseLayout, layout), shader, { op });
     },
     segmentNorm: (kind, layout) => {
       const label = `segment_norm ${slotsLabel(layout)}`;
       const shader = module(label, () => segmentNormShader(bindings, layout.vec4Slots, subgroups, layout.halfSlots));
-      return pipeline(`${label} normKind=${kind}`, partialsPipelineLayout, shader, { normKind: kind });
+      return pipeline(`${label} normKind=${kind}`, slotPipelineLayout('partials', partialsLayout, layout), shader, { normKind: kind });
     },
     segmentFinalize: (kind, rule) => {
       const shader = module('segment_finalize', () => segmentFinalizeShader(subgroups));
@@ -319,7 +324,7 @@ function buildKernels(device: GPUDevice): Kernels {
     segmentScale: (layout) => {
       const label = `segment_scale ${slotsLabel(layout)}`;
       const shader = module(label, () => segmentScaleShader(bindings, layout.vec4Slots, layout.halfSlots));
-      return pipeline(label, segmentScalePipelineLayout, shader, {});
+      return pipeline(label, slotPipelineLayout('segment scale', segmentScaleLayout, layout), shader, {});
     },
     perExampleSum: (vec4Slots) => {
       const label = `per_example_sum vec4Slots=${vec4Slots}`;

@@ -15,6 +15,7 @@ declare const Float16Array: { new (length: number | ArrayBufferLike | ArrayLike<
 interface Float16Array extends ArrayLike<number> {
   [index: number]: number;
   readonly buffer: ArrayBuffer;
+  set(values: ArrayLike<number>): void;
   slice(start?: number, end?: number): Float16Array;
   fill(value: number, start?: number, end?: number): Float16Array;
 }
@@ -233,6 +234,79 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
   await cpu.clipGradNorm(many.cpuSet, reference / 2).read();
   const differs = await matchesTwins(many, 1);
   check('300 f16 views at odd offsets in one arena', !differs, differs);
+}
+
+{
+  // Random sets of f16 and f32 buffers: more buffers than one dispatch group binds (so groups of
+  // different slot layouts share a pass), tiny buffers, views at any element offset, tails or not.
+  // getTotalNorm then clipGradNorm (p = 1, 2, ∞ or 3), or clipGradValue, against the CPU backend.
+  const groupBindings = device.limits.maxStorageBuffersPerShaderStage - 2;
+  let failure = '';
+  const CASES = 60;
+  for (let seed = 1; seed <= CASES && !failure; seed++) {
+    const random = seededRandom(1000 + seed);
+    const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+    const buffers = Array.from({ length: int(1, 2 * groupBindings + 3) }, (_, b) => {
+      const half = random() < 0.5;
+      const views: Array<{ offset: number; length: number }> = [];
+      let at = int(0, 5);
+      for (let v = int(1, 4); v > 0; v--) {
+        const length = random() < 0.3 ? int(1, 5) : int(1, 600);
+        views.push({ offset: at, length });
+        at += length + int(0, 3);
+      }
+      const end = views[views.length - 1].offset + views[views.length - 1].length + (random() < 0.5 ? 0 : int(1, 4));
+      const bytes = Math.max(4, Math.ceil((end * (half ? 2 : 4)) / 4) * 4);
+      const contents = half ? new Float16Array(bytes / 2).fill(SENTINEL) : new Float32Array(bytes / 4).fill(SENTINEL);
+      const scale = 10 ** int(-2, 2);
+      for (const v of views) for (let k = 0; k < v.length; k++) contents[v.offset + k] = (random() * 2 - 1) * scale * (1 + (b % 3));
+      const buffer = device.createBuffer({ label: `fuzz ${half ? 'f16' : 'f32'} buffer`, size: bytes, usage });
+      device.queue.writeBuffer(buffer, 0, contents.buffer as ArrayBuffer);
+      const twins = views.map((v) => contents.slice(v.offset, v.offset + v.length));
+      return { half, views, buffer, contents, twins };
+    });
+    const describe = `seed ${seed}: ${buffers.length} buffers (${buffers.filter((b) => b.half).length} f16)`;
+    try {
+      const gpuSet = gpu.gradients(buffers.flatMap((b) => b.views.map((v) => ({ buffer: b.buffer, offset: v.offset * (b.half ? 2 : 4), length: v.length, dtype: b.half ? ('f16' as const) : ('f32' as const) }))));
+      const twins = buffers.flatMap((b) => b.twins);
+      const cpuSet = cpu.gradients(twins as unknown as Float32Array[]);
+      const p = [1, 2, Infinity, 3][int(0, 3)];
+      const reference = totalNormReference(twins, p);
+      const norm = await gpu.getTotalNorm(gpuSet, { normType: p }).read();
+      const label = `${describe}, p = ${p}`;
+      if (!(relativeError(norm, reference) <= (p === 3 ? 2e-5 : 1e-6))) failure = `${label}: norm ${norm} vs ${reference}`;
+      if (random() < 0.5) {
+        gpu.clipGradNorm(gpuSet, reference / 3, { normType: p });
+        cpu.clipGradNorm(cpuSet, reference / 3, { normType: p });
+      } else {
+        const clip = 0.3 * 10 ** int(-2, 2);
+        gpu.clipGradValue(gpuSet, clip);
+        cpu.clipGradValue(cpuSet, clip);
+      }
+      for (const [i, b] of buffers.entries()) {
+        if (failure) break;
+        const bytes = await readBytes(device, b.buffer);
+        const after = b.half ? new Float16Array(bytes) : new Float32Array(bytes);
+        const afterBits = b.half ? new Uint16Array(bytes) : new Uint32Array(bytes);
+        const beforeBits = b.half ? new Uint16Array(b.contents.buffer as ArrayBuffer) : new Uint32Array(b.contents.buffer as ArrayBuffer);
+        const owner = new Int32Array(after.length).fill(-1);
+        b.views.forEach((v, k) => owner.fill(k, v.offset, v.offset + v.length));
+        for (let e = 0; e < after.length && !failure; e++) {
+          if (owner[e] < 0) {
+            if (afterBits[e] !== beforeBits[e]) failure = `${label}: buffer ${i} element ${e} outside the views changed`;
+            continue;
+          }
+          const want = b.twins[owner[e]][e - b.views[owner[e]].offset];
+          const ok = Object.is(after[e], want) || Math.abs(after[e] - want) <= (b.half ? halfStep(want) : 2e-6 * Math.abs(want));
+          if (!ok) failure = `${label}: buffer ${i} (${b.half ? 'f16' : 'f32'}) element ${e} is ${after[e]}, the CPU backend has ${want}`;
+        }
+      }
+    } catch (error) {
+      failure = `${describe}: ${(error as Error).message}`;
+    }
+    for (const b of buffers) b.buffer.destroy();
+  }
+  check(`${CASES} random sets of f16 and f32 buffers (up to ${2 * groupBindings + 3} buffers, several dispatch groups)`, !failure, failure);
 }
 
 {
