@@ -4,7 +4,8 @@
 // Float16Arrays (Deno has them) gives exactly that, and is itself checked against the plain
 // float64 arithmetic. The GPU widens each f16 to f32, so norms agree to f32 accuracy, and a
 // written value may differ from the round-to-nearest reference by at most one f16 step (WGSL lets
-// an f32 → f16 conversion round either way). Every half outside the views keeps its bits.
+// an f32 → f16 conversion round either way). Every half outside the views keeps its bits. Last,
+// random sets of f16 and f32 buffers spanning several dispatch groups, tiny buffers included.
 // Run by `npm run test:deno` (after `npm run build`).
 import { createAutoClip, createClipper, totalNormReference } from '../../dist/index.js';
 import { relativeError, seededRandom } from '../shared/random.ts';
