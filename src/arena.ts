@@ -1,6 +1,6 @@
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
-import type { GradView } from './types';
+import type { GradDtype, GradView } from './types';
 
 /** Each arena view starts at a multiple of this many bytes, so vector loads of a view stay aligned. */
 export const ARENA_ALIGNMENT_BYTES = 16;
@@ -8,9 +8,19 @@ export const ARENA_ALIGNMENT_BYTES = 16;
 /**
  * Packs tensors of the given element counts into one new buffer (STORAGE | COPY_SRC | COPY_DST),
  * each view starting 16-byte aligned, so a whole model's gradients clip in the fewest dispatches.
+ * `options.dtype: 'f16'` packs half floats (the views say so; clipping them needs `shader-f16`).
  * The caller owns the buffer (and destroys it).
  */
-export function createGradientArena(device: GPUDevice, lengths: number[]): { buffer: GPUBuffer; views: GradView[] } {
+export function createGradientArena(
+  device: GPUDevice,
+  lengths: number[],
+  options: { dtype?: GradDtype } = {},
+): { buffer: GPUBuffer; views: GradView[] } {
+  const dtype = options.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') {
+    throw new GradclipError('invalid-argument', `options.dtype must be 'f32' or 'f16', got ${JSON.stringify(options.dtype)}`);
+  }
+  const elementBytes = dtype === 'f16' ? 2 : 4;
   if (!Array.isArray(lengths) || lengths.length === 0) {
     throw new GradclipError('invalid-argument', 'lengths must be a non-empty array of element counts');
   }
@@ -21,7 +31,7 @@ export function createGradientArena(device: GPUDevice, lengths: number[]): { buf
       throw new GradclipError('invalid-argument', `lengths[${i}] must be a non-negative integer, got ${length}`);
     }
     views.push({ offset, length });
-    offset += Math.ceil((length * 4) / ARENA_ALIGNMENT_BYTES) * ARENA_ALIGNMENT_BYTES;
+    offset += Math.ceil((length * elementBytes) / ARENA_ALIGNMENT_BYTES) * ARENA_ALIGNMENT_BYTES;
   });
   const size = Math.max(ARENA_ALIGNMENT_BYTES, offset);
   if (size > device.limits.maxBufferSize) {
@@ -31,9 +41,12 @@ export function createGradientArena(device: GPUDevice, lengths: number[]): { buf
     );
   }
   const buffer = device.createBuffer({
-    label: `gradclip arena (${lengths.length} tensors)`,
+    label: `gradclip ${dtype === 'f16' ? 'f16 ' : ''}arena (${lengths.length} tensors)`,
     size,
     usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
   });
-  return { buffer, views: views.map((v) => ({ buffer, offset: v.offset, length: v.length })) };
+  return {
+    buffer,
+    views: views.map((v) => (dtype === 'f16' ? { buffer, offset: v.offset, length: v.length, dtype } : { buffer, offset: v.offset, length: v.length })),
+  };
 }

@@ -256,9 +256,10 @@ export class CpuClipper implements Clipper {
 
   /** The CPU side of createOptimizer: the float64 reference, parameters rounded to float32 each step. */
   createOptimizerEngine(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine {
+    for (const set of [grads, params]) checkNoHalfViews(this.arraysOf(set).map(isFloat16Array), 'createOptimizer');
+    // Float32Arrays only, as just checked.
     const gradArrays = this.arraysOf(grads) as Float32Array[];
     const paramArrays = this.arraysOf(params) as Float32Array[];
-    for (const arrays of [gradArrays, paramArrays]) checkNoHalfViews(arrays.map(isFloat16Array), 'createOptimizer');
     checkOptimizerSets(
       gradArrays.map((a) => ({ length: a.length })),
       paramArrays.map((a) => ({ length: a.length })),

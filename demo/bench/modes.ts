@@ -120,7 +120,7 @@ function workload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
 
 /**
  * The same gradients as halves (values rounded to f16 once, so both backends start from the same
- * numbers) in one f16 buffer, each view 16-byte aligned; the CPU twins are Float16Arrays.
+ * numbers) in an f16 arena; the CPU twins are Float16Arrays.
  */
 function halfWorkload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[], seed: number): Workload {
   if (!device.features.has('shader-f16')) throw new SkipMode('the device lacks shader-f16');
@@ -129,14 +129,7 @@ function halfWorkload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: re
   const toHalf = (a: Float32Array) => Float32Array.from(new Float16(a));
   const normal = randomArrays(tensors, seed, 1).map(toHalf);
   const spiked = normal.map((a) => toHalf(a.map((v) => v * 10)));
-  const offsets: number[] = [];
-  let bytes = 0;
-  for (const t of tensors) {
-    offsets.push(bytes);
-    bytes += Math.ceil((t.length * 2) / 16) * 16;
-  }
-  const buffer = device.createBuffer({ label: 'bench f16 gradients', size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  const views = tensors.map((t, i): GradView => ({ buffer, offset: offsets[i], length: t.length, dtype: 'f16' }));
+  const { buffer, views } = createGradientArena(device, tensors.map((t) => t.length), { dtype: 'f16' });
   const arrays = normal.map((a) => new Float16(a));
   const w: Workload = { gpu: { set: gpu.gradients(views), buffer, views }, cpu: { set: cpu.gradients(arrays as unknown as GradView[]), arrays }, normal, spiked, half: Float16 };
   load(device, w, 0);

@@ -105,21 +105,18 @@ describe('build once, encode many', () => {
       expect(fake.counts.computePasses - before.computePasses).toBe(1);
       expect(fake.counts.submit - before.submit).toBe(1);
     }
-    // 50 separate buffers: 6 data bindings per dispatch on a device with 8 storage buffers per stage.
-    const separate = clipper.gradients(Array.from({ length: 50 }, () => fakeBuffer(400)));
-    expect(separate.dispatchGroups).toBe(9);
-    const before = { ...fake.counts };
-    clipper.clipGradNorm(separate, 1);
-    expect(fake.counts.dispatches - before.dispatches).toBe(10);
-    expect(fake.counts.indirectDispatches - before.indirectDispatches).toBe(9);
-    // 500: the dispatches grow with the groups of 6 buffers only.
-    const many = clipper.gradients(Array.from({ length: 500 }, () => fakeBuffer(400)));
-    expect(many.dispatchGroups).toBe(84);
-    const beforeMany = { ...fake.counts };
-    clipper.clipGradNorm(many, 1);
-    expect(fake.counts.dispatches - beforeMany.dispatches).toBe(85);
-    expect(fake.counts.indirectDispatches - beforeMany.indirectDispatches).toBe(84);
-    expect(fake.counts.computePasses - beforeMany.computePasses).toBe(1);
+    // Separate buffers: 6 data bindings per dispatch on a device with 8 storage buffers per stage,
+    // so the dispatches grow with the groups of 6 buffers only (a norm partials and a scale per
+    // group, one finalize), all in one pass.
+    for (const [count, groups] of [[50, 9], [500, 84]]) {
+      const separate = clipper.gradients(Array.from({ length: count }, () => fakeBuffer(400)));
+      expect(separate.dispatchGroups).toBe(groups);
+      const before = { ...fake.counts };
+      clipper.clipGradNorm(separate, 1);
+      expect(fake.counts.dispatches - before.dispatches).toBe(groups + 1);
+      expect(fake.counts.indirectDispatches - before.indirectDispatches).toBe(groups);
+      expect(fake.counts.computePasses - before.computePasses).toBe(1);
+    }
   });
 
   test('an encoder option records without submitting', async () => {
@@ -245,5 +242,10 @@ describe('bad GPU views throw before anything is recorded', () => {
     const { views, buffer } = createGradientArena(fake.device, [1, 5, 4, 0, 3]);
     expect(views.map((v) => (v as { offset: number }).offset)).toEqual([0, 16, 48, 64, 64]);
     expect(buffer.size).toBe(80);
+    // f16: half the bytes per element, the same 16-byte starts; the views carry their dtype.
+    const halves = createGradientArena(fake.device, [1, 5, 9, 0, 3], { dtype: 'f16' });
+    expect(halves.views).toEqual([0, 16, 32, 64, 64].map((offset, i) => ({ buffer: halves.buffer, offset, length: [1, 5, 9, 0, 3][i], dtype: 'f16' })));
+    expect(halves.buffer.size).toBe(80);
+    expect(() => createGradientArena(fake.device, [3], { dtype: 'bf16' as 'f16' })).toThrow(/options\.dtype must be 'f32' or 'f16', got "bf16"/);
   });
 });
