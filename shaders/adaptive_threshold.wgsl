@@ -108,7 +108,7 @@ fn main(ids: LaneIds) {
   let merged = mergePartials(ids, p, true);
   if (ids.local == 0u) {
     stepNorm = normOf(merged, p);
-    stepFlags = flagsOf(merged);
+    stepFlags = flagsOf(merged) | classify(stepNorm);
     if (rule == 0u && stepFlags == 0u) { recordAutoClip(stepNorm); }
   }
   storageBarrier();

@@ -21,9 +21,11 @@ fn mergePartials(ids: LaneIds, p: f32, fromPartials: bool) -> Acc {
 }
 
 // Decides whether `norm` (with its FLAG_NAN / FLAG_INF `flags`) is clipped at `maxNorm`, as
-// params.mode asks, and writes the result and the scale pass's dispatch arguments.
+// params.mode asks, and writes the result and the scale pass's dispatch arguments. A norm of
+// finite elements that overflowed float32 counts as non-finite too (PyTorch's error_if_nonfinite
+// sees the same +Inf), so errorIfNonfinite rejects it and 'skip' skips it.
 fn writeDecision(norm: f32, normFlags: u32, maxNorm: f32) {
-  var flags = normFlags;
+  var flags = normFlags | classify(norm);
   let nonfinite = (flags & (FLAG_NAN | FLAG_INF)) != 0u;
   var scale = nonfinite || norm > maxNorm;
   if (nonfinite && (params.mode & MODE_ERROR_IF_NONFINITE) != 0u) {

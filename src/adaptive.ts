@@ -10,6 +10,8 @@ export interface StepOptions {
   encoder?: GPUCommandEncoder;
   /** As clipGradNorm's: 'propagate' (default) or 'skip' (a non-finite norm leaves the gradients unchanged). */
   onNonfinite?: 'propagate' | 'skip';
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 export interface AutoClipOptions {
@@ -36,7 +38,7 @@ export interface ZClipOptions {
 /** AutoClip (Seetharaman et al. 2020) on one set. */
 export interface AutoClip {
   /** Records this step's L2 norm into the history and clips at the percentile (this norm included). */
-  step(options?: StepOptions): ThresholdHandle;
+  step(options?: StepOptions | null): ThresholdHandle;
   /** Reads back the threshold of the latest step (+Infinity before any finite norm). */
   threshold(): Promise<number>;
   /** Releases the GPU state. */
@@ -46,7 +48,7 @@ export interface AutoClip {
 /** ZClip (Kumar et al. 2025) on one set. */
 export interface ZClip {
   /** Clips this step's L2 norm when its z-score exceeds the threshold, then updates the statistics. */
-  step(options?: StepOptions): ThresholdHandle;
+  step(options?: StepOptions | null): ThresholdHandle;
   /** Reads back the statistics after the latest step (during warm-up, those of the norms so far; NaN before any). */
   stats(): Promise<{ mean: number; std: number }>;
   /** Reads back the threshold of the latest step (+Infinity when it did not clip). */
@@ -58,7 +60,7 @@ export type AdaptiveRule = { kind: 'autoclip'; config: AutoClipConfig } | { kind
 
 /** What each backend provides for an adaptive rule. */
 export interface AdaptiveEngine {
-  step(options?: StepOptions): ThresholdHandle;
+  step(options?: StepOptions | null): ThresholdHandle;
   readState(): Promise<{ threshold: number; mean: number; std: number }>;
   destroy(): void;
 }
@@ -75,7 +77,7 @@ function engineFor(clipper: Clipper, set: GradSet, rule: AdaptiveRule): Adaptive
 }
 
 /** AutoClip: each step clips at the given percentile of the norm history, all on the GPU. */
-export function createAutoClip(clipper: Clipper, set: GradSet, options: AutoClipOptions = {}): AutoClip {
+export function createAutoClip(clipper: Clipper, set: GradSet, options?: AutoClipOptions | null): AutoClip {
   const engine = engineFor(clipper, set, { kind: 'autoclip', config: checkAutoClipOptions(options) });
   return {
     step: (stepOptions) => engine.step(stepOptions),
@@ -85,7 +87,7 @@ export function createAutoClip(clipper: Clipper, set: GradSet, options: AutoClip
 }
 
 /** ZClip: z-score spike clipping against EMA statistics of the norm, all on the GPU. */
-export function createZClip(clipper: Clipper, set: GradSet, options: ZClipOptions = {}): ZClip {
+export function createZClip(clipper: Clipper, set: GradSet, options?: ZClipOptions | null): ZClip {
   const engine = engineFor(clipper, set, { kind: 'zclip', config: checkZClipOptions(options) });
   return {
     step: (stepOptions) => engine.step(stepOptions),

@@ -1,6 +1,8 @@
 import { GradclipError } from './errors';
 import { BufferUsage } from './gpu-constants';
+import { OPTION_KEYS, readOptions } from './options';
 import type { GradDtype, GradView } from './types';
+import { checkDevice } from './validate';
 
 /** Each arena view starts at a multiple of this many bytes, so vector loads of a view stay aligned. */
 export const ARENA_ALIGNMENT_BYTES = 16;
@@ -14,8 +16,10 @@ export const ARENA_ALIGNMENT_BYTES = 16;
 export function createGradientArena(
   device: GPUDevice,
   lengths: number[],
-  options: { dtype?: GradDtype } = {},
+  arenaOptions?: { dtype?: GradDtype } | null,
 ): { buffer: GPUBuffer; views: GradView[] } {
+  checkDevice(device);
+  const options = readOptions(arenaOptions, OPTION_KEYS.arena, 'options');
   const dtype = options.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') {
     throw new GradclipError('invalid-argument', `options.dtype must be 'f32' or 'f16', got ${JSON.stringify(options.dtype)}`);

@@ -13,8 +13,9 @@ export type GradclipErrorCode =
 export class GradclipError extends Error {
   readonly code: GradclipErrorCode;
 
-  constructor(code: GradclipErrorCode, message: string) {
-    super(`gradclip: ${message}`);
+  /** `options.cause`: the underlying error (an adapter or device request that failed, say). */
+  constructor(code: GradclipErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`gradclip: ${message}`, options);
     this.name = 'GradclipError';
     this.code = code;
   }

@@ -7,9 +7,14 @@ import { GpuAdaptiveState } from './gpu-adaptive';
 import { GpuOptimizer } from './gpu-optimizer';
 import type { OptimizerEngine } from './optimizer';
 import type { OptimizerSettings } from './optimizer-reference';
-import { BufferUsage, MapMode } from './gpu-constants';
+import { BufferUsage } from './gpu-constants';
 import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './gpu-segments';
+import { GpuNormHandle, GpuNormsHandle, type HandleOwner } from './gpu-handles';
+import { Readback, type SlotValue } from './gpu-readback';
 import { GpuGradSet, type SetOwner } from './gpu-set';
+import { SetPool } from './gpu-set-pool';
+import { ObjectIds, WeakList } from './weak-list';
+import { OPTION_KEYS, readOptions } from './options';
 import { resolveSet, viewsAsSet } from './set-alias';
 import {
   OP_CLAMP,
@@ -19,7 +24,6 @@ import {
   RULE_CLIP_BY_NORM,
   RULE_NORMS,
   RULE_PER_EXAMPLE,
-  SEGMENT_NORM_BYTES,
   SOURCE_PARAMS,
   SOURCE_PARTIALS,
   SOURCE_RESULT_SLOT,
@@ -33,7 +37,6 @@ import {
 import { ParamsRing, type ParamsValue } from './params-ring';
 import { liveArgsOffset, planSet, type PlanLimits } from './plan';
 import { exampleSegments, planSegments, unitSegments, viewSegments } from './segments';
-import { StagingPool } from './staging';
 import type {
   AdaptiveGradClipOptions,
   Clipper,
@@ -46,7 +49,6 @@ import type {
   NormsOptions,
   PerExampleOptions,
   PerExampleResult,
-  ThresholdHandle,
 } from './types';
 import {
   checkAgcOptions,
@@ -63,129 +65,40 @@ import {
 } from './validate';
 import { checkNoHalfViews, resolveGpuViews } from './views';
 
-const FLAG_NONFINITE_ERROR = 8; // shaders/common.wgsl
 const MODE_ERROR_IF_NONFINITE = 1;
 const MODE_NO_SCALE = 2;
 const MODE_SKIP_NONFINITE = 4;
-/** Byte offset of `foundInf` in a NormResult (shaders/common.wgsl). */
-const FOUND_INF_OFFSET = 12;
-/** Byte offset of `threshold` in a NormResult. */
-const THRESHOLD_OFFSET = 16;
 /** Fewest elements worth a workgroup of their own: 16 vec4 loads per lane of a 64-lane workgroup. */
 const MIN_ELEMENTS_PER_WORKGROUP = 4096;
+/** clipPerExample sum targets kept per set (alternating targets reuse theirs; older ones are dropped, not destroyed). */
+const SUM_TARGETS_KEPT = 8;
 
 export interface GpuClipperOptions {
   /** Workgroup cap per dispatch group (autotuned or from limits by the caller). */
   maxWorkgroups: number;
 }
 
-class GpuNormHandle implements ThresholdHandle {
-  constructor(
-    private readonly clipper: GpuClipper,
-    readonly set: GpuGradSet,
-    readonly slot: number,
-    readonly generation: number,
-  ) {}
-
-  get buffer(): GPUBuffer {
-    return this.set.results;
-  }
-
-  get offset(): number {
-    return this.slot * this.set.resultStride;
-  }
-
-  get foundInf(): GPUBuffer {
-    return this.set.results;
-  }
-
-  get foundInfOffset(): number {
-    return this.offset + FOUND_INF_OFFSET;
-  }
-
-  get thresholdOffset(): number {
-    return this.offset + THRESHOLD_OFFSET;
-  }
-
-  /** Throws unless this handle's slot still holds its own norm. */
-  checkFresh(): void {
-    if (this.set.slotGenerations[this.slot] !== this.generation) {
-      throw new GradclipError(
-        'stale-handle',
-        `this NormHandle's result was overwritten: read it within ${this.set.slotGenerations.length} later norms of its set`,
-      );
-    }
-  }
-
-  read(): Promise<number> {
-    return this.readSlot(true).then((r) => r.norm);
-  }
-
-  readFoundInf(): Promise<boolean> {
-    return this.readSlot(false).then((r) => r.foundInf);
-  }
-
-  readThreshold(): Promise<number> {
-    return this.readSlot(false).then((r) => r.threshold);
-  }
-
-  /** Reads this handle's result slot; rejects (never throws) when the clipper, set or slot is gone. */
-  private async readSlot(checkError: boolean): Promise<SlotValue> {
-    this.clipper.checkUsable(this.set);
-    this.checkFresh();
-    await this.set.checked;
-    if (this.set.failure) throw this.set.failure;
-    return this.clipper.readResult(this.set, this.slot, checkError);
-  }
-}
-
-interface SlotValue {
-  norm: number;
-  foundInf: boolean;
-  threshold: number;
-}
-
-class GpuNormsHandle implements NormsHandle {
-  readonly offset = 0;
-  readonly stride = SEGMENT_NORM_BYTES;
-  private readonly generation: number;
-
-  constructor(
-    private readonly clipper: GpuClipper,
-    private readonly set: GpuGradSet,
-    private readonly layout: SegmentLayout,
-    readonly total: NormHandle,
-  ) {
-    this.generation = layout.generation;
-  }
-
-  get buffer(): GPUBuffer {
-    return this.layout.segmentNorms;
-  }
-
-  async read(): Promise<Float32Array> {
-    this.clipper.checkUsable(this.set);
-    if (this.layout.generation !== this.generation) {
-      throw new GradclipError('stale-handle', "these per-view norms were overwritten by a later per-view call on the set: read them before the next one");
-    }
-    const pairs = await this.clipper.readBuffer(this.layout.segmentNorms, this.layout.segmentCount * SEGMENT_NORM_BYTES);
-    return Float32Array.from({ length: this.layout.segmentCount }, (_, i) => pairs[2 * i]);
-  }
-}
-
-export class GpuClipper implements Clipper, SetOwner {
+export class GpuClipper implements Clipper, SetOwner, HandleOwner {
   readonly backend = 'webgpu' as const;
+  readonly fallbackReason = null;
   readonly kernels: Kernels;
   readonly paramsBuffer: GPUBuffer;
   readonly unusedBinding: GPUBuffer;
+  /** Plan-shaped set resources, shared by sets of the same shape (see gpu-set-pool.ts). */
+  readonly pool: SetPool;
   destroyed = false;
   private lost: GPUDeviceLostInfo | null = null;
   private readonly params: ParamsRing;
-  private readonly staging: StagingPool;
-  private readonly sets = new Set<GpuGradSet>();
+  private readonly readback: Readback;
+  /** A norm handed from one slot of a result ring to another of the same ring goes through here (a copy within one buffer is invalid). */
+  private readonly resultRelay: GPUBuffer;
+  /** Sets not yet destroyed, held weakly: a set the caller drops is collected. */
+  private readonly sets = new WeakList<GpuGradSet>();
   private readonly adaptiveStates = new Set<GpuAdaptiveState>();
   private readonly optimizers = new Set<GpuOptimizer>();
   private readonly planLimits: PlanLimits;
+  /** Ids for clipPerExample's target buffers, for cache keys that do not hold the buffers. */
+  private readonly sumTargetIds = new ObjectIds();
   /** The workgroup cap of every pass (autotuned per device unless given). */
   readonly maxWorkgroups: number;
 
@@ -196,7 +109,9 @@ export class GpuClipper implements Clipper, SetOwner {
     this.kernels = kernelsFor(device);
     this.params = new ParamsRing(device);
     this.paramsBuffer = this.params.buffer;
-    this.staging = new StagingPool(device, RESULT_BYTES);
+    this.pool = new SetPool(this);
+    this.readback = new Readback(device, () => this.checkAlive());
+    this.resultRelay = device.createBuffer({ label: 'gradclip result relay', size: RESULT_BYTES, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     // One aligned 16-byte range per slot: writable bindings of a dispatch must not alias.
     this.unusedBinding = device.createBuffer({
       label: 'gradclip unused bindings',
@@ -225,13 +140,14 @@ export class GpuClipper implements Clipper, SetOwner {
     return set;
   }
 
-  clipGradNorm(set: GradSet, maxNorm: number, options: NormOptions = {}): NormHandle {
+  clipGradNorm(set: GradSet, maxNorm: number, optionsIn?: NormOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
     const gpuSet = this.checkUsable(set);
     checkMaxNorm(maxNorm);
     const { p, kind } = checkNormType(options.normType);
     const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
     const mode = (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0) | (skip ? MODE_SKIP_NONFINITE : 0);
-    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm, mode }), options.encoder);
     const { slot, generation } = gpuSet.nextSlot();
     this.record(options, 'clipGradNorm', [gpuSet], (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
@@ -241,11 +157,13 @@ export class GpuClipper implements Clipper, SetOwner {
     return new GpuNormHandle(this, gpuSet, slot, generation);
   }
 
-  getTotalNorm(set: GradSet, options: NormOptions = {}): NormHandle {
+  getTotalNorm(set: GradSet, optionsIn?: NormOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
     const gpuSet = this.checkUsable(set);
     const { p, kind } = checkNormType(options.normType);
+    checkOnNonfinite(options.onNonfinite);
     const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
-    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: 0, mode }), options.encoder);
     const { slot, generation } = gpuSet.nextSlot();
     this.record(options, 'getTotalNorm', [gpuSet], (pass) => {
       this.recordPartials(pass, gpuSet, kind, paramsOffset);
@@ -254,7 +172,8 @@ export class GpuClipper implements Clipper, SetOwner {
     return new GpuNormHandle(this, gpuSet, slot, generation);
   }
 
-  clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, options: EncoderOption = {}): void {
+  clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, optionsIn?: EncoderOption | null): void {
+    const options = readOptions(optionsIn, OPTION_KEYS.encoder, 'options');
     const gpuSet = this.checkUsable(set);
     checkMaxNorm(maxNorm);
     let source: NormSource;
@@ -269,7 +188,7 @@ export class GpuClipper implements Clipper, SetOwner {
     } else {
       throw new GradclipError('invalid-argument', 'totalNorm must be a number or a NormHandle from a clipper on this device');
     }
-    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm, givenNorm, mode: 0 }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm, givenNorm, mode: 0 }), options.encoder);
     const { slot } = gpuSet.nextSlot();
     this.record(
       options,
@@ -280,21 +199,28 @@ export class GpuClipper implements Clipper, SetOwner {
         this.recordScale(pass, gpuSet, paramsOffset, slot);
       },
       (encoder) => {
-        // The norm stays on the GPU: copy it into this set's slot, where finalize decides (a
-        // handle of this set made 256 norms ago already sits in that very slot).
-        if (totalNorm instanceof GpuNormHandle && !(totalNorm.set === gpuSet && totalNorm.slot === slot)) {
-          encoder.copyBufferToBuffer(totalNorm.buffer, totalNorm.offset, gpuSet.results, slot * gpuSet.resultStride, RESULT_BYTES);
+        // The norm stays on the GPU: copy it into this set's slot, where finalize decides. A copy
+        // within one buffer is invalid even between disjoint ranges, so a handle of the same
+        // result ring (this set's, or a set sharing its resources) goes through the relay.
+        if (!(totalNorm instanceof GpuNormHandle)) return;
+        const target = slot * gpuSet.resultStride;
+        if (totalNorm.buffer !== gpuSet.results) {
+          encoder.copyBufferToBuffer(totalNorm.buffer, totalNorm.offset, gpuSet.results, target, RESULT_BYTES);
+        } else if (totalNorm.offset !== target) {
+          encoder.copyBufferToBuffer(totalNorm.buffer, totalNorm.offset, this.resultRelay, 0, RESULT_BYTES);
+          encoder.copyBufferToBuffer(this.resultRelay, 0, gpuSet.results, target, RESULT_BYTES);
         }
       },
     );
   }
 
-  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, options: EncoderOption = {}): void {
+  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, optionsIn?: EncoderOption | null): void {
+    const options = readOptions(optionsIn, OPTION_KEYS.encoder, 'options');
     const gpuSet = this.checkUsable(set);
     const { min, max } = checkClipRange(clip);
-    const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ clipMin: min, clipMax: max }), options.encoder);
     this.record(options, 'clipGradValue', [gpuSet], (pass) => {
-      pass.setBindGroup(1, gpuSet.elementwiseBindGroup, [paramsOffset, 0]);
+      pass.setBindGroup(1, gpuSet.resources.elementwiseBindGroup, [paramsOffset, 0]);
       gpuSet.plan.groups.forEach((group, g) => {
         pass.setPipeline(this.kernels.elementwise(OP_CLAMP, group));
         pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
@@ -303,19 +229,22 @@ export class GpuClipper implements Clipper, SetOwner {
     });
   }
 
-  perTensorNorms(set: GradSet, options: NormsOptions = {}): NormsHandle {
-    return this.perView(set, RULE_NORMS, 0, options);
+  perTensorNorms(set: GradSet, options?: NormsOptions | null): NormsHandle {
+    return this.perView(set, RULE_NORMS, 0, readOptions(options, OPTION_KEYS.norms, 'options'));
   }
 
-  clipByNorm(set: GradSet, maxNorm: number, options: NormsOptions = {}): NormsHandle {
+  clipByNorm(set: GradSet, maxNorm: number, options?: NormsOptions | null): NormsHandle {
+    const checked = readOptions(options, OPTION_KEYS.norms, 'options');
     checkMaxNorm(maxNorm);
-    return this.perView(set, RULE_CLIP_BY_NORM, maxNorm, options);
+    return this.perView(set, RULE_CLIP_BY_NORM, maxNorm, checked);
   }
 
-  clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
+  clipPerExample(set: GradSet, optionsIn: PerExampleOptions): PerExampleResult {
+    const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
+    if (options.out !== undefined) readOptions(options.out, OPTION_KEYS.perExampleOut, 'options.out');
     const gpuSet = this.checkUsable(set);
     checkNoHalfViews(gpuSet.views.map((v) => v.elementBytes === 2), 'clipPerExample');
-    const { batchSize, maxNorm } = options ?? ({} as PerExampleOptions);
+    const { batchSize, maxNorm } = options;
     const b = checkBatchSize(batchSize, gpuSet.views.map((v) => v.length));
     checkMaxNorm(maxNorm);
     const lengths = gpuSet.views.map((v) => v.length / b);
@@ -324,14 +253,8 @@ export class GpuClipper implements Clipper, SetOwner {
     const layout = gpuSet.segmentLayout(`examples:${b}`, () =>
       new SegmentLayout(this, planSegments(gpuSet.views, exampleSegments(gpuSet.views, b), b, this.planLimits), `batch of ${b}`),
     );
-    const sumKey = `${b}:${target.byteOffset}`;
-    let sum = gpuSet.perExampleSums.get(sumKey);
-    if (!sum || sum.target.buffer !== target.buffer) {
-      sum?.destroy();
-      sum = new PerExampleSum(this, gpuSet.views, b, layout.segmentNorms, target, `batch of ${b}`);
-      gpuSet.perExampleSums.set(sumKey, sum);
-    }
-    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm }));
+    const sum = this.perExampleSum(gpuSet, b, layout, target);
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm }), options.encoder);
     const { slot, generation } = gpuSet.nextSlot();
     const summing = sum;
     this.record(options, 'clipPerExample', [gpuSet], (pass) => {
@@ -346,7 +269,8 @@ export class GpuClipper implements Clipper, SetOwner {
     return { sum: summing.outputs, numClipped: new GpuNormHandle(this, gpuSet, slot, generation) };
   }
 
-  adaptiveGradClip(grads: GradSet, params: GradSet, options: AdaptiveGradClipOptions = {}): NormHandle {
+  adaptiveGradClip(grads: GradSet, params: GradSet, optionsIn?: AdaptiveGradClipOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.agc, 'options');
     const gradSet = this.checkUsable(grads);
     const paramSet = this.checkUsable(params);
     if (gradSet === paramSet) throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
@@ -359,7 +283,7 @@ export class GpuClipper implements Clipper, SetOwner {
       });
     const gradUnits = units(gradSet);
     const paramUnits = units(paramSet);
-    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm: clipping, eps }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, maxNorm: clipping, eps }), options.encoder);
     const { slot, generation } = gradSet.nextSlot();
     this.record(options, 'adaptiveGradClip', [gradSet, paramSet], (pass) => {
       paramUnits.recordNorms(pass, 2, RULE_NORMS, paramsOffset);
@@ -376,11 +300,12 @@ export class GpuClipper implements Clipper, SetOwner {
     const state = new GpuAdaptiveState(this.kernels, gpuSet, this.paramsBuffer, rule);
     this.adaptiveStates.add(state);
     return {
-      step: (options: StepOptions = {}) => {
+      step: (stepOptions?: StepOptions | null) => {
+        const options = readOptions(stepOptions, OPTION_KEYS.step, 'options');
         this.checkUsable(gpuSet);
         if (state.destroyed) throw new GradclipError('destroyed', 'this adaptive clipper was destroyed');
         const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
-        const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, mode: skip ? MODE_SKIP_NONFINITE : 0 }));
+        const paramsOffset = this.params.offsetFor(paramsValue({ p: 2, mode: skip ? MODE_SKIP_NONFINITE : 0 }), options.encoder);
         const { slot, generation } = gpuSet.nextSlot();
         this.record(options, rule.kind, [gpuSet], (pass) => {
           this.recordPartials(pass, gpuSet, 2, paramsOffset);
@@ -418,12 +343,13 @@ export class GpuClipper implements Clipper, SetOwner {
       if (optimizer.destroyed) throw new GradclipError('destroyed', 'this optimizer was destroyed');
     };
     return {
-      step: (options = {}) => {
+      step: (stepOptions) => {
+        const options = readOptions(stepOptions, OPTION_KEYS.optimizerStep, 'options');
         alive();
         const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
-        const settingsOffset = optimizer.settingsOffset(lr);
+        const settingsOffset = optimizer.settingsOffset(lr, options.encoder);
         const mode = byNorm ? MODE_SKIP_NONFINITE : MODE_NO_SCALE;
-        const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: byNorm ? clip.maxNorm : 0, mode }));
+        const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm: byNorm ? clip.maxNorm : 0, mode }), options.encoder);
         const { slot, generation } = gradSet.nextSlot();
         this.record(options, `${settings.kind} step`, [gradSet, paramSet], (pass) => {
           this.recordPartials(pass, gradSet, kind, paramsOffset);
@@ -453,14 +379,16 @@ export class GpuClipper implements Clipper, SetOwner {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const set of this.sets) set.destroy();
+    for (const set of this.sets.values()) set.destroy();
     this.sets.clear();
+    this.pool.destroy();
     for (const state of this.adaptiveStates) state.destroy();
     this.adaptiveStates.clear();
     for (const optimizer of this.optimizers) optimizer.destroy();
     this.optimizers.clear();
     this.params.destroy();
-    this.staging.destroy();
+    this.readback.destroy();
+    this.resultRelay.destroy();
     this.unusedBinding.destroy();
   }
 
@@ -476,56 +404,13 @@ export class GpuClipper implements Clipper, SetOwner {
     return set;
   }
 
-  /**
-   * Copies one result slot into a pooled staging buffer and reads it; with `checkError`, rejects
-   * when errorIfNonfinite tripped.
-   */
-  async readResult(set: GpuGradSet, slot: number, checkError = true): Promise<SlotValue> {
-    const staging = this.staging.acquire();
-    const encoder = this.device.createCommandEncoder({ label: 'gradclip read norm' });
-    encoder.copyBufferToBuffer(set.results, slot * set.resultStride, staging, 0, RESULT_BYTES);
-    this.device.queue.submit([encoder.finish()]);
-    let norm: number;
-    let flags: number;
-    let foundInf: number;
-    let threshold: number;
-    try {
-      await staging.mapAsync(MapMode.READ);
-      const mapped = staging.getMappedRange();
-      norm = new Float32Array(mapped, 0, 1)[0];
-      [flags, foundInf] = new Uint32Array(mapped, 8, 2);
-      threshold = new Float32Array(mapped, THRESHOLD_OFFSET, 1)[0];
-      staging.unmap();
-    } catch (error) {
-      // A map aborted by a lost device: let `device.lost` land, then say so.
-      await Promise.race([this.device.lost, new Promise((settle) => setTimeout(settle, 100))]);
-      this.checkAlive();
-      throw error;
-    }
-    this.staging.release(staging);
-    if (checkError && flags & FLAG_NONFINITE_ERROR) {
-      throw new GradclipError('nonfinite-norm', `the total norm is ${norm} (errorIfNonfinite is set); no gradient was changed`);
-    }
-    return { norm, foundInf: foundInf === 1, threshold };
+  snapshotResult(results: GPUBuffer, offset: number): Promise<SlotValue> {
+    return this.readback.snapshotResult(results, offset);
   }
 
-  /** Reads `bytes` from the start of `buffer` (a one-off staging buffer: per-view norms and rule state, not per step). */
-  async readBuffer(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const staging = this.device.createBuffer({ label: 'gradclip read back', size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    const encoder = this.device.createCommandEncoder({ label: 'gradclip read back' });
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
-    this.device.queue.submit([encoder.finish()]);
-    try {
-      await staging.mapAsync(MapMode.READ);
-      return new Float32Array(staging.getMappedRange().slice(0));
-    } catch (error) {
-      await Promise.race([this.device.lost, new Promise((settle) => setTimeout(settle, 100))]);
-      this.checkAlive();
-      throw error;
-    } finally {
-      staging.destroy();
-    }
+  /** Reads `bytes` from the start of `buffer` (recorded now; per-view norms and rule state, not per step). */
+  readBuffer(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+    return this.readback.readBuffer(buffer, bytes);
   }
 
   /** perTensorNorms / clipByNorm: per-view norms (rule), the total, and for clipping the scale. */
@@ -535,7 +420,7 @@ export class GpuClipper implements Clipper, SetOwner {
     const layout = gpuSet.segmentLayout('views', () =>
       new SegmentLayout(this, planSegments(gpuSet.views, viewSegments(gpuSet.views), gpuSet.viewCount, this.planLimits), 'views'),
     );
-    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm }));
+    const paramsOffset = this.params.offsetFor(paramsValue({ p, maxNorm }), options.encoder);
     const { slot, generation } = gpuSet.nextSlot();
     this.record(options, rule === RULE_NORMS ? 'perTensorNorms' : 'clipByNorm', [gpuSet], (pass) => {
       layout.recordNorms(pass, kind, rule, paramsOffset);
@@ -543,6 +428,25 @@ export class GpuClipper implements Clipper, SetOwner {
       if (rule !== RULE_NORMS) layout.recordScale(pass);
     });
     return new GpuNormsHandle(this, gpuSet, layout, new GpuNormHandle(this, gpuSet, slot, generation));
+  }
+
+  /**
+   * clipPerExample's sum kernel for one target, made once per (batch size, buffer, offset) and
+   * kept while the set uses a few targets: calls into alternating targets, even within one
+   * encoder, each keep their own tables. A target dropped from the few is released, not
+   * destroyed, since an encoder not yet submitted may still use it.
+   */
+  private perExampleSum(set: GpuGradSet, batchSize: number, layout: SegmentLayout, target: SumTarget): PerExampleSum {
+    const key = `${batchSize}:${target.byteOffset}:${this.sumTargetIds.id(target.buffer)}`;
+    let sum = set.perExampleSums.get(key);
+    if (sum) {
+      set.perExampleSums.delete(key);
+    } else {
+      sum = new PerExampleSum(this, set.views, batchSize, layout.segmentNorms, target, `batch of ${batchSize}`);
+      if (set.perExampleSums.size >= SUM_TARGETS_KEPT) set.perExampleSums.delete(set.perExampleSums.keys().next().value as string);
+    }
+    set.perExampleSums.set(key, sum);
+    return sum;
   }
 
   /** Where clipPerExample's sums go: the caller's buffer (checked) or one the set allocates once per batch size. */
@@ -613,7 +517,7 @@ export class GpuClipper implements Clipper, SetOwner {
   }
 
   recordPartials(pass: GPUComputePassEncoder, set: GpuGradSet, kind: NormKind, paramsOffset: number): void {
-    pass.setBindGroup(1, set.partialsBindGroup, [paramsOffset]);
+    pass.setBindGroup(1, set.resources.partialsBindGroup, [paramsOffset]);
     set.plan.groups.forEach((group, g) => {
       pass.setPipeline(this.kernels.partials(kind, group));
       pass.setBindGroup(0, set.dataBindGroups[g]);
@@ -630,12 +534,12 @@ export class GpuClipper implements Clipper, SetOwner {
     slot: number,
   ): void {
     pass.setPipeline(this.kernels.finalize(kind, source));
-    pass.setBindGroup(0, set.finalizeBindGroup, [paramsOffset, slot * set.resultStride]);
+    pass.setBindGroup(0, set.resources.finalizeBindGroup, [paramsOffset, slot * set.resultStride]);
     pass.dispatchWorkgroups(1);
   }
 
   recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
-    pass.setBindGroup(1, set.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
+    pass.setBindGroup(1, set.resources.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
     set.plan.groups.forEach((group, g) => {
       pass.setPipeline(this.kernels.elementwise(OP_SCALE, group));
       pass.setBindGroup(0, set.dataBindGroups[g]);

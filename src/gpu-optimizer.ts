@@ -172,7 +172,7 @@ export class GpuOptimizer {
   }
 
   /** Byte offset of the settings record for this step's learning rate (written once per distinct lr). */
-  settingsOffset(lr: number): number {
+  settingsOffset(lr: number, encoder?: GPUCommandEncoder): number {
     const { kind, betas, eps, weightDecay, momentum, dampening, nesterov, clip } = this.settings;
     const data = new ArrayBuffer(SETTINGS_BYTES);
     const words = new Uint32Array(data);
@@ -182,7 +182,7 @@ export class GpuOptimizer {
     floats.set([lr, betas[0], betas[1], 1 - betas[0], 1 - betas[1], eps, weightDecay, momentum, 1 - dampening], 2);
     words[11] = nesterov ? 1 : 0;
     floats[12] = clip !== null && 'value' in clip ? clip.value : 0;
-    return this.settingsRing.offsetForRecord(data);
+    return this.settingsRing.offsetForRecord(data, encoder);
   }
 
   /** Records the decision pass and the update passes (after the gradients' norm is in `resultOffset`). */

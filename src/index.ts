@@ -55,4 +55,5 @@ export type {
   GradView,
   NormHandle,
   NormOptions,
+  NormType,
 } from './types';

@@ -43,7 +43,8 @@ export class OptimizerReference {
   /** One step: `params` updated in place (rounded to their element type), `grads` only read. */
   apply(params: Array<Float32Array | Float64Array>, grads: readonly ArrayLike<number>[], lr = this.settings.lr): ReferenceStepResult {
     const { kind, momentum, dampening, nesterov, betas, eps, weightDecay, clip } = this.settings;
-    const norm = totalNormReference(grads, clip && 'maxNorm' in clip ? clip.normType : 2);
+    // The norm as the GPU keeps it (float32): one that overflows it skips the step there too.
+    const norm = Math.fround(totalNormReference(grads, clip && 'maxNorm' in clip ? clip.normType : 2));
     if (!Number.isFinite(norm)) return { norm, skipped: true };
     this.step++;
     let coef = 1;

@@ -4,7 +4,8 @@
 // readback and no allocation per step.
 import { GradclipError } from './errors';
 import type { OptimizerKind, OptimizerSettings } from './optimizer-reference';
-import type { Clipper, GradSet, NormHandle } from './types';
+import type { Clipper, GradSet, NormHandle, NormType } from './types';
+import { OPTION_KEYS, readOptions } from './options';
 import { checkOptimizerSettings } from './validate';
 
 export interface OptimizerOptions {
@@ -24,7 +25,7 @@ export interface OptimizerOptions {
   /** L2 penalty for SGD and Adam, decoupled decay for AdamW (default 0; AdamW 0.01, as PyTorch). */
   weightDecay?: number;
   /** Clip by the global norm (PyTorch clip_grad_norm_) or by value (clip_grad_value_) first. */
-  clip?: { maxNorm: number; normType?: number } | { value: number };
+  clip?: { maxNorm: number; normType?: NormType } | { value: number };
 }
 
 export interface OptimizerStepOptions {
@@ -32,6 +33,8 @@ export interface OptimizerStepOptions {
   encoder?: GPUCommandEncoder;
   /** This step's learning rate (a schedule); default the one given at creation. */
   lr?: number;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 /** The optimizer state read back: steps taken and, per view, the first and second moments. */
@@ -49,7 +52,7 @@ export interface Optimizer {
    * One step: the gradients' norm (returned; its found-inf flag says whether the step was
    * skipped), the clip, and the update of parameters and state in place, all on the GPU.
    */
-  step(options?: OptimizerStepOptions): NormHandle;
+  step(options?: OptimizerStepOptions | null): NormHandle;
   /** Reads the state back (not per step). */
   state(): Promise<OptimizerState>;
   /** Releases the optimizer's GPU buffers. */
@@ -72,6 +75,7 @@ export function createOptimizer(clipper: Clipper, options: OptimizerOptions): Op
     throw new GradclipError('invalid-argument', 'clipper must come from createClipper()');
   }
   if (!options || typeof options !== 'object') throw new GradclipError('invalid-argument', 'options must be an object');
+  readOptions(options, OPTION_KEYS.optimizer, 'options');
   const settings = checkOptimizerSettings(options);
   return (clipper as Clipper & EngineFactory).createOptimizerEngine(options.params, options.grads, settings);
 }

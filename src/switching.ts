@@ -13,7 +13,7 @@ function isGpuSet(value: unknown): boolean {
 
 export function switchingClipper(gpu: GpuClipper, device: GPUDevice): Clipper {
   let cpu: CpuClipper | null = null;
-  void device.lost.then(() => (cpu = new CpuClipper()));
+  void device.lost.then((info) => (cpu = new CpuClipper(`the GPU device was lost (${info.reason}): ${info.message || 'no message'}`)));
   // Calls that name a GPU set go to the GPU clipper (which throws 'device-lost' once lost); every
   // other call goes to whichever backend is live.
   const namesGpuSet = (arg: unknown) => isGpuSet(arg) || (typeof arg === 'object' && arg !== null && Object.values(arg).some(isGpuSet));

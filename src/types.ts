@@ -24,6 +24,8 @@ export type GradDtype = 'f32' | 'f16';
  * predates it still compile; gradclip checks `instanceof Float16Array` at run time.
  */
 export interface Float16ArrayLike {
+  /** Tells it from the other typed arrays, which TypeScript would otherwise match by shape. */
+  readonly [Symbol.toStringTag]: 'Float16Array';
   readonly BYTES_PER_ELEMENT: number;
   readonly buffer: ArrayBufferLike;
   readonly byteOffset: number;
@@ -50,25 +52,42 @@ export interface GradSet {
   readonly dispatchGroups: number;
   /** True once the set or its clipper was destroyed. */
   readonly destroyed: boolean;
+  /**
+   * Releases what the set alone holds (its bind groups, per-view and per-example scratch) and its
+   * share of the GPU resources it shares with sets of the same plan shape; its handles and later
+   * calls on it then throw 'destroyed'. Optional: a set that is simply dropped is collected, and a
+   * set built every step over new tensors reuses the resources of the previous step's set.
+   */
+  destroy(): void;
 }
+
+/** p of a p-norm: any number > 0, `Infinity`, or PyTorch's spelling `'inf'` for the max norm. */
+export type NormType = number | 'inf';
 
 /** A total norm computed on the GPU (or CPU); nothing is read back until `read()`. */
 export interface NormHandle {
-  /** Reads the norm back (one small copy and map). Rejects if `errorIfNonfinite` tripped. */
+  /**
+   * Reads the norm back as a float32 value (one small copy, recorded when `read()` is called, and
+   * a map). Call it after the work that computes the norm was submitted. Rejects with
+   * 'nonfinite-norm' if `errorIfNonfinite` tripped, and with 'stale-handle' once 256 later norms
+   * of its set (or of a set sharing its resources) have claimed its slot; never resolves with
+   * another call's value.
+   */
   read(): Promise<number>;
   /** The GPU buffer holding the norm as f32 at byte `offset` (null on the CPU backend). */
   readonly buffer: GPUBuffer | null;
   /** Byte offset of the f32 norm in `buffer` (0 on the CPU backend). */
   readonly offset: number;
   /**
-   * GPU buffer holding a u32 that is 1 when any element of the set was NaN or ±Inf, else 0, at
+   * GPU buffer holding a u32 that is 1 when the norm was NaN or ±Inf (an element was, or a norm of
+   * finite elements overflowed float32), else 0, at
    * byte `foundInfOffset` (AMP's `found_inf`, Apex's `noop_flag`; null on the CPU backend). An
    * optimizer kernel can read it to skip its step without a readback.
    */
   readonly foundInf: GPUBuffer | null;
   /** Byte offset of the found-inf u32 in `foundInf` (0 on the CPU backend). */
   readonly foundInfOffset: number;
-  /** Reads the found-inf flag back: true when any element was NaN or ±Inf. */
+  /** Reads the found-inf flag back: true when the norm was NaN or ±Inf (an element was, or the sum overflowed float32). */
   readFoundInf(): Promise<boolean>;
 }
 
@@ -92,17 +111,19 @@ export interface NormsHandle {
    */
   readonly buffer: GPUBuffer | null;
   readonly offset: number;
-  /** Bytes between consecutive norms in `buffer` (8: each norm is followed by its clip coefficient). */
+  /** Bytes between consecutive norms in `buffer` (8 on both backends: each norm is followed by its clip coefficient). */
   readonly stride: number;
   /** The total norm over the whole set, from the same pass (no second read of the gradients). */
   readonly total: NormHandle;
 }
 
 export interface NormsOptions {
-  /** p of the p-norm: any p > 0, or `Infinity`. Default 2. */
-  normType?: number;
+  /** p of the p-norm: any p > 0, or `Infinity` (`'inf'`). Default 2. */
+  normType?: NormType;
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 export interface PerExampleOptions {
@@ -117,6 +138,8 @@ export interface PerExampleOptions {
   out?: { buffer: GPUBuffer; byteOffset?: number };
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 export interface PerExampleResult {
@@ -137,11 +160,13 @@ export interface AdaptiveGradClipOptions {
   eps?: number;
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
 }
 
 export interface NormOptions {
-  /** p of the p-norm: any p > 0, or `Infinity` for max |g|. Default 2. */
-  normType?: number;
+  /** p of the p-norm: any p > 0, or `Infinity` (`'inf'`) for max |g|. Default 2. */
+  normType?: NormType;
   /** Make `read()` reject when the norm is NaN or ±Inf; gradients are then left unchanged. */
   errorIfNonfinite?: boolean;
   /**
@@ -167,23 +192,29 @@ export interface EncoderOption {
 export interface Clipper {
   readonly backend: 'webgpu' | 'cpu';
   readonly device: GPUDevice | null;
+  /**
+   * Why a clipper created with `backend: 'auto'` runs on the CPU although WebGPU was wanted (no
+   * `navigator.gpu`, no adapter, or the adapter's or device's failure); null on the GPU and when
+   * the CPU was asked for.
+   */
+  readonly fallbackReason: string | null;
   /** Validates and plans a set of views once; the set is reused every step. */
   gradients(views: GradView[]): GradSet;
   /** PyTorch `clip_grad_norm_`: scales every view by min(1, maxNorm / (norm + 1e-6)) when norm > maxNorm. */
-  clipGradNorm(set: GradSet, maxNorm: number, options?: NormOptions): NormHandle;
+  clipGradNorm(set: GradSet, maxNorm: number, options?: NormOptions | null): NormHandle;
   /** PyTorch `get_total_norm`: the p-norm over all views, nothing written. */
-  getTotalNorm(set: GradSet, options?: NormOptions): NormHandle;
+  getTotalNorm(set: GradSet, options?: NormOptions | null): NormHandle;
   /** PyTorch `clip_grads_with_norm_`: clips by a norm computed before (a handle stays on the GPU). */
-  clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, options?: EncoderOption): void;
+  clipGradsWithNorm(set: GradSet, maxNorm: number, totalNorm: NormHandle | number, options?: EncoderOption | null): void;
   /** PyTorch `clip_grad_value_`: clamps every element to [-clip, clip] or [min, max]; NaN stays NaN. */
-  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, options?: EncoderOption): void;
+  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, options?: EncoderOption | null): void;
   /** One norm per view (Keras `clipnorm` reads these), and the total, in one pass over the data. */
-  perTensorNorms(set: GradSet, options?: NormsOptions): NormsHandle;
+  perTensorNorms(set: GradSet, options?: NormsOptions | null): NormsHandle;
   /**
    * Keras `clipnorm` / `tf.clip_by_norm` per view: each view is scaled by maxNorm / (norm + 1e-6)
    * when its own norm exceeds maxNorm (NaN/Inf propagate per view, as clipGradNorm does).
    */
-  clipByNorm(set: GradSet, maxNorm: number, options?: NormsOptions): NormsHandle;
+  clipByNorm(set: GradSet, maxNorm: number, options?: NormsOptions | null): NormsHandle;
   /**
    * DP-SGD (Optax `per_example_global_norm_clip`): every view holds `batchSize` examples; each
    * example is scaled by min(1, maxNorm / its L2 norm over all views) (1 when that is NaN) and the
@@ -196,7 +227,7 @@ export interface Clipper {
    * ‖g‖ > clipping · max(‖w‖, eps). `grads` and `params` must be sets of the same view lengths and
    * shapes. Returns the total norm of the gradients before clipping.
    */
-  adaptiveGradClip(grads: GradSet, params: GradSet, options?: AdaptiveGradClipOptions): NormHandle;
+  adaptiveGradClip(grads: GradSet, params: GradSet, options?: AdaptiveGradClipOptions | null): NormHandle;
   /** Releases every GPU object the clipper made; its sets become unusable. */
   destroy(): void;
 }
@@ -204,7 +235,13 @@ export interface Clipper {
 export interface ClipperOptions {
   /** Use this device; otherwise one is requested (with `subgroups`, `timestamp-query` and `shader-f16` where offered). */
   device?: GPUDevice;
-  /** Use the CPU backend even where WebGPU is available. */
+  /**
+   * `'auto'` (default): WebGPU where a device can be had, else the CPU backend with the reason in
+   * `fallbackReason`; `'webgpu'`: WebGPU or reject with GradclipError 'unsupported' carrying the
+   * adapter's or device's failure as `cause`; `'cpu'`: the CPU backend.
+   */
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Same as `backend: 'cpu'` (kept for older code). */
   forceCpu?: boolean;
   /**
    * Workgroup count cap for the norm and scale passes. Default: measured once per device by a

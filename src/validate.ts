@@ -1,5 +1,6 @@
 import { GradclipError } from './errors';
 import type { OptimizerSettings } from './optimizer-reference';
+import { OPTION_KEYS, readOptions } from './options';
 
 /** 0: ∞-norm, 1: p = 1, 2: p = 2, 3: any other p (the WGSL `normKind` override). */
 export type NormKind = 0 | 1 | 2 | 3;
@@ -7,6 +8,24 @@ export type NormKind = 0 | 1 | 2 | 3;
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' ? JSON.stringify(value) : typeof value;
+}
+
+/** Throws unless `device` looks like a GPUDevice (WebGPU gives no brand check that works across realms). */
+export function checkDevice(device: unknown, name = 'device'): GPUDevice {
+  const d = device as Partial<GPUDevice> | null;
+  const ok =
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.createBuffer === 'function' &&
+    typeof d.createBindGroup === 'function' &&
+    typeof d.queue === 'object' &&
+    typeof d.limits === 'object' &&
+    typeof d.features === 'object' &&
+    d.lost instanceof Promise;
+  if (!ok) {
+    throw new GradclipError('invalid-argument', `${name} must be a GPUDevice (from adapter.requestDevice()), got ${device === null ? 'null' : describe(device)}`);
+  }
+  return device as GPUDevice;
 }
 
 /** Throws unless `maxNorm` is a number ≥ 0 (Infinity allowed). */
@@ -17,10 +36,11 @@ export function checkMaxNorm(maxNorm: unknown, name = 'maxNorm'): number {
   return maxNorm;
 }
 
-/** Throws unless `normType` is > 0 (Infinity allowed); returns p and its kernel specialisation. */
-export function checkNormType(normType: unknown = 2): { p: number; kind: NormKind } {
+/** Throws unless `normType` is > 0, `Infinity` or PyTorch's `'inf'`; returns p and its kernel specialisation. */
+export function checkNormType(value: unknown = 2): { p: number; kind: NormKind } {
+  const normType = value === 'inf' ? Infinity : value;
   if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0) {
-    throw new GradclipError('invalid-argument', `normType must be a number > 0 or Infinity, got ${describe(normType)}`);
+    throw new GradclipError('invalid-argument', `normType must be a number > 0, Infinity or 'inf', got ${describe(value)}`);
   }
   const kind: NormKind = normType === Infinity ? 0 : normType === 1 ? 1 : normType === 2 ? 2 : 3;
   return { p: normType, kind };
@@ -35,7 +55,7 @@ export function checkClipRange(clip: unknown): { min: number; max: number } {
     return { min: -clip, max: clip };
   }
   if (clip !== null && typeof clip === 'object') {
-    const { min, max } = clip as { min: unknown; max: unknown };
+    const { min, max } = readOptions(clip as { min: unknown; max: unknown }, OPTION_KEYS.clipRange, 'clip');
     if (typeof min !== 'number' || Number.isNaN(min)) {
       throw new GradclipError('invalid-argument', `clip.min must be a number, got ${describe(min)}`);
     }
@@ -134,7 +154,8 @@ export interface AutoClipConfig {
 }
 
 /** AutoClip's options: percentile in [0, 100], history an integer in [1, MAX_HISTORY]. */
-export function checkAutoClipOptions(options: { percentile?: unknown; history?: unknown } = {}): AutoClipConfig {
+export function checkAutoClipOptions(value?: { percentile?: unknown; history?: unknown } | null): AutoClipConfig {
+  const options = readOptions(value, OPTION_KEYS.autoClip, 'options');
   return {
     percentile: checkNumberIn('percentile', options.percentile ?? 10, 0, 100, false, false),
     history: checkIntegerIn('history', options.history ?? 1000, 1, MAX_HISTORY),
@@ -150,8 +171,9 @@ export interface ZClipConfig {
 
 /** ZClip's options: alpha in (0, 1), zThreshold > 0, warmupSteps in [1, MAX_HISTORY], mode 'zscore' or 'adaptive'. */
 export function checkZClipOptions(
-  options: { alpha?: unknown; zThreshold?: unknown; warmupSteps?: unknown; mode?: unknown } = {},
+  value?: { alpha?: unknown; zThreshold?: unknown; warmupSteps?: unknown; mode?: unknown } | null,
 ): ZClipConfig {
+  const options = readOptions(value, OPTION_KEYS.zClip, 'options');
   const mode = options.mode ?? 'zscore';
   if (mode !== 'zscore' && mode !== 'adaptive') {
     throw new GradclipError('invalid-argument', `mode must be 'zscore' or 'adaptive', got ${describe(mode)}`);
@@ -199,8 +221,10 @@ export function checkOptimizerSettings(options: {
     const c = options.clip as { maxNorm?: unknown; normType?: unknown; value?: unknown };
     if (typeof c !== 'object') throw new GradclipError('invalid-argument', `clip must be { maxNorm, normType? } or { value }, got ${describe(c)}`);
     if ('maxNorm' in c) {
+      readOptions(c, OPTION_KEYS.optimizerClipNorm, 'clip');
       clip = { maxNorm: checkMaxNorm(c.maxNorm, 'clip.maxNorm'), normType: checkNormType(c.normType).p };
     } else if ('value' in c) {
+      readOptions(c, OPTION_KEYS.optimizerClipValue, 'clip');
       clip = { value: checkNumberIn('clip.value', c.value, 0, Infinity, false, true) };
     } else {
       throw new GradclipError('invalid-argument', 'clip must be { maxNorm, normType? } or { value }');

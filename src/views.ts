@@ -66,6 +66,13 @@ function readShape(view: unknown, i: number, length: number): UnitShape | undefi
   return [shape[0], shape[1]];
 }
 
+/** What a value is, for messages: its class name (Float64Array, Array, GPUBuffer…) or its type. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name || 'object';
+}
+
 function isGpuBuffer(value: unknown): value is GPUBuffer {
   return (
     typeof value === 'object' &&
@@ -200,7 +207,8 @@ export function resolveCpuViews(views: readonly GradView[]): CpuView[] {
     if (!(array instanceof Float32Array) && !isFloat16Array(array)) {
       const gpuView = isGpuBuffer(view) || (typeof view === 'object' && view !== null && 'buffer' in view && isGpuBuffer(view.buffer));
       const accepted = float16ArrayClass() ? 'Float32Array or Float16Array' : 'Float32Array (this runtime has no Float16Array, so f16 gradients are not supported on its CPU path)';
-      throw new GradclipError('invalid-argument', `views[${i}] is not a Float32Array${gpuView ? ' but a GPU buffer' : ''}; the CPU backend takes ${accepted} views`);
+      const fix = gpuView ? 'create the clipper on a GPUDevice to clip GPU buffers' : 'convert a copy with Float32Array.from(values) and clip that';
+      throw new GradclipError('invalid-argument', `views[${i}] is a ${kindOf(array)}${gpuView ? ' (a GPU buffer)' : ''}; the CPU backend takes ${accepted} views (${fix})`);
     }
     return { array, shape: readShape(view, i, array.length) };
   });

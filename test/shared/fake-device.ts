@@ -23,6 +23,8 @@ export interface FakeDevice {
   unlabeled: string[];
   /** Every shader module created: its label and WGSL. */
   modules: Array<{ label: string; code: string }>;
+  /** Commands WebGPU would reject at submit (e.g. a copy within one buffer), which invalidate the whole command buffer. */
+  invalidCommands: string[];
   loseDevice(reason?: GPUDeviceLostReason, message?: string): void;
 }
 
@@ -54,6 +56,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
   const buffers: FakeDevice['buffers'] = [];
   const unlabeled: string[] = [];
   const modules: FakeDevice['modules'] = [];
+  const invalidCommands: string[] = [];
   const labelled = (kind: string, d?: { label?: string }) => {
     if (!d?.label) unlabeled.push(kind);
   };
@@ -122,7 +125,10 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
         counts.computePasses++;
         return pass;
       },
-      copyBufferToBuffer() {},
+      copyBufferToBuffer(source: GPUBuffer, _sourceOffset: number, destination: GPUBuffer) {
+        // WebGPU: source and destination must differ, even for disjoint ranges.
+        if (source === destination) invalidCommands.push(`copyBufferToBuffer within "${source.label}"`);
+      },
       finish: () => ({}),
     }),
   } as unknown as GPUDevice;
@@ -132,6 +138,7 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     buffers,
     unlabeled,
     modules,
+    invalidCommands,
     loseDevice: (reason = 'unknown', message = 'fake loss') =>
       resolveLost({ reason, message } as GPUDeviceLostInfo),
   };
