@@ -2,7 +2,7 @@
 # `npm run test:deno`: the built package on Deno's WebGPU (wgpu + Naga), a second implementation
 # beside Chromium's. Needs a Vulkan driver (Mesa's lavapipe here: apt-get install
 # mesa-vulkan-drivers, which .ci/run installs when missing); deno comes from the pinned npm package.
-# Two scripts: the GPU smoke test and the f16 suite.
+# The GPU smoke test and the f16 suite, then the README's Deno example as written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null; then
@@ -22,4 +22,18 @@ status=0
 node_modules/.bin/deno run --allow-read test/deno/gpu-smoke.ts || status=$?
 # f16 gradients: lavapipe offers shader-f16 (SwiftShader does not), and Deno has Float16Array.
 node_modules/.bin/deno run --allow-read test/deno/f16.ts || status=$?
+# The README's Deno block (examples/deno.ts, kept equal to it by test/node/readme-examples.test.ts)
+# runs as its comment says: main.ts beside node_modules/, where gradclip is this checkout.
+example_dir="$(mktemp -d)"
+trap 'rm -rf "$example_dir"' EXIT
+mkdir -p "$example_dir/node_modules"
+ln -s "$PWD" "$example_dir/node_modules/gradclip"
+cp examples/deno.ts "$example_dir/main.ts"
+deno="$PWD/node_modules/.bin/deno"
+if example_out="$(cd "$example_dir" && "$deno" run --allow-read main.ts)" && [ "$(printf '%s\n' "$example_out" | tail -n 1)" = 5 ]; then
+  echo "ok   examples/deno.ts printed 5"
+else
+  echo "FAIL examples/deno.ts printed: ${example_out:-nothing}" >&2
+  status=1
+fi
 exit "$status"

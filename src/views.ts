@@ -66,11 +66,11 @@ function readShape(view: unknown, i: number, length: number): UnitShape | undefi
   return [shape[0], shape[1]];
 }
 
-/** What a value is, for messages: its class name (Float64Array, Array, GPUBuffer…) or its type. */
+/** What a value is, for messages: 'a Float64Array', 'an Array', 'a number', 'null'. */
 function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name || 'object';
+  if (value === null || value === undefined) return String(value);
+  const name = typeof value === 'object' ? (value as object).constructor?.name || 'object' : typeof value;
+  return `${/^[aeio]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function isGpuBuffer(value: unknown): value is GPUBuffer {
@@ -208,7 +208,7 @@ export function resolveCpuViews(views: readonly GradView[]): CpuView[] {
       const gpuView = isGpuBuffer(view) || (typeof view === 'object' && view !== null && 'buffer' in view && isGpuBuffer(view.buffer));
       const accepted = float16ArrayClass() ? 'Float32Array or Float16Array' : 'Float32Array (this runtime has no Float16Array, so f16 gradients are not supported on its CPU path)';
       const fix = gpuView ? 'create the clipper on a GPUDevice to clip GPU buffers' : 'convert a copy with Float32Array.from(values) and clip that';
-      throw new GradclipError('invalid-argument', `views[${i}] is a ${kindOf(array)}${gpuView ? ' (a GPU buffer)' : ''}; the CPU backend takes ${accepted} views (${fix})`);
+      throw new GradclipError('invalid-argument', `views[${i}] is ${gpuView ? 'a GPU buffer' : kindOf(array)}; the CPU backend takes ${accepted} views (${fix})`);
     }
     return { array, shape: readShape(view, i, array.length) };
   });

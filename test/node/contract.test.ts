@@ -104,10 +104,10 @@ describe('a norm of finite elements that overflows float32', () => {
 
 describe('wrong array types say what they got', () => {
   test.each([
-    ['Float64Array', new Float64Array(4)],
-    ['Int32Array', new Int32Array(4)],
-    ['Uint8Array', new Uint8Array(4)],
-    ['Array', [1, 2, 3]],
+    ['a Float64Array', new Float64Array(4)],
+    ['an Int32Array', new Int32Array(4)],
+    ['a Uint8Array', new Uint8Array(4)],
+    ['an Array', [1, 2, 3]],
   ])('%s', async (name, array) => {
     const clipper = await cpu();
     let error: GradclipError | undefined;
@@ -117,7 +117,7 @@ describe('wrong array types say what they got', () => {
       error = e as GradclipError;
     }
     expect(error).toBeInstanceOf(GradclipError);
-    expect(error!.message).toContain(`views[0] is a ${name}`);
+    expect(error!.message).toContain(`views[0] is ${name};`);
     expect(error!.message).toContain('Float32Array.from(');
   });
 });

@@ -1,0 +1,80 @@
+// The README's browser examples, run as written (test/node/readme-examples.test.ts keeps each equal
+// to its README block): the Vite app's main.ts, the Quick start's raw WebGPU loop against the
+// float64 reference, and the documented TF.js per-step pattern for 1 000 steps with every GPU
+// buffer anyone creates counted, so a set built each step cannot leak unnoticed.
+import { afterEach, expect, test, vi } from 'vitest';
+import { totalNormReference } from '../../src/index';
+import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
+import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
+import { countLiveBytes } from '../shared/live-bytes';
+import { sharedDevice, withErrorScopes } from './gpu';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+test('examples/vite-main.ts (the Vite app) prints 5', async () => {
+  const log = vi.spyOn(console, 'log');
+  await import('../../examples/vite-main');
+  expect(log).toHaveBeenCalledWith(5);
+});
+
+test('examples/webgpu-loop.ts (Quick start): 300 steps, each norm read matches float64, the last step clipped to norm 1', async () => {
+  const device = await sharedDevice();
+  const steps = 300;
+  const { norms, lastClipped } = await withErrorScopes(device, () => runWebGPULoop(device, { steps }));
+  // The loop reads at steps 0, 100 and 200: the stand-in backward's three scales in turn.
+  const readSteps = [0, 100, 200];
+  expect(norms.length).toBe(readSteps.length);
+  readSteps.forEach((step, i) => {
+    const expected = totalNormReference(knownGradients(step), 2);
+    expect(Math.abs(norms[i] - expected) / expected, `norm at step ${step}: ${norms[i]} vs ${expected}`).toBeLessThan(1e-5);
+  });
+  expect(norms[0]).toBeLessThan(1); // the no-clip scale is there too
+  // The optimizer stand-in saw the last step's gradients scaled by maxNorm / (norm + 1e-6).
+  const last = knownGradients(steps - 1);
+  const norm = totalNormReference(last, 2);
+  expect(norm).toBeGreaterThan(1);
+  const coefficient = 1 / (norm + 1e-6);
+  expect(lastClipped.length).toBe(last.length);
+  last.forEach((values, t) =>
+    values.forEach((g, k) => expect(Math.abs(lastClipped[t][k] - g * coefficient), `tensor ${t} element ${k}`).toBeLessThanOrEqual(2e-6 * Math.abs(g * coefficient) + 1e-12)),
+  );
+  expect(totalNormReference(lastClipped, 2)).toBeCloseTo(1, 5);
+});
+
+test('examples/tfjs-loop.ts (a set per step over TF.js gradients): 1 000 steps, live GPU bytes flat after step 100', async () => {
+  const device = await sharedDevice();
+  const counter = countLiveBytes(device);
+  const MiB = 1024 * 1024;
+  let liveAt100 = NaN;
+  let liveAt1000 = NaN;
+  let createdAt100 = new Map<string, number>();
+  let createdAt1000 = new Map<string, number>();
+  let reads: TfjsLoopRead[];
+  try {
+    reads = await withErrorScopes(device, () =>
+      runTfjsLoop(device, {
+        steps: 1000,
+        onStep: (done) => {
+          if (done === 100) [liveAt100, createdAt100] = [counter.liveBytes, counter.createdByLabel()];
+          if (done === 1000) [liveAt1000, createdAt1000] = [counter.liveBytes, counter.createdByLabel()];
+        },
+      }),
+    );
+  } finally {
+    counter.restore();
+  }
+  const createdAfter100 = [...createdAt1000].map(([label, n]) => [label, n - (createdAt100.get(label) ?? 0)] as const).filter(([, n]) => n > 0);
+  console.log(
+    `tfjs-loop live GPU bytes: ${liveAt100} after step 100, ${liveAt1000} after step 1000 ` +
+      `(growth ${liveAt1000 - liveAt100} B, ${((liveAt1000 - liveAt100) / 900).toFixed(1)} B/step); ` +
+      `buffers created in steps 101-1000: ${createdAfter100.length ? createdAfter100.map(([l, n]) => `${l} ×${n}`).join(', ') : 'none'}`,
+  );
+  expect(liveAt1000 - liveAt100, 'live GPU bytes added between step 100 and step 1000').toBeLessThan(MiB);
+
+  // The loop trained: the first gradients were clipped (norm above 1) and the loss came down.
+  expect(reads.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.norm))).toBe(true);
+  expect(reads[0].norm).toBeGreaterThan(1);
+  expect(reads[reads.length - 1].loss).toBeLessThan(reads[0].loss);
+});
