@@ -51,7 +51,7 @@ export default defineConfig({
         test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...browserTests },
       },
       {
-        // `npm run test:stress`: the 2 000-case GPU fuzz and the buffers beyond one binding.
+        // `npm run test:stress`: the 2 000-case GPU fuzz, the buffers beyond one binding, 10 000-step lifecycles.
         extends: true,
         test: { name: 'stress', include: ['test/stress/**/*.test.ts'], ...browserTests, testTimeout: 900_000 },
       },

@@ -8,6 +8,7 @@ import { countSweep, customCase, elementCount, presetCase, seeded, sizeSweep, ty
 import type { BenchConfig, MethodName } from './config';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
 import { MODES, runModes } from './modes';
+import { SET_BUILD_VIEWS, measureSetBuild } from './set-build';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
 import { summarize } from './stats';
 import { checkTargets } from './targets';
@@ -264,6 +265,8 @@ export async function runBenchmark(
   const modes = config.modes
     ? await runModes(device, config, (label) => onProgress({ done: done++, total, label }))
     : undefined;
+  onProgress({ done, total, label: `set build · ${SET_BUILD_VIEWS} views` });
+  const setBuild = await measureSetBuild(device, maxWorkgroups ?? 1024);
   onProgress({ done: total, total, label: 'done' });
 
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -290,6 +293,7 @@ export async function runBenchmark(
     skipped,
     cases,
     modes,
+    setBuild,
     targets: checkTargets(cases),
   };
 }

@@ -1,5 +1,6 @@
 // Turns results into rows for the terminal table and the page's table (one source for both).
 import type { BenchResults, CaseResult, MethodResult } from './schema';
+import type { SetBuildResult } from './set-build';
 
 export interface ReportRow {
   case: string;
@@ -80,6 +81,7 @@ export function formatReport(results: BenchResults): string {
     ),
   ];
   if (results.modes?.length) out.push('', ...formatModes(results));
+  if (results.setBuild) out.push('', formatSetBuild(results.setBuild));
   const failures = rows.flatMap((r) => r.failures.map((f) => `  ${r.case} ${r.operation}: ${f}`));
   for (const m of results.modes ?? []) {
     if (m.error) failures.push(`  mode ${m.mode}: ${m.error}`);
@@ -88,6 +90,14 @@ export function formatReport(results: BenchResults): string {
   if (failures.length) out.push('', 'failures:', ...failures);
   if (results.skipped.length) out.push('', 'skipped:', ...results.skipped.map((s) => `  ${s}`));
   return out.join('\n');
+}
+
+/** The set-build line: what clipper.gradients() costs on the CPU for a model's worth of views. */
+export function formatSetBuild(b: SetBuildResult): string {
+  return (
+    `set build (clipper.gradients() of ${b.views} views, CPU wall time): first ${fmt(b.firstMs, 2)} ms (makes the shape's GPU resources), ` +
+    `then median ${fmt(b.laterMs.median, 2)} ms over ${b.laterMs.samples} builds of the same shape, which created ${b.buffersCreatedLater} buffers`
+  );
 }
 
 /** The modes' lines: wall median per step and the ratio to plain clipGradNorm on the same bytes. */

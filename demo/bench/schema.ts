@@ -3,6 +3,7 @@ import type { Operation } from './byte-model';
 import type { CaseShape } from './cases';
 import { METHODS, type BenchConfig, type MethodName } from './config';
 import type { ModeResult } from './modes';
+import type { SetBuildResult } from './set-build';
 import type { Summary } from './stats';
 
 export const SCHEMA_ID = 'gradclip-bench/1';
@@ -69,6 +70,8 @@ export interface BenchResults {
   cases: CaseResult[];
   /** Each clipping mode's step against plain clipGradNorm (absent when --modes no). */
   modes?: ModeResult[];
+  /** The CPU cost of clipper.gradients() for a 150-view set, first and later builds (absent in older results). */
+  setBuild?: SetBuildResult;
   targets: TargetCheck[];
 }
 

@@ -25,6 +25,10 @@ test('every method on a small preset and sweep points, checked against the refer
     expect(arena.counters).toEqual({ dispatches: 3, submits: 1, buffersCreated: 0 });
   }
   expect(progress.at(-1)).toBe(`${3 * METHODS.length}/${3 * METHODS.length} done`);
+  // The set-build line: 150 views, and later builds of the same shape served by the pool.
+  expect(results.setBuild?.views).toBe(150);
+  expect(results.setBuild?.laterMs.samples).toBe(50);
+  expect(results.setBuild?.buffersCreatedLater).toBe(0);
 });
 
 test('presets cover ∞-norm and clip by value, and the naive baseline says where it does not apply', async () => {

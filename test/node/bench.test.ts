@@ -158,6 +158,14 @@ describe('the report and the CLI front', () => {
     expect(new Set(widths).size).toBe(1);
   });
 
+  test('formatReport prints the set-build line when the results have one', () => {
+    const setBuild = { views: 150, firstMs: 4.25, laterMs: { median: 1.5, p10: 1.2, p90: 2, min: 1.1, samples: 50 }, buffersCreatedLater: 0 };
+    expect(formatReport({ ...sampleResults(), setBuild })).toContain(
+      'set build (clipper.gradients() of 150 views, CPU wall time): first 4.25 ms (makes the shape\'s GPU resources), then median 1.50 ms over 50 builds of the same shape, which created 0 buffers',
+    );
+    expect(formatReport(sampleResults())).not.toContain('set build');
+  });
+
   test('readCli answers --help and usage errors with exit codes', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
