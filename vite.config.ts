@@ -20,10 +20,20 @@ const browserTests = {
 export default defineConfig({
   root: '.',
   // `import … from 'gradclip'` resolves to the source, in tests and pages alike.
-  resolve: { alias: { gradclip: resolve(import.meta.dirname, 'src/index.ts') } },
+  resolve: {
+    alias: [
+      { find: /^gradclip\/reference$/, replacement: resolve(import.meta.dirname, 'src/reference/index.ts') },
+      { find: /^gradclip$/, replacement: resolve(import.meta.dirname, 'src/index.ts') },
+    ],
+  },
   // Pre-bundled up front: a dependency first met mid-test makes Vite reload the browser test.
   optimizeDeps: {
-    include: ['uplot', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-core/dist/register_all_gradients'],
+    include: [
+      'uplot',
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@tensorflow/tfjs-core/dist/register_all_gradients',
+    ],
   },
   build: {
     outDir: 'dist-demo',

@@ -10,10 +10,15 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     minify: false,
+    rollupOptions: { output: { chunkFileNames: 'shared.js' } },
     lib: {
-      entry: resolve(import.meta.dirname, 'src/index.ts'),
+      // Two entries, the main one and `gradclip/reference`; what they share goes in a chunk.
+      entry: {
+        index: resolve(import.meta.dirname, 'src/index.ts'),
+        reference: resolve(import.meta.dirname, 'src/reference/index.ts'),
+      },
       formats: ['es'],
-      fileName: () => 'index.js',
+      fileName: (_format, name) => `${name}.js`,
     },
   },
 });

@@ -41,10 +41,14 @@ for (const method of METHODS) {
 (form.elements.namedItem('sizes') as HTMLInputElement).value = DEFAULT_CONFIG.sizes.join(',');
 (form.elements.namedItem('counts') as HTMLInputElement).value = DEFAULT_CONFIG.counts.join(',');
 
-
 function numbers(name: string): number[] {
   const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
-  return text ? text.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0) : [];
+  return text
+    ? text
+        .split(',')
+        .map((s) => Number(s.trim()))
+        .filter((n) => Number.isInteger(n) && n > 0)
+    : [];
 }
 
 function configFromForm(): BenchConfig {
@@ -84,11 +88,13 @@ function renderTable(results: BenchResults) {
       const result = c.methods.find((x) => x.method === m);
       const t = r.times[m];
       td.textContent = t === null || t === undefined ? '–' : t.toFixed(2);
-      if (result?.wall) td.title = `p10 ${result.wall.p10.toFixed(2)} · p90 ${result.wall.p90.toFixed(2)}${result.gpu ? ` · GPU ${result.gpu.median.toFixed(2)}` : ''}`;
+      if (result?.wall)
+        td.title = `p10 ${result.wall.p10.toFixed(2)} · p90 ${result.wall.p90.toFixed(2)}${result.gpu ? ` · GPU ${result.gpu.median.toFixed(2)}` : ''}`;
       if (result?.error) td.title = result.error;
       if (r.failures.some((f) => f.startsWith(`${m}:`))) td.className = 'bad';
     }
-    for (const v of [r.gradclipOverCopy, r.ideal, r.tfjsOverGradclip]) tr.insertCell().textContent = v === null ? '–' : v.toFixed(2);
+    for (const v of [r.gradclipOverCopy, r.ideal, r.tfjsOverGradclip])
+      tr.insertCell().textContent = v === null ? '–' : v.toFixed(2);
   });
   const modes = document.createElement('pre');
   modes.textContent = results.modes?.length ? formatModes(results).join('\n') : '';
@@ -104,7 +110,13 @@ function renderTable(results: BenchResults) {
 }
 
 /** One log–log chart: wall median per method against the case's x (elements or tensors). */
-function chart(title: string, cases: CaseResult[], x: (c: CaseResult) => number, xLabel: string, methods: MethodName[]) {
+function chart(
+  title: string,
+  cases: CaseResult[],
+  x: (c: CaseResult) => number,
+  xLabel: string,
+  methods: MethodName[],
+) {
   if (cases.length < 2) return null;
   const sorted = [...cases].sort((a, b) => x(a) - x(b));
   const xs = sorted.map(x);
@@ -117,7 +129,10 @@ function chart(title: string, cases: CaseResult[], x: (c: CaseResult) => number,
       height: 320,
       scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
       axes: [{ label: xLabel }, { label: 'ms per step (median)' }],
-      series: [{ label: xLabel }, ...methods.map((m) => ({ label: m, stroke: COLORS[m], width: 2, points: { show: true } }))],
+      series: [
+        { label: xLabel },
+        ...methods.map((m) => ({ label: m, stroke: COLORS[m], width: 2, points: { show: true } })),
+      ],
     },
     [xs, ...series] as uPlot.AlignedData,
     figure,
@@ -130,9 +145,27 @@ function renderCharts(results: BenchResults) {
   const clip = (c: CaseResult) => c.operation === 'clip-norm' && c.normType === 2;
   const noClip = (c: CaseResult) => c.operation === 'no-clip-norm';
   const figures = [
-    chart('Time vs total size (clipping, p = 2)', results.cases.filter((c) => c.series === 'size' && clip(c)), (c) => c.elements, 'floats', methods),
-    chart('Time vs total size (not clipping)', results.cases.filter((c) => c.series === 'size' && noClip(c)), (c) => c.elements, 'floats', methods),
-    chart('Time vs tensor count (1 M floats, clipping)', results.cases.filter((c) => c.series === 'count'), (c) => c.tensors, 'tensors', methods),
+    chart(
+      'Time vs total size (clipping, p = 2)',
+      results.cases.filter((c) => c.series === 'size' && clip(c)),
+      (c) => c.elements,
+      'floats',
+      methods,
+    ),
+    chart(
+      'Time vs total size (not clipping)',
+      results.cases.filter((c) => c.series === 'size' && noClip(c)),
+      (c) => c.elements,
+      'floats',
+      methods,
+    ),
+    chart(
+      'Time vs tensor count (1 M floats, clipping)',
+      results.cases.filter((c) => c.series === 'count'),
+      (c) => c.tensors,
+      'tensors',
+      methods,
+    ),
   ].filter((f): f is HTMLElement => f !== null);
   if (figures.length === 0) {
     // No sweep ran: show the presets as a chart of speed-ups over gradclip instead.
@@ -151,7 +184,8 @@ async function run(config: BenchConfig): Promise<BenchResults> {
     window.gradclipBench.results = results;
     renderTable(results);
     renderCharts(results);
-    $('#adapter').textContent += ` · ${results.timestamps.note} · autotuned workgroup cap ${results.tuning.maxWorkgroups ?? '–'}`;
+    $('#adapter').textContent +=
+      ` · ${results.timestamps.note} · autotuned workgroup cap ${results.tuning.maxWorkgroups ?? '–'}`;
     console.log(formatReport(results));
     $<HTMLButtonElement>('#download').disabled = false;
     return results;

@@ -10,7 +10,8 @@ export function pageDevice(): Promise<GPUDevice> {
     const device = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
     const info = adapter.info;
     const line = document.querySelector('#adapter');
-    if (line) line.textContent = `Adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')} · features: ${[...device.features].join(', ')}`;
+    if (line)
+      line.textContent = `Adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')} · features: ${[...device.features].join(', ')}`;
     return device;
   })();
   return devicePromise;

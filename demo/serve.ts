@@ -9,7 +9,11 @@ const root = resolve(import.meta.dirname, '..');
 
 export async function withBuiltPage<T>(path: string, body: (page: Page) => Promise<T>): Promise<T> {
   await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
-  const server = await preview({ root, configFile: join(root, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const server = await preview({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    preview: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the preview server did not report its address');
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });

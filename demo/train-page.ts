@@ -5,7 +5,16 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { tfjsOn } from './bench/methods';
 import type { StepRecord } from './train/monitor';
-import { CLIP_MODES, DEFAULT_SETTINGS, MODE_LABELS, trainSideBySide, type ClipMode, type RunOutcome, type TrainOptions, type TrainSettings } from './train/run';
+import {
+  CLIP_MODES,
+  DEFAULT_SETTINGS,
+  MODE_LABELS,
+  trainSideBySide,
+  type ClipMode,
+  type RunOutcome,
+  type TrainOptions,
+  type TrainSettings,
+} from './train/run';
 import { pageDevice } from './page-device';
 
 declare global {
@@ -23,7 +32,6 @@ const COLORS: Record<ClipMode, string> = { none: '#b00020', norm: '#1565c0', val
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
 for (const [name, value] of Object.entries(DEFAULT_SETTINGS)) field(name).value = String(value);
 
-
 /** The charts' y range: a diverging run leaves it at the top, where its markers sit. */
 const Y_RANGE: [number, number] = [1e-2, 1e4];
 /** Values a log axis can draw: non-finite or non-positive values become gaps, huge ones the top. */
@@ -36,16 +44,27 @@ class Charts {
   private readonly loss: uPlot;
   private readonly norm: uPlot;
 
-  constructor(private readonly modes: readonly ClipMode[], private readonly settings: TrainSettings) {
+  constructor(
+    private readonly modes: readonly ClipMode[],
+    private readonly settings: TrainSettings,
+  ) {
     const figure = (title: string) => {
       const f = document.createElement('figure');
       f.innerHTML = `<figcaption>${title}</figcaption>`;
       return f;
     };
     const lossFigure = figure('Training loss (log scale; circles at the top = loss NaN/Inf)');
-    const normFigure = figure('Gradient norm before clipping (dashed = thresholds; circles = NaN/Inf gradients, step skipped)');
+    const normFigure = figure(
+      'Gradient norm before clipping (dashed = thresholds; circles = NaN/Inf gradients, step skipped)',
+    );
     $('#charts').replaceChildren(lossFigure, normFigure);
-    const marker = (mode: ClipMode) => ({ label: `${mode} NaN/Inf`, stroke: COLORS[mode], width: 0, points: { show: true, size: 9, width: 2, fill: '#fff' }, paths: () => null });
+    const marker = (mode: ClipMode) => ({
+      label: `${mode} NaN/Inf`,
+      stroke: COLORS[mode],
+      width: 0,
+      points: { show: true, size: 9, width: 2, fill: '#fff' },
+      paths: () => null,
+    });
     const line = (mode: ClipMode) => ({ label: MODE_LABELS[mode], stroke: COLORS[mode], width: 2, spanGaps: false });
     const options = (yLabel: string, extra: uPlot.Series[]): uPlot.Options => ({
       width: 600,
@@ -55,8 +74,10 @@ class Charts {
       series: [{ label: 'step' }, ...modes.map(line), ...extra, ...modes.map(marker)],
     });
     const thresholds: uPlot.Series[] = [];
-    if (modes.includes('norm')) thresholds.push({ label: `max norm ${settings.maxNorm}`, stroke: COLORS.norm, dash: [6, 4], width: 1 });
-    if (modes.includes('autoclip')) thresholds.push({ label: 'AutoClip threshold', stroke: COLORS.autoclip, dash: [6, 4], width: 1 });
+    if (modes.includes('norm'))
+      thresholds.push({ label: `max norm ${settings.maxNorm}`, stroke: COLORS.norm, dash: [6, 4], width: 1 });
+    if (modes.includes('autoclip'))
+      thresholds.push({ label: 'AutoClip threshold', stroke: COLORS.autoclip, dash: [6, 4], width: 1 });
     this.loss = new uPlot(options('loss', []), this.aligned('loss'), lossFigure);
     this.norm = new uPlot(options('‖g‖₂', thresholds), this.aligned('norm'), normFigure);
   }
@@ -65,7 +86,9 @@ class Charts {
     const list = this.data.get(mode) ?? [];
     list.push(...records);
     this.data.set(mode, list);
-    for (const r of records) if (this.steps.length <= r.step) this.steps.push(...Array.from({ length: r.step + 1 - this.steps.length }, (_, i) => this.steps.length + i));
+    for (const r of records)
+      if (this.steps.length <= r.step)
+        this.steps.push(...Array.from({ length: r.step + 1 - this.steps.length }, (_, i) => this.steps.length + i));
     this.loss.setData(this.aligned('loss'));
     this.norm.setData(this.aligned('norm'));
   }
@@ -79,11 +102,14 @@ class Charts {
     const columns = this.modes.map(at);
     const values = columns.map((c) => c.map((r) => (r ? drawable(r[what]) : null)));
     // Markers sit at the top, on steps whose loss (or gradients) were not finite.
-    const markers = columns.map((c) => c.map((r) => (r && (what === 'loss' ? !Number.isFinite(r.loss) : r.nonfinite) ? Y_RANGE[1] : null)));
+    const markers = columns.map((c) =>
+      c.map((r) => (r && (what === 'loss' ? !Number.isFinite(r.loss) : r.nonfinite) ? Y_RANGE[1] : null)),
+    );
     const thresholds: Array<Array<number | null>> = [];
     if (what === 'norm') {
       if (this.modes.includes('norm')) thresholds.push(this.steps.map(() => this.settings.maxNorm));
-      if (this.modes.includes('autoclip')) thresholds.push(columns[this.modes.indexOf('autoclip')].map((r) => (r ? drawable(r.threshold) : null)));
+      if (this.modes.includes('autoclip'))
+        thresholds.push(columns[this.modes.indexOf('autoclip')].map((r) => (r ? drawable(r.threshold) : null)));
     }
     return [this.steps, ...values, ...thresholds, ...markers] as uPlot.AlignedData;
   }
@@ -91,14 +117,21 @@ class Charts {
 
 function renderSummary(outcomes: readonly RunOutcome[]) {
   const table = $<HTMLTableElement>('#summary');
-  table.innerHTML = '<tr><th>run</th><th>outcome</th><th>loss, first 5 steps</th><th>loss, last 5 steps</th><th>NaN/Inf steps skipped</th><th>readbacks</th></tr>';
+  table.innerHTML =
+    '<tr><th>run</th><th>outcome</th><th>loss, first 5 steps</th><th>loss, last 5 steps</th><th>NaN/Inf steps skipped</th><th>readbacks</th></tr>';
   for (const o of outcomes) {
     const tr = table.insertRow();
     tr.insertCell().textContent = MODE_LABELS[o.mode];
     const outcome = tr.insertCell();
     outcome.textContent = o.diverged ? `diverged at step ${o.divergedAt}` : 'trained';
     if (o.diverged) outcome.className = 'bad';
-    for (const v of [o.firstLoss.toPrecision(3), Number.isFinite(o.lastLoss) ? o.lastLoss.toPrecision(3) : String(o.lastLoss), String(o.nonfiniteSteps), String(o.mapAsyncCalls)]) tr.insertCell().textContent = v;
+    for (const v of [
+      o.firstLoss.toPrecision(3),
+      Number.isFinite(o.lastLoss) ? o.lastLoss.toPrecision(3) : String(o.lastLoss),
+      String(o.nonfiniteSteps),
+      String(o.mapAsyncCalls),
+    ])
+      tr.insertCell().textContent = v;
   }
 }
 
@@ -138,9 +171,16 @@ window.gradclipTrain = { run, outcomes: null };
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  const settings = Object.fromEntries(Object.keys(DEFAULT_SETTINGS).map((name) => [name, Number(field(name).value)])) as unknown as TrainSettings;
-  const modes = Array.from(form.querySelectorAll<HTMLInputElement>('input[name=mode]:checked'), (i) => i.value as ClipMode);
-  run({ modes, steps: Number(field('steps').value), settings }).catch((error) => ($('#adapter').textContent = String(error)));
+  const settings = Object.fromEntries(
+    Object.keys(DEFAULT_SETTINGS).map((name) => [name, Number(field(name).value)]),
+  ) as unknown as TrainSettings;
+  const modes = Array.from(
+    form.querySelectorAll<HTMLInputElement>('input[name=mode]:checked'),
+    (i) => i.value as ClipMode,
+  );
+  run({ modes, steps: Number(field('steps').value), settings }).catch(
+    (error) => ($('#adapter').textContent = String(error)),
+  );
 });
 
 $('#stop').addEventListener('click', () => (stopRequested = true));

@@ -6,7 +6,9 @@
 // main.ts, beside node_modules/ (or import from a checkout's dist/index.js)
 import { createClipper } from './node_modules/gradclip/dist/index.js';
 const adapter = await navigator.gpu.requestAdapter();
-const device = await adapter!.requestDevice({ requiredFeatures: adapter!.features.has('shader-f16') ? ['shader-f16'] : [] });
+const device = await adapter!.requestDevice({
+  requiredFeatures: adapter!.features.has('shader-f16') ? ['shader-f16'] : [],
+});
 const clipper = await createClipper({ device });
 const halves = device.createBuffer({ size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
 device.queue.writeBuffer(halves, 0, new Float16Array([3, 0, 4, 0]).buffer);

@@ -6,7 +6,7 @@
 // share their GPU resources, so a set per step allocates nothing after the first.
 // #region readme
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';      // tfjs-core alone registers no gradients
+import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone registers no gradients
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { createClipper, gradientsFromTfjs } from 'gradclip';
 // #endregion readme
@@ -27,7 +27,10 @@ export interface TfjsLoopOptions {
 }
 
 /** Trains a tiny model on `device` for `steps` steps, clipping its gradients to norm 1 each step. */
-export async function run(device: GPUDevice, { steps = 1000, logEvery = 100, onStep }: TfjsLoopOptions = {}): Promise<TfjsLoopRead[]> {
+export async function run(
+  device: GPUDevice,
+  { steps = 1000, logEvery = 100, onStep }: TfjsLoopOptions = {},
+): Promise<TfjsLoopRead[]> {
   // #region readme
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu'); // tfjs-backend-webgpu registers its own device
   tf.registerBackend('webgpu', () => new WebGPUBackend(device));
@@ -50,11 +53,12 @@ export async function run(device: GPUDevice, { steps = 1000, logEvery = 100, onS
   for (let step = 0; step < steps; step++) {
     // #region readme
 
-    const { value, grads } = tf.variableGrads(loss);                         // new tensors each step
+    const { value, grads } = tf.variableGrads(loss); // new tensors each step
     const norm = clipper.clipGradNorm(gradientsFromTfjs(clipper, grads), 1); // in place, on the GPU
-    optimizer.applyGradients(grads);                                         // tf.train.* as usual
+    optimizer.applyGradients(grads); // tf.train.* as usual
     // #endregion readme
-    if (step % logEvery === 0 || step === steps - 1) reads.push({ step, loss: (await value.data())[0], norm: await norm.read() });
+    if (step % logEvery === 0 || step === steps - 1)
+      reads.push({ step, loss: (await value.data())[0], norm: await norm.read() });
     tf.dispose([value, ...Object.values(grads)]);
     onStep?.(step + 1);
   }

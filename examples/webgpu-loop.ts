@@ -17,7 +17,9 @@ export const GRADIENT_SCALES = [0.01, 1, 300];
 /** The gradients the stand-in backward pass writes at `step` (float32, one array per tensor). */
 export function knownGradients(step: number): Float32Array<ArrayBuffer>[] {
   const scale = GRADIENT_SCALES[step % GRADIENT_SCALES.length];
-  return model.parameterSizes.map((length, tensor) => Float32Array.from({ length }, (_, k) => (scale * (((k * 7 + tensor * 13) % 17) - 8)) / 8));
+  return model.parameterSizes.map((length, tensor) =>
+    Float32Array.from({ length }, (_, k) => (scale * (((k * 7 + tensor * 13) % 17) - 8)) / 8),
+  );
 }
 
 /** What `run` read: the norms the loop logged (steps 0, 100, 200, …) and the last step's clipped gradients. */
@@ -37,16 +39,16 @@ export async function run(device: GPUDevice, { steps = 300 } = {}): Promise<WebG
   const optimizerStep = optimizer.record;
   // #region loop
 
-  const clipper = await createClipper({ device });        // or createClipper() to request one
+  const clipper = await createClipper({ device }); // or createClipper() to request one
   // Pack a model's gradients into one buffer (fewest dispatches), or pass your own buffers.
   const { buffer, views } = createGradientArena(device, model.parameterSizes);
-  const grads = clipper.gradients(views);                 // validated and planned once
+  const grads = clipper.gradients(views); // validated and planned once
 
   for (let step = 0; step < steps; step++) {
     const encoder = device.createCommandEncoder();
-    backward(encoder, buffer);                            // your kernels write the gradients
+    backward(encoder, buffer); // your kernels write the gradients
     const norm = clipper.clipGradNorm(grads, 1.0, { encoder });
-    optimizerStep(encoder, buffer);                       // reads the clipped gradients
+    optimizerStep(encoder, buffer); // reads the clipped gradients
     device.queue.submit([encoder.finish()]);
     if (step % 100 === 0) console.log('grad norm', await norm.read()); // the only readback
   }
@@ -63,7 +65,9 @@ export async function run(device: GPUDevice, { steps = 300 } = {}): Promise<WebG
 function standInBackward(device: GPUDevice) {
   const sources = GRADIENT_SCALES.map((_, variant) => {
     const source = createGradientArena(device, model.parameterSizes);
-    knownGradients(variant).forEach((values, i) => device.queue.writeBuffer(source.buffer, offsetOf(source.views[i]), values));
+    knownGradients(variant).forEach((values, i) =>
+      device.queue.writeBuffer(source.buffer, offsetOf(source.views[i]), values),
+    );
     return source.buffer;
   });
   let calls = 0;
@@ -81,7 +85,11 @@ function standInOptimizer(device: GPUDevice) {
   return {
     record(encoder: GPUCommandEncoder, buffer: GPUBuffer): void {
       // A real optimizer holds its state from the start; the stand-in sizes its copy on the first step.
-      applied ??= device.createBuffer({ label: 'example applied gradients', size: buffer.size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      applied ??= device.createBuffer({
+        label: 'example applied gradients',
+        size: buffer.size,
+        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+      });
       encoder.copyBufferToBuffer(buffer, 0, applied, 0, buffer.size);
     },
     async read(views: GradView[]): Promise<Float32Array[]> {
@@ -89,7 +97,9 @@ function standInOptimizer(device: GPUDevice) {
       await applied.mapAsync(GPUMapMode.READ);
       const floats = new Float32Array(applied.getMappedRange().slice(0));
       applied.unmap();
-      return views.map((view) => floats.slice(offsetOf(view) / 4, offsetOf(view) / 4 + (view as { length: number }).length));
+      return views.map((view) =>
+        floats.slice(offsetOf(view) / 4, offsetOf(view) / 4 + (view as { length: number }).length),
+      );
     },
     destroy: () => applied?.destroy(),
   };

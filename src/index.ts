@@ -1,34 +1,33 @@
 /**
  * gradclip: gradient clipping for WebGPU training loops, with PyTorch's semantics
  * (`clip_grad_norm_`, `get_total_norm`, `clip_grads_with_norm_`, `clip_grad_value_`) and a float64
- * CPU fallback.
+ * CPU fallback. The float64 reference helpers are in `gradclip/reference`.
+ *
+ * @example
+ * const clipper = await createClipper({ device });
+ * const grads = clipper.gradients(views);            // once
+ * const norm = clipper.clipGradNorm(grads, 1.0, { encoder }); // every step, nothing read back
+ * console.log(await norm.read());                    // when you want the number
  * @packageDocumentation
  */
-export { createClipper } from './create';
-export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './arena';
-export { GradclipError, type GradclipErrorCode } from './errors';
-export { totalNormReference, clipDecision, type ClipDecision } from './reference';
+export { createClipper } from './api/create';
+export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './api/arena';
+export { GradclipError, type GradclipErrorCode } from './api/errors';
 export {
-  viewNormsReference,
-  perExampleReference,
-  perExampleMultiplier,
-  agcCoefficient,
-  percentileReference,
-  unitRanges,
-  AutoClipRule,
-  ZClipRule,
-  type PerExampleReference,
-  type ZClipSettings,
-} from './reference-modes';
-export { gradientsFromTfjs, submitTfjsWork, tfjsTensorBuffer, type TfjsTensorLike, type TfjsWebGPUBackendLike } from './tfjs';
+  gradientsFromTfjs,
+  submitTfjsWork,
+  tfjsTensorBuffer,
+  type TfjsTensorLike,
+  type TfjsWebGPUBackendLike,
+} from './interop/tfjs';
 export {
   createOptimizer,
   type Optimizer,
   type OptimizerOptions,
   type OptimizerState,
   type OptimizerStepOptions,
-} from './optimizer';
-export { OptimizerReference, type OptimizerKind, type OptimizerSettings, type ReferenceStepResult } from './optimizer-reference';
+} from './api/optimizer';
+export type { OptimizerKind } from './reference/optimizer';
 export {
   createAutoClip,
   createZClip,
@@ -37,7 +36,7 @@ export {
   type StepOptions,
   type ZClip,
   type ZClipOptions,
-} from './adaptive';
+} from './api/adaptive';
 export type {
   AdaptiveGradClipOptions,
   NormsHandle,
@@ -56,4 +55,4 @@ export type {
   NormHandle,
   NormOptions,
   NormType,
-} from './types';
+} from './api/types';

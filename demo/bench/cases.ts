@@ -36,14 +36,21 @@ export function mlpShapes(): Tensor[] {
   const dims = [1024, 2048, 1024, 10];
   const tensors: Tensor[] = [];
   for (let l = 0; l + 1 < dims.length; l++) {
-    tensors.push({ name: `fc${l}.weight`, length: dims[l] * dims[l + 1] }, { name: `fc${l}.bias`, length: dims[l + 1] });
+    tensors.push(
+      { name: `fc${l}.weight`, length: dims[l] * dims[l + 1] },
+      { name: `fc${l}.bias`, length: dims[l + 1] },
+    );
   }
   return tensors;
 }
 
 /** A GPT-style transformer, 12 layers of width 160, vocabulary 2048, context 256: 148 tensors, ~4.1 M floats. */
 export function transformerShapes(layers = 12, width = 160, vocabulary = 2048, context = 256): Tensor[] {
-  const matrix = (name: string, rows: number, cols: number): Tensor => ({ name, length: rows * cols, shape: [rows, cols] });
+  const matrix = (name: string, rows: number, cols: number): Tensor => ({
+    name,
+    length: rows * cols,
+    shape: [rows, cols],
+  });
   const tensors: Tensor[] = [matrix('wte', vocabulary, width), matrix('wpe', context, width)];
   for (let l = 0; l < layers; l++) {
     const h = `h.${l}`;
@@ -69,7 +76,10 @@ export function transformerShapes(layers = 12, width = 160, vocabulary = 2048, c
 /** `count` tensors of 64–4 096 floats (seeded). */
 export function manySmallShapes(count = 1000, seed = 1000): Tensor[] {
   const random = seeded(seed);
-  return Array.from({ length: count }, (_, i) => ({ name: `t${i}`, length: 64 + Math.floor(random() * (4096 - 64 + 1)) }));
+  return Array.from({ length: count }, (_, i) => ({
+    name: `t${i}`,
+    length: 64 + Math.floor(random() * (4096 - 64 + 1)),
+  }));
 }
 
 export function presetCase(preset: Preset): CaseShape {

@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     const out = resolve(options.out);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    const png = out.replace(/\.json$/i, '') + '.png';
+    const png = `${out.replace(/\.json$/i, '')}.png`;
     await page.locator('#charts').screenshot({ path: png });
     console.log(`\n${formatReport(results)}\n`);
     console.log(`wrote ${out} and ${png}`);

@@ -66,7 +66,7 @@ finds) and writes the results as JSON and a PNG of the charts.
   --modes yes|no    also time each clipping mode (per-view, AGC, AutoClip, ZClip, per-example)
                     against plain clipGradNorm on the transformer preset (default yes)
   --quick           the transformer preset only (same as --preset transformer --sizes none --counts none)
-  --out PATH        results JSON path (default bench/results.json; the PNG goes beside it)
+  --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
   --help            this text
 `;
 
@@ -75,7 +75,10 @@ export class UsageError extends Error {}
 function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
   if (value === 'all') return [...allowed];
   if (value === 'none') return [];
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!allowed.includes(item as T)) {
       throw new UsageError(`${flag}: unknown value "${item}"; choose from ${allowed.join(', ')}, all or none`);
@@ -98,7 +101,7 @@ function parseNumbers(flag: string, value: string): number[] {
 /** Parses CLI arguments (without `node script`); throws UsageError with a message naming the flag. */
 export function parseArgs(argv: readonly string[]): CliOptions {
   const config: BenchConfig = { ...DEFAULT_CONFIG };
-  let out = 'bench/results.json';
+  let out = 'results/bench.json';
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -150,7 +153,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(`unknown flag "${flag}" (see --help)`);
     }
   }
-  if (!help && config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0 && !config.modes) {
+  if (
+    !help &&
+    config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0 &&
+    !config.modes
+  ) {
     throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none and --modes is no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');

@@ -24,7 +24,9 @@ async function main(): Promise<number> {
   const wanted = ['subgroups', 'timestamp-query', 'shader-f16'] as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredFeatures: wanted.filter((f) => adapter.features.has(f)) });
   const info = adapter.info;
-  console.log(`adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ')}`);
+  console.log(
+    `adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ')}`,
+  );
   let last = '';
   const results = await runBenchmark(device, options.config, (p) => {
     const line = `${p.done}/${p.total} ${p.label}`;
@@ -32,7 +34,13 @@ async function main(): Promise<number> {
     last = line;
   });
   // Deno's device may not carry adapterInfo: take it from the adapter.
-  results.adapter = { ...results.adapter, vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
+  results.adapter = {
+    ...results.adapter,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+  };
   const problems = validateResults(results);
   if (problems.length) throw new Error(`the results do not match the schema: ${problems.join('; ')}`);
   Deno.writeTextFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,8 +1,9 @@
 // The benchmark itself: for every case and operation, each method in turn on the same device and
 // the same data, warm-up then timed steps, a correctness check against the float64 reference,
 // and the per-step counts that show how gradclip scales. The page and the CLI only present this.
-import { createClipper, totalNormReference } from '../../src/index';
-import type { GpuClipper } from '../../src/gpu-clipper';
+import { createClipper } from '../../src/index';
+import { totalNormReference } from '../../src/reference/index';
+import type { GpuClipper } from '../../src/gpu/clipper';
 import { idealCopyRatio, type Operation } from './byte-model';
 import { countSweep, customCase, elementCount, presetCase, seeded, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName } from './config';
@@ -115,7 +116,11 @@ async function countPerStep(device: GPUDevice, run: () => void, steps = 3) {
     delete patched.createCommandEncoder;
     delete patchedQueue.submit;
   }
-  return { dispatches: counts.dispatches / steps, submits: counts.submits / steps, buffersCreated: counts.buffersCreated / steps };
+  return {
+    dispatches: counts.dispatches / steps,
+    submits: counts.submits / steps,
+    buffersCreated: counts.buffersCreated / steps,
+  };
 }
 
 /** The float64 reference a case's methods are checked against, computed once per case. */
@@ -127,7 +132,12 @@ interface CaseReference {
 }
 
 /** Times one method on one case; never throws (a failure is recorded in `error`). */
-async function measureMethod(name: MethodName, data: CaseData, config: BenchConfig, reference: CaseReference): Promise<MethodResult> {
+async function measureMethod(
+  name: MethodName,
+  data: CaseData,
+  config: BenchConfig,
+  reference: CaseReference,
+): Promise<MethodResult> {
   const result: MethodResult = { method: name, wall: null, gpu: null, check: null };
   if (name === 'naive' && data.operation === 'clip-value') {
     return { ...result, error: 'not applicable: the naive baseline clips by norm only' };
@@ -201,7 +211,8 @@ export function planCases(config: BenchConfig, device: GPUDevice): { shapes: Cas
   const skipped: string[] = [];
   for (const shape of all) {
     const bytes = shape.tensors.reduce((n, t) => n + Math.ceil(t.length / 4) * 16, 0);
-    if (bytes > limit) skipped.push(`${shape.id}: ${bytes} bytes exceed this device's ${limit}-byte buffer/binding limit`);
+    if (bytes > limit)
+      skipped.push(`${shape.id}: ${bytes} bytes exceed this device's ${limit}-byte buffer/binding limit`);
     else shapes.push(shape);
   }
   return { shapes, skipped };
@@ -220,7 +231,8 @@ export async function runBenchmark(
   const tuned = (await createClipper({ device })) as GpuClipper;
   const maxWorkgroups = tuned.maxWorkgroups ?? null;
   tuned.destroy();
-  const total = shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0) + (config.modes ? MODES.length : 0);
+  const total =
+    shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0) + (config.modes ? MODES.length : 0);
   let done = 0;
   const cases: CaseResult[] = [];
   for (const [index, shape] of shapes.entries()) {
@@ -250,7 +262,11 @@ export async function runBenchmark(
         },
       };
       for (const name of config.methods) {
-        onProgress({ done, total, label: `${shape.label} · ${spec.operation}${spec.normType === Infinity ? ' ∞' : ''} · ${name}` });
+        onProgress({
+          done,
+          total,
+          label: `${shape.label} · ${spec.operation}${spec.normType === Infinity ? ' ∞' : ''} · ${name}`,
+        });
         caseResult.methods.push(await measureMethod(name, data, config, reference));
         done++;
       }

@@ -2,12 +2,19 @@
 // gradients (untimed), run one timed step, and hand back the result so it can be checked against
 // the float64 reference. A method that is fast because it is wrong fails that check.
 import type * as TF from '@tensorflow/tfjs-core';
-import { createClipper, createGradientArena, type Clipper, type GradSet, type GradView, type NormHandle } from '../../src/index';
+import {
+  createClipper,
+  createGradientArena,
+  type Clipper,
+  type GradSet,
+  type GradView,
+  type NormHandle,
+} from '../../src/index';
 import type { Operation } from './byte-model';
 import type { MethodName } from './config';
 import copyWgsl from './copy.wgsl?raw';
 import naiveWgsl from './naive.wgsl?raw';
-import { TimestampPair } from '../../src/timestamps';
+import { TimestampPair } from '../../src/gpu/timestamps';
 
 export interface CaseData {
   device: GPUDevice;
@@ -42,8 +49,17 @@ export interface Method {
 const GRAD_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** A copy of `size` bytes of `buffer` from `offset`, read back through a one-off staging buffer. */
-export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, offset = 0, size = buffer.size - offset): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ label: 'bench readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+export async function readBuffer(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  offset = 0,
+  size = buffer.size - offset,
+): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({
+    label: 'bench readback',
+    size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
   device.queue.submit([encoder.finish()]);
@@ -67,11 +83,20 @@ function concat(grads: Float32Array[]): Float32Array<ArrayBuffer> {
 /** Splits a flat result back into tensors. */
 function split(flat: Float32Array, grads: Float32Array[]): Float32Array[] {
   let at = 0;
-  return grads.map((g) => flat.subarray(at, (at += g.length)));
+  return grads.map((g) => {
+    const view = flat.subarray(at, at + g.length);
+    at += g.length;
+    return view;
+  });
 }
 
 /** Runs gradclip's call for the case's operation. */
-function runGradclip(clipper: Clipper, set: GradSet, data: CaseData, options: { encoder?: GPUCommandEncoder; timestampWrites?: GPUComputePassTimestampWrites }) {
+function runGradclip(
+  clipper: Clipper,
+  set: GradSet,
+  data: CaseData,
+  options: { encoder?: GPUCommandEncoder; timestampWrites?: GPUComputePassTimestampWrites },
+) {
   if (data.operation === 'clip-value') {
     clipper.clipGradValue(set, data.threshold, options);
     return null;
@@ -100,15 +125,24 @@ class GradclipMethod implements Method {
     const { device, grads } = this.data;
     this.clipper = await createClipper({ device });
     if (this.layout === 'arena') {
-      const arena = createGradientArena(device, grads.map((g) => g.length));
+      const arena = createGradientArena(
+        device,
+        grads.map((g) => g.length),
+      );
       this.buffers = [arena.buffer];
       this.views = arena.views;
     } else {
-      this.buffers = grads.map((g) => device.createBuffer({ label: 'bench tensor', size: Math.max(16, g.byteLength), usage: GRAD_USAGE }));
+      this.buffers = grads.map((g) =>
+        device.createBuffer({ label: 'bench tensor', size: Math.max(16, g.byteLength), usage: GRAD_USAGE }),
+      );
       this.views = this.buffers.map((buffer, i) => ({ buffer, offset: 0, length: grads[i].length }));
     }
     const total = this.buffers.reduce((n, b) => n + b.size, 0);
-    this.pristine = device.createBuffer({ label: 'bench pristine', size: total, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.pristine = device.createBuffer({
+      label: 'bench pristine',
+      size: total,
+      usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     grads.forEach((g, i) => {
       const view = this.views[i] as { buffer: GPUBuffer; offset: number };
       device.queue.writeBuffer(this.pristine, this.pristineOffset(view), g);
@@ -141,7 +175,8 @@ class GradclipMethod implements Method {
   private lastHandle: NormHandle | null = null;
 
   async step() {
-    const handle = (this.lastHandle = runGradclip(this.clipper, this.set, this.data, {}));
+    const handle = runGradclip(this.clipper, this.set, this.data, {});
+    this.lastHandle = handle;
     if (this.readNorm && handle) await handle.read();
     else await this.data.device.queue.onSubmittedWorkDone();
   }
@@ -282,7 +317,13 @@ class TfjsMethod implements Method {
     }
     const norm = tf.tidy(() => {
       if (normType === Infinity) return tf.max(tf.stack(this.tensors.map((t) => tf.max(tf.abs(t)))));
-      return tf.sqrt(addAll(tf, this.tensors.map((t) => tf.sum(tf.square(t))), device));
+      return tf.sqrt(
+        addAll(
+          tf,
+          this.tensors.map((t) => tf.sum(tf.square(t))),
+          device,
+        ),
+      );
     });
     this.clipped = tf.tidy(() => {
       const coef = tf.minimum(1, tf.div(threshold, tf.add(norm, 1e-6)));
@@ -329,8 +370,14 @@ class NaiveMethod implements Method {
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
     const constants = { maxNorm: normType === Infinity ? 1 : 0 };
-    this.reduce = device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint: 'reduce', constants } });
-    this.scale = device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint: 'scale', constants } });
+    this.reduce = device.createComputePipeline({
+      layout: pipelineLayout,
+      compute: { module, entryPoint: 'reduce', constants },
+    });
+    this.scale = device.createComputePipeline({
+      layout: pipelineLayout,
+      compute: { module, entryPoint: 'scale', constants },
+    });
     this.coefBuffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     for (const g of grads) {
       const size = Math.max(16, g.byteLength);

@@ -8,17 +8,17 @@ import {
   createGradientArena,
   createOptimizer,
   createZClip,
-  perExampleReference,
   type Clipper,
   type GradSet,
   type GradView,
   type NormHandle,
   submitTfjsWork,
 } from '../../src/index';
+import { perExampleReference } from '../../src/reference/index';
 import { seeded, transformerShapes, type Tensor } from './cases';
 import type { BenchConfig } from './config';
 import type * as TF from '@tensorflow/tfjs-core';
-import { TimestampPair } from '../../src/timestamps';
+import { TimestampPair } from '../../src/gpu/timestamps';
 import { addAll, createMethod, readBuffer, tfjsOn } from './methods';
 import { summarize, type Summary } from './stats';
 
@@ -81,7 +81,9 @@ interface CpuArray extends ArrayLike<number> {
 }
 
 /** The runtime's Float16Array (Chromium 135+, Deno), for the f16 line's data and reference. */
-type Float16Constructor = new (values: number | ArrayLike<number> | ArrayBuffer) => CpuArray & { buffer: ArrayBuffer; byteOffset: number; byteLength: number };
+type Float16Constructor = new (
+  values: number | ArrayLike<number> | ArrayBuffer,
+) => CpuArray & { buffer: ArrayBuffer; byteOffset: number; byteLength: number };
 
 interface Workload {
   /** Views of the gradients on the GPU and their CPU twins. */
@@ -103,11 +105,24 @@ function randomArrays(tensors: readonly Tensor[], seed: number, scale: number): 
   });
 }
 
-function workload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[], seed: number, scale = 1): Workload {
+function workload(
+  device: GPUDevice,
+  gpu: Clipper,
+  cpu: Clipper,
+  tensors: readonly Tensor[],
+  seed: number,
+  scale = 1,
+): Workload {
   const normal = randomArrays(tensors, seed, scale);
   const spiked = normal.map((a) => a.map((v) => v * 10));
-  const { buffer, views } = createGradientArena(device, tensors.map((t) => t.length));
-  const shaped = views.map((v, i) => ({ ...(v as { buffer: GPUBuffer; offset: number; length: number }), shape: tensors[i].shape }));
+  const { buffer, views } = createGradientArena(
+    device,
+    tensors.map((t) => t.length),
+  );
+  const shaped = views.map((v, i) => ({
+    ...(v as { buffer: GPUBuffer; offset: number; length: number }),
+    shape: tensors[i].shape,
+  }));
   const arrays = normal.map((a) => a.slice());
   shaped.forEach((v, i) => device.queue.writeBuffer(v.buffer, v.offset, normal[i]));
   return {
@@ -122,16 +137,32 @@ function workload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
  * The same gradients as halves (values rounded to f16 once, so both backends start from the same
  * numbers) in an f16 arena; the CPU twins are Float16Arrays.
  */
-function halfWorkload(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[], seed: number): Workload {
+function halfWorkload(
+  device: GPUDevice,
+  gpu: Clipper,
+  cpu: Clipper,
+  tensors: readonly Tensor[],
+  seed: number,
+): Workload {
   if (!device.features.has('shader-f16')) throw new SkipMode('the device lacks shader-f16');
   const Float16 = (globalThis as { Float16Array?: Float16Constructor }).Float16Array;
   if (!Float16) throw new SkipMode('the runtime lacks Float16Array (the reference)');
   const toHalf = (a: Float32Array) => Float32Array.from(new Float16(a));
   const normal = randomArrays(tensors, seed, 1).map(toHalf);
   const spiked = normal.map((a) => toHalf(a.map((v) => v * 10)));
-  const { buffer, views } = createGradientArena(device, tensors.map((t) => t.length), { dtype: 'f16' });
+  const { buffer, views } = createGradientArena(
+    device,
+    tensors.map((t) => t.length),
+    { dtype: 'f16' },
+  );
   const arrays = normal.map((a) => new Float16(a));
-  const w: Workload = { gpu: { set: gpu.gradients(views), buffer, views }, cpu: { set: cpu.gradients(arrays as unknown as GradView[]), arrays }, normal, spiked, half: Float16 };
+  const w: Workload = {
+    gpu: { set: gpu.gradients(views), buffer, views },
+    cpu: { set: cpu.gradients(arrays as unknown as GradView[]), arrays },
+    normal,
+    spiked,
+    half: Float16,
+  };
   load(device, w, 0);
   return w;
 }
@@ -153,7 +184,12 @@ function load(device: GPUDevice, w: Workload, step: number): void {
   });
 }
 
-async function readViews(device: GPUDevice, buffer: GPUBuffer, views: readonly GradView[], half?: Float16Constructor): Promise<Float32Array[]> {
+async function readViews(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  views: readonly GradView[],
+  half?: Float16Constructor,
+): Promise<Float32Array[]> {
   const bytes = await readBuffer(device, buffer);
   const all = half ? Float32Array.from(new half(bytes)) : new Float32Array(bytes);
   const size = half ? 2 : 4;
@@ -207,13 +243,21 @@ function bracket(device: GPUDevice, timer: TimestampPair, which: 'begin' | 'end'
   return encoder.finish();
 }
 
-function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readonly Tensor[]): Map<ModeName, () => ModeRun> {
+function modeRuns(
+  device: GPUDevice,
+  gpu: Clipper,
+  cpu: Clipper,
+  tensors: readonly Tensor[],
+): Map<ModeName, () => ModeRun> {
   const batched = tensors.map((t) => ({ name: t.name, length: t.length * PER_EXAMPLE_BATCH }));
   let shared: Workload | null = null;
   let batch: Workload | null = null;
   const model = () => (shared ??= workload(device, gpu, cpu, tensors, 7));
   const examples = () => (batch ??= workload(device, gpu, cpu, batched, 8));
-  const inPlace = (w: Workload) => async () => ({ actual: await readViews(device, w.gpu.buffer, w.gpu.views, w.half), reference: w.cpu.arrays });
+  const inPlace = (w: Workload) => async () => ({
+    actual: await readViews(device, w.gpu.buffer, w.gpu.views, w.half),
+    reference: w.cpu.arrays,
+  });
   const maxNormOf = (w: Workload) => {
     let sum = 0;
     for (const a of w.normal) for (const v of a) sum += v * v;
@@ -242,7 +286,10 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         if (!fused) cpu.clipGradNorm(w.cpu.set, maxNorm);
         onCpu.step();
       },
-      results: async () => ({ actual: await readViews(device, params.gpu.buffer, params.gpu.views), reference: params.cpu.arrays }),
+      results: async () => ({
+        actual: await readViews(device, params.gpu.buffer, params.gpu.views),
+        reference: params.cpu.arrays,
+      }),
     };
   };
 
@@ -260,7 +307,8 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
     let spiked: TF.Tensor[] = [];
     let optimizer: TF.AdamOptimizer;
     return {
-      label: 'TF.js on the same device: hand-written global-norm clip (square, sum, addN, sqrt, minimum, mul), then tf.train.adam applyGradients',
+      label:
+        'TF.js on the same device: hand-written global-norm clip (square, sum, addN, sqrt, minimum, mul), then tf.train.adam applyGradients',
       work: w,
       bytesPerFloat: 32,
       // TF.js rounds every op of the update to f32 (m / bc1, v / bc2, sqrt, +eps, ·lr, +p): a few
@@ -281,7 +329,13 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
         const start = performance.now();
         if (timer) device.queue.submit([bracket(device, timer, 'begin')]);
         tf.tidy(() => {
-          const norm = tf.sqrt(addAll(tf, grads.map((g) => tf.sum(tf.square(g))), device));
+          const norm = tf.sqrt(
+            addAll(
+              tf,
+              grads.map((g) => tf.sum(tf.square(g))),
+              device,
+            ),
+          );
           const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
           optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: tf.mul(grads[i], coef) })));
         });
@@ -304,143 +358,185 @@ function modeRuns(device: GPUDevice, gpu: Clipper, cpu: Clipper, tensors: readon
   };
 
   return new Map<ModeName, () => ModeRun>([
-    ['clipGradNorm', () => {
-      const w = model();
-      const maxNorm = maxNormOf(w);
-      return {
-        label: 'global L2 norm, clip at half of it',
-        work: w,
-        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
-        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
-        results: inPlace(w),
-      };
-    }],
-    ['clipByNorm', () => {
-      const w = model();
-      const maxNorm = 4; // between the small and the large tensors' norms: some views clipped, some not
-      return {
-        label: `a norm per view (${tensors.length}), each clipped at 4`,
-        work: w,
-        gpuStep: (encoder) => gpu.clipByNorm(w.gpu.set, maxNorm, { encoder }),
-        cpuStep: () => cpu.clipByNorm(w.cpu.set, maxNorm),
-        results: inPlace(w),
-      };
-    }],
-    ['perTensorNorms', () => {
-      const w = model();
-      let gpuNorms: { read(): Promise<Float32Array> } | null = null;
-      let cpuNorms: { read(): Promise<Float32Array> } | null = null;
-      return {
-        label: `a norm per view (${tensors.length}) and the total, nothing written`,
-        work: w,
-        gpuStep: (encoder) => (gpuNorms = gpu.perTensorNorms(w.gpu.set, { encoder })),
-        cpuStep: () => void (cpuNorms = cpu.perTensorNorms(w.cpu.set)),
-        results: async () => ({ actual: [await gpuNorms!.read()], reference: [await cpuNorms!.read()] }),
-      };
-    }],
-    ['adaptiveGradClip', () => {
-      const w = model();
-      const params = workload(device, gpu, cpu, tensors, 9, 30);
-      return {
-        label: `AGC over the rows of ${tensors.filter((t) => t.shape).length} weight matrices and ${tensors.filter((t) => !t.shape).length} vectors`,
-        work: w,
-        gpuStep: (encoder) => gpu.adaptiveGradClip(w.gpu.set, params.gpu.set, { clipping: 0.05, encoder }),
-        cpuStep: () => cpu.adaptiveGradClip(w.cpu.set, params.cpu.set, { clipping: 0.05 }),
-        results: inPlace(w),
-      };
-    }],
-    ['autoClip', () => {
-      const w = model();
-      const onGpu = createAutoClip(gpu, w.gpu.set, { percentile: 10, history: 1000 });
-      const onCpu = createAutoClip(cpu, w.cpu.set, { percentile: 10, history: 1000 });
-      return {
-        label: 'AutoClip step: percentile 10 of the history, spikes every 5 steps',
-        work: w,
-        gpuStep: (encoder) => onGpu.step({ encoder }),
-        cpuStep: () => onCpu.step(),
-        results: inPlace(w),
-      };
-    }],
-    ['zClip', () => {
-      const w = model();
-      const onGpu = createZClip(gpu, w.gpu.set, { warmupSteps: 2 });
-      const onCpu = createZClip(cpu, w.cpu.set, { warmupSteps: 2 });
-      return {
-        label: 'ZClip step: EMA z-score, spikes every 5 steps',
-        work: w,
-        gpuStep: (encoder) => onGpu.step({ encoder }),
-        cpuStep: () => onCpu.step(),
-        results: inPlace(w),
-      };
-    }],
-    ['clipGradNorm (batch)', () => {
-      const w = examples();
-      const maxNorm = maxNormOf(w);
-      return {
-        label: `global L2 norm over ${PER_EXAMPLE_BATCH} examples' gradients, clip at half`,
-        work: w,
-        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
-        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
-        results: inPlace(w),
-      };
-    }],
-    ['copy kernel', () => {
-      const w = model();
-      const copy = createMethod('copy-kernel', { device, grads: w.normal, operation: 'clip-norm', normType: 2, threshold: 1 });
-      let ready: Promise<void> | null = null;
-      return {
-        label: 'the best vec4 copy kernel over the same floats (8 B per float: the stream roofline unit)',
-        work: w,
-        gpuStep: () => {},
-        cpuStep: () => {},
-        prepare: () => (ready ??= copy.prepare()),
-        timedStep: async (_, timer) => {
-          await copy.reset();
-          const start = performance.now();
-          await copy.step();
-          const wallMs = performance.now() - start;
-          if (!timer || !copy.gpuStep) return { wallMs };
-          await copy.reset();
-          return { wallMs, gpuMs: await copy.gpuStep() };
-        },
-        results: async () => {
-          const actual = await copy.result();
-          copy.destroy();
-          return { actual, reference: w.normal };
-        },
-      };
-    }],
-    ['clipGradNorm f16', () => {
-      const w = halfWorkload(device, gpu, cpu, tensors, 7);
-      const maxNorm = maxNormOf(w);
-      return {
-        label: 'global L2 norm of the same gradients stored as f16 (half the bytes), clip at half in place',
-        work: w,
-        // A scaled half may round to either neighbour (WGSL), the reference to nearest: one f16 step.
-        tolerance: 2 ** -10,
-        gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
-        cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
-        results: inPlace(w),
-      };
-    }],
+    [
+      'clipGradNorm',
+      () => {
+        const w = model();
+        const maxNorm = maxNormOf(w);
+        return {
+          label: 'global L2 norm, clip at half of it',
+          work: w,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipByNorm',
+      () => {
+        const w = model();
+        const maxNorm = 4; // between the small and the large tensors' norms: some views clipped, some not
+        return {
+          label: `a norm per view (${tensors.length}), each clipped at 4`,
+          work: w,
+          gpuStep: (encoder) => gpu.clipByNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipByNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'perTensorNorms',
+      () => {
+        const w = model();
+        let gpuNorms: { read(): Promise<Float32Array> } | null = null;
+        let cpuNorms: { read(): Promise<Float32Array> } | null = null;
+        return {
+          label: `a norm per view (${tensors.length}) and the total, nothing written`,
+          work: w,
+          gpuStep: (encoder) => (gpuNorms = gpu.perTensorNorms(w.gpu.set, { encoder })),
+          cpuStep: () => {
+            cpuNorms = cpu.perTensorNorms(w.cpu.set);
+          },
+          results: async () => ({ actual: [await gpuNorms!.read()], reference: [await cpuNorms!.read()] }),
+        };
+      },
+    ],
+    [
+      'adaptiveGradClip',
+      () => {
+        const w = model();
+        const params = workload(device, gpu, cpu, tensors, 9, 30);
+        return {
+          label: `AGC over the rows of ${tensors.filter((t) => t.shape).length} weight matrices and ${tensors.filter((t) => !t.shape).length} vectors`,
+          work: w,
+          gpuStep: (encoder) => gpu.adaptiveGradClip(w.gpu.set, params.gpu.set, { clipping: 0.05, encoder }),
+          cpuStep: () => cpu.adaptiveGradClip(w.cpu.set, params.cpu.set, { clipping: 0.05 }),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'autoClip',
+      () => {
+        const w = model();
+        const onGpu = createAutoClip(gpu, w.gpu.set, { percentile: 10, history: 1000 });
+        const onCpu = createAutoClip(cpu, w.cpu.set, { percentile: 10, history: 1000 });
+        return {
+          label: 'AutoClip step: percentile 10 of the history, spikes every 5 steps',
+          work: w,
+          gpuStep: (encoder) => onGpu.step({ encoder }),
+          cpuStep: () => onCpu.step(),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'zClip',
+      () => {
+        const w = model();
+        const onGpu = createZClip(gpu, w.gpu.set, { warmupSteps: 2 });
+        const onCpu = createZClip(cpu, w.cpu.set, { warmupSteps: 2 });
+        return {
+          label: 'ZClip step: EMA z-score, spikes every 5 steps',
+          work: w,
+          gpuStep: (encoder) => onGpu.step({ encoder }),
+          cpuStep: () => onCpu.step(),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipGradNorm (batch)',
+      () => {
+        const w = examples();
+        const maxNorm = maxNormOf(w);
+        return {
+          label: `global L2 norm over ${PER_EXAMPLE_BATCH} examples' gradients, clip at half`,
+          work: w,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'copy kernel',
+      () => {
+        const w = model();
+        const copy = createMethod('copy-kernel', {
+          device,
+          grads: w.normal,
+          operation: 'clip-norm',
+          normType: 2,
+          threshold: 1,
+        });
+        let ready: Promise<void> | null = null;
+        return {
+          label: 'the best vec4 copy kernel over the same floats (8 B per float: the stream roofline unit)',
+          work: w,
+          gpuStep: () => {},
+          cpuStep: () => {},
+          prepare: () => (ready ??= copy.prepare()),
+          timedStep: async (_, timer) => {
+            await copy.reset();
+            const start = performance.now();
+            await copy.step();
+            const wallMs = performance.now() - start;
+            if (!timer || !copy.gpuStep) return { wallMs };
+            await copy.reset();
+            return { wallMs, gpuMs: await copy.gpuStep() };
+          },
+          results: async () => {
+            const actual = await copy.result();
+            copy.destroy();
+            return { actual, reference: w.normal };
+          },
+        };
+      },
+    ],
+    [
+      'clipGradNorm f16',
+      () => {
+        const w = halfWorkload(device, gpu, cpu, tensors, 7);
+        const maxNorm = maxNormOf(w);
+        return {
+          label: 'global L2 norm of the same gradients stored as f16 (half the bytes), clip at half in place',
+          work: w,
+          // A scaled half may round to either neighbour (WGSL), the reference to nearest: one f16 step.
+          tolerance: 2 ** -10,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
     ['adam (fused clip)', () => optimizerRun(true)],
     ['clipGradNorm, then adam', () => optimizerRun(false)],
     ['tfjs adam + clip', () => tfjsAdamRun()],
-    ['clipPerExample', () => {
-      const w = examples();
-      let sum: GradView[] = [];
-      const maxNorm = 100;
-      return {
-        label: `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
-        work: w,
-        gpuStep: (encoder) => (sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, encoder }).sum),
-        cpuStep: () => {},
-        results: async () => {
-          const target = (sum[0] as { buffer: GPUBuffer }).buffer;
-          return { actual: await readViews(device, target, sum), reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm).sums };
-        },
-      };
-    }],
+    [
+      'clipPerExample',
+      () => {
+        const w = examples();
+        let sum: GradView[] = [];
+        const maxNorm = 100;
+        return {
+          label: `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
+          work: w,
+          gpuStep: (encoder) =>
+            (sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, encoder }).sum),
+          cpuStep: () => {},
+          results: async () => {
+            const target = (sum[0] as { buffer: GPUBuffer }).buffer;
+            return {
+              actual: await readViews(device, target, sum),
+              reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm).sums,
+            };
+          },
+        };
+      },
+    ],
   ]);
 }
 
@@ -459,8 +555,19 @@ export async function runModes(
   try {
     for (const mode of MODES) {
       onProgress(`modes · ${mode}`);
-      const baseline: ModeName = mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
-      const result: ModeResult = { mode, label: '', elements: 0, baseline, wall: null, gpu: null, overBaseline: null, gpuOverBaseline: null, check: null };
+      const baseline: ModeName =
+        mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
+      const result: ModeResult = {
+        mode,
+        label: '',
+        elements: 0,
+        baseline,
+        wall: null,
+        gpu: null,
+        overBaseline: null,
+        gpuOverBaseline: null,
+        check: null,
+      };
       try {
         const run = runs.get(mode)!();
         result.label = run.label;
@@ -516,7 +623,8 @@ export async function runModes(
   const copy = results.find((c) => c.mode === 'copy kernel');
   for (const r of results) {
     const base = results.find((b) => b.mode === r.baseline);
-    const ratio = (a: Summary | null | undefined, b: Summary | null | undefined, scale = 1) => (a && b ? a.median / (scale * b.median) : null);
+    const ratio = (a: Summary | null | undefined, b: Summary | null | undefined, scale = 1) =>
+      a && b ? a.median / (scale * b.median) : null;
     r.overBaseline = ratio(r.wall, base?.wall);
     r.gpuOverBaseline = ratio(r.gpu, base?.gpu);
     if (r.bytesPerFloat) {

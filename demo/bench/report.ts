@@ -24,7 +24,8 @@ export function operationLabel(c: Pick<CaseResult, 'operation' | 'normType'>): s
 
 function failure(m: MethodResult): string | null {
   if (m.error && !m.error.startsWith('not applicable')) return `${m.method}: ${m.error}`;
-  if (m.check && !m.check.ok) return `${m.method}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`;
+  if (m.check && !m.check.ok)
+    return `${m.method}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`;
   return null;
 }
 
@@ -63,7 +64,8 @@ export function formatReport(results: BenchResults): string {
     fmt(r.tfjsOverGradclip, 1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   // norm: the float64 reference norm of the case's gradients, which every method's result is checked against.
   const a = results.adapter;
   const out = [
@@ -77,7 +79,8 @@ export function formatReport(results: BenchResults): string {
     '',
     'targets:',
     ...results.targets.map(
-      (t) => `  ${t.met === null ? '?' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${fmt(t.measured)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`,
+      (t) =>
+        `  ${t.met === null ? '?' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${fmt(t.measured)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`,
     ),
   ];
   if (results.modes?.length) out.push('', ...formatModes(results));
@@ -85,7 +88,8 @@ export function formatReport(results: BenchResults): string {
   const failures = rows.flatMap((r) => r.failures.map((f) => `  ${r.case} ${r.operation}: ${f}`));
   for (const m of results.modes ?? []) {
     if (m.error) failures.push(`  mode ${m.mode}: ${m.error}`);
-    else if (m.check && !m.check.ok) failures.push(`  mode ${m.mode}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`);
+    else if (m.check && !m.check.ok)
+      failures.push(`  mode ${m.mode}: wrong result (max relative error ${m.check.maxRelativeError.toExponential(2)})`);
   }
   if (failures.length) out.push('', 'failures:', ...failures);
   if (results.skipped.length) out.push('', 'skipped:', ...results.skipped.map((s) => `  ${s}`));
@@ -104,7 +108,16 @@ export function formatSetBuild(b: SetBuildResult): string {
 export function formatModes(results: BenchResults): string[] {
   const modes = results.modes ?? [];
   const withGpu = modes.some((m) => m.gpu);
-  const header = ['mode', 'elements', 'ms', 'vs clipGradNorm', 'vs roofline', ...(withGpu ? ['GPU ms', 'GPU vs clipGradNorm', 'GPU vs roofline'] : []), 'check', 'step'];
+  const header = [
+    'mode',
+    'elements',
+    'ms',
+    'vs clipGradNorm',
+    'vs roofline',
+    ...(withGpu ? ['GPU ms', 'GPU vs clipGradNorm', 'GPU vs roofline'] : []),
+    'check',
+    'step',
+  ];
   const body = modes.map((m) => [
     m.mode,
     m.elements.toLocaleString('en-US'),
@@ -112,14 +125,19 @@ export function formatModes(results: BenchResults): string[] {
     m.mode === m.baseline ? '1 (baseline)' : fmt(m.overBaseline),
     m.bytesPerFloat ? fmt(m.overRoofline ?? null) : '',
     ...(withGpu
-      ? [fmt(m.gpu?.median ?? null), m.mode === m.baseline ? '1 (baseline)' : fmt(m.gpuOverBaseline ?? null), m.bytesPerFloat ? fmt(m.gpuOverRoofline ?? null) : '']
+      ? [
+          fmt(m.gpu?.median ?? null),
+          m.mode === m.baseline ? '1 (baseline)' : fmt(m.gpuOverBaseline ?? null),
+          m.bytesPerFloat ? fmt(m.gpuOverRoofline ?? null) : '',
+        ]
       : []),
     m.error ? 'error' : m.skipped ? 'skipped' : m.check ? (m.check.ok ? 'ok' : 'WRONG') : '-',
     m.skipped ? `not run here: ${m.skipped}` : m.label,
   ]);
   const text = new Set([0, header.length - 1]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (text.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (text.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   return [
     `clipping modes (wall${withGpu ? ' and GPU-timestamp' : ''} medians over ${results.config.reps} steps; each divided by clipGradNorm on the same bytes in this run;`,
     `vs roofline: divided by the copy kernel's time for the bytes the step must move):`,

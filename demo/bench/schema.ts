@@ -1,4 +1,4 @@
-// The results file (bench/results.json): its types, and a validator the tests and the CLI use.
+// The results file (results/bench.json): its types, and a validator the tests and the CLI use.
 import type { Operation } from './byte-model';
 import type { CaseShape } from './cases';
 import { METHODS, type BenchConfig, type MethodName } from './config';
@@ -78,7 +78,10 @@ export interface BenchResults {
 function isSummary(value: unknown): boolean {
   if (value === null) return true;
   const s = value as Summary;
-  return typeof s === 'object' && ['median', 'p10', 'p90', 'min', 'samples'].every((k) => typeof s[k as keyof Summary] === 'number');
+  return (
+    typeof s === 'object' &&
+    ['median', 'p10', 'p90', 'min', 'samples'].every((k) => typeof s[k as keyof Summary] === 'number')
+  );
 }
 
 /** Problems with a results document; an empty list means it matches the schema. */
@@ -102,10 +105,12 @@ export function validateResults(doc: unknown): string[] {
     }
     c.methods.forEach((m, j) => {
       if (!METHODS.includes(m.method)) problems.push(`cases[${i}].methods[${j}].method is unknown: ${m.method}`);
-      if (!isSummary(m.wall) || !isSummary(m.gpu)) problems.push(`cases[${i}].methods[${j}] wall/gpu must be summaries or null`);
+      if (!isSummary(m.wall) || !isSummary(m.gpu))
+        problems.push(`cases[${i}].methods[${j}] wall/gpu must be summaries or null`);
       if (m.wall === null && !m.error) problems.push(`cases[${i}].methods[${j}] has no timing and no error`);
     });
-    if (typeof c.ratios?.idealOverCopyKernel !== 'number') problems.push(`cases[${i}].ratios.idealOverCopyKernel must be a number`);
+    if (typeof c.ratios?.idealOverCopyKernel !== 'number')
+      problems.push(`cases[${i}].ratios.idealOverCopyKernel must be a number`);
   });
   if (!Array.isArray(r.targets)) problems.push('targets must be an array');
   return problems;

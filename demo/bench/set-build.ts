@@ -31,7 +31,10 @@ export async function measureSetBuild(device: GPUDevice, maxWorkgroups: number, 
     const firstMs = performance.now() - start;
     let created = 0;
     const createBuffer = device.createBuffer;
-    own.createBuffer = (descriptor: GPUBufferDescriptor) => (created++, createBuffer.call(device, descriptor));
+    own.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      created++;
+      return createBuffer.call(device, descriptor);
+    };
     const later: number[] = [];
     for (let i = 0; i < builds; i++) {
       start = performance.now();

@@ -22,7 +22,10 @@ export function checkTargets(cases: CaseResult[]): TargetCheck[] {
     detail: 'tfjs vs gradclip-arena-read, wall medians in the same run',
   });
 
-  for (const [operation, threshold] of [['clip-norm', 2], ['no-clip-norm', 1]] as const) {
+  for (const [operation, threshold] of [
+    ['clip-norm', 2],
+    ['no-clip-norm', 1],
+  ] as const) {
     const large = cases.filter((c) => c.elements >= FOUR_M && c.operation === operation && c.normType === 2);
     const ratios = large.map((c) => c.ratios.gradclipOverCopyKernel).filter((r): r is number => r !== null);
     const worst = ratios.length ? Math.max(...ratios) : null;
@@ -61,6 +64,11 @@ export function checkTargets(cases: CaseResult[]): TargetCheck[] {
     });
   };
   counterTarget('one submit per step', 'submits', 1, 'gradclip-arena, most submits per step over the cases');
-  counterTarget('buffers created per step after the first', 'buffersCreated', 0, 'gradclip-arena, createBuffer calls counted over untimed steps');
+  counterTarget(
+    'buffers created per step after the first',
+    'buffersCreated',
+    0,
+    'gradclip-arena, createBuffer calls counted over untimed steps',
+  );
   return targets;
 }

@@ -1,6 +1,6 @@
 // `npm run demo:train`: builds the training demo page, runs it headless in the system Chromium for
 // --steps steps (default 200), prints each run's outcome and writes a PNG of the page's charts
-// and table (--out, default bench/train.png). Exits 1 unless the unclipped run diverged and every
+// and table (--out, default results/train.png). Exits 1 unless the unclipped run diverged and every
 // clipped run trained.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,13 +18,18 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--steps must be a positive integer (got ${flag(argv, 'steps', '')})`);
     return 2;
   }
-  const out = resolve(flag(argv, 'out', 'bench/train.png'));
+  const out = resolve(flag(argv, 'out', 'results/train.png'));
   console.log(`Building the training demo, then ${steps} steps of each run…`);
   return withBuiltPage('demo/train.html', async (page) => {
     await page.waitForFunction(() => 'gradclipTrain' in window);
-    const outcomes = (await page.evaluate((n) => window.gradclipTrain.run({ steps: n }).then((o) => o.map(({ records, ...rest }) => rest)), steps)) as Array<Omit<RunOutcome, 'records'>>;
+    const outcomes = (await page.evaluate(
+      (n) => window.gradclipTrain.run({ steps: n }).then((o) => o.map(({ records, ...rest }) => rest)),
+      steps,
+    )) as Array<Omit<RunOutcome, 'records'>>;
     for (const o of outcomes) {
-      console.log(`${o.mode.padEnd(9)} ${o.diverged ? `diverged at step ${o.divergedAt}` : 'trained'}; loss ${o.firstLoss.toPrecision(3)} → ${o.lastLoss.toPrecision(3)}; ${o.nonfiniteSteps} NaN/Inf steps skipped; ${o.mapAsyncCalls} readbacks`);
+      console.log(
+        `${o.mode.padEnd(9)} ${o.diverged ? `diverged at step ${o.divergedAt}` : 'trained'}; loss ${o.firstLoss.toPrecision(3)} → ${o.lastLoss.toPrecision(3)}; ${o.nonfiniteSteps} NaN/Inf steps skipped; ${o.mapAsyncCalls} readbacks`,
+      );
     }
     mkdirSync(dirname(out), { recursive: true });
     await page.locator('body').screenshot({ path: out });

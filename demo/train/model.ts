@@ -84,7 +84,11 @@ export class Batches {
 export class Student {
   readonly variables: TF.Variable[];
 
-  constructor(private readonly tf: typeof TF, layers: readonly Layer[], name: string) {
+  constructor(
+    private readonly tf: typeof TF,
+    layers: readonly Layer[],
+    name: string,
+  ) {
     this.variables = layers.flatMap((layer, l) => [
       tf.variable(tf.tensor2d(layer.weights, LAYERS[l]), true, `${name}/w${l}`),
       tf.variable(tf.tensor1d(layer.biases), true, `${name}/b${l}`),

@@ -31,10 +31,22 @@ export class NormMonitor {
   private readonly steps: number[] = [];
   private readonly withThreshold: boolean[] = [];
 
-  constructor(private readonly device: GPUDevice, readonly every: number, label: string) {
+  constructor(
+    private readonly device: GPUDevice,
+    readonly every: number,
+    label: string,
+  ) {
     const size = every * RECORD_BYTES;
-    this.history = device.createBuffer({ label: `${label} history`, size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-    this.staging = device.createBuffer({ label: `${label} readback`, size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.history = device.createBuffer({
+      label: `${label} history`,
+      size,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    });
+    this.staging = device.createBuffer({
+      label: `${label} readback`,
+      size,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
   }
 
   /** Records step `step`'s values (copies in `encoder`); true when the history is full: call `read`. */

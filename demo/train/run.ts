@@ -15,10 +15,11 @@ import {
   type AutoClip,
   type Clipper,
   type GradView,
+  type NormHandle,
   type Optimizer,
 } from 'gradclip';
 import { BATCH, Batches, INPUTS, Student, initialLayers } from './model';
-import { NormMonitor, type StepRecord } from './monitor';
+import { NormMonitor, type GpuScalar, type StepRecord } from './monitor';
 
 export const CLIP_MODES = ['none', 'norm', 'value', 'autoclip'] as const;
 export type ClipMode = (typeof CLIP_MODES)[number];
@@ -43,7 +44,14 @@ export interface TrainSettings {
   readEvery: number;
 }
 
-export const DEFAULT_SETTINGS: TrainSettings = { lr: 0.2, momentum: 0.9, maxNorm: 1, clipValue: 0.02, percentile: 10, readEvery: 10 };
+export const DEFAULT_SETTINGS: TrainSettings = {
+  lr: 0.2,
+  momentum: 0.9,
+  maxNorm: 1,
+  clipValue: 0.02,
+  percentile: 10,
+  readEvery: 10,
+};
 
 /** A run counts as diverged once its loss is not finite or its gradient norm passes this. */
 export const DIVERGED_NORM = 1e6;
@@ -99,10 +107,21 @@ class TrainingRun {
     // them), so the parameter set is built once. Gradients are new tensors every step: the
     // optimizer binds a fixed arena they are copied into.
     const params = gradientsFromTfjs(clipper, this.student.variables);
-    this.arena = createGradientArena(device, this.student.variables.map((v) => v.size));
+    this.arena = createGradientArena(
+      device,
+      this.student.variables.map((v) => v.size),
+    );
     const grads = clipper.gradients(this.arena.views);
-    const clip = mode === 'norm' ? { maxNorm: settings.maxNorm } : mode === 'value' ? { value: settings.clipValue } : undefined;
-    this.optimizer = createOptimizer(clipper, { params, grads, kind: 'sgd', lr: settings.lr, momentum: settings.momentum, ...(clip ? { clip } : {}) });
+    const clip =
+      mode === 'norm' ? { maxNorm: settings.maxNorm } : mode === 'value' ? { value: settings.clipValue } : undefined;
+    this.optimizer = createOptimizer(clipper, {
+      params,
+      grads,
+      kind: 'sgd',
+      lr: settings.lr,
+      momentum: settings.momentum,
+      ...(clip ? { clip } : {}),
+    });
     this.autoClip = mode === 'autoclip' ? createAutoClip(clipper, grads, { percentile: settings.percentile }) : null;
     this.monitor = new NormMonitor(device, settings.readEvery, `train ${mode} monitor`);
   }
@@ -115,18 +134,31 @@ class TrainingRun {
     const encoder = device.createCommandEncoder({ label: `train ${this.mode} step` });
     this.student.variables.forEach((v, i) => {
       const view = this.arena.views[i] as { offset: number };
-      encoder.copyBufferToBuffer(tfjsTensorBuffer(grads[v.name], tf.backend()), 0, this.arena.buffer, view.offset, v.size * 4);
+      encoder.copyBufferToBuffer(
+        tfjsTensorBuffer(grads[v.name], tf.backend()),
+        0,
+        this.arena.buffer,
+        view.offset,
+        v.size * 4,
+      );
     });
-    let handle;
-    let threshold;
+    let handle: NormHandle;
+    let threshold: GpuScalar | undefined;
     if (this.autoClip) {
-      handle = this.autoClip.step({ encoder });
-      threshold = { buffer: handle.buffer!, offset: handle.thresholdOffset };
+      const clipped = this.autoClip.step({ encoder });
+      handle = clipped;
+      threshold = { buffer: clipped.buffer!, offset: clipped.thresholdOffset };
       this.optimizer.step({ encoder });
     } else {
       handle = this.optimizer.step({ encoder });
     }
-    const full = this.monitor.record(encoder, step, { buffer: tfjsTensorBuffer(value, tf.backend()), offset: 0 }, handle, threshold);
+    const full = this.monitor.record(
+      encoder,
+      step,
+      { buffer: tfjsTensorBuffer(value, tf.backend()), offset: 0 },
+      handle,
+      threshold,
+    );
     device.queue.submit([encoder.finish()]);
     tf.dispose([value, ...Object.values(grads)]);
     return full ? this.flush() : [];

@@ -10,11 +10,24 @@ import { sharedDevice } from './gpu';
 
 test('every method on a small preset and sweep points, checked against the reference', async () => {
   const device = await sharedDevice();
-  const config: BenchConfig = { presets: [], custom: [], sizes: [5000], counts: [7], methods: [...METHODS], reps: 2, warmup: 1, modes: false };
+  const config: BenchConfig = {
+    presets: [],
+    custom: [],
+    sizes: [5000],
+    counts: [7],
+    methods: [...METHODS],
+    reps: 2,
+    warmup: 1,
+    modes: false,
+  };
   const progress: string[] = [];
   const results = await runBenchmark(device, config, (p) => progress.push(`${p.done}/${p.total} ${p.label}`));
   expect(validateResults(results)).toEqual([]);
-  expect(results.cases.map((c) => `${c.id} ${c.operation}`)).toEqual(['size-5000 clip-norm', 'size-5000 no-clip-norm', 'count-7 clip-norm']);
+  expect(results.cases.map((c) => `${c.id} ${c.operation}`)).toEqual([
+    'size-5000 clip-norm',
+    'size-5000 no-clip-norm',
+    'count-7 clip-norm',
+  ]);
   for (const c of results.cases) {
     for (const m of c.methods) {
       expect(m.error, `${c.id} ${c.operation} ${m.method}`).toBeUndefined();
@@ -33,9 +46,23 @@ test('every method on a small preset and sweep points, checked against the refer
 
 test('presets cover ∞-norm and clip by value, and the naive baseline says where it does not apply', async () => {
   const device = await sharedDevice();
-  const config: BenchConfig = { presets: ['mlp'], custom: [], sizes: [], counts: [], methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'], reps: 1, warmup: 0, modes: false };
+  const config: BenchConfig = {
+    presets: ['mlp'],
+    custom: [],
+    sizes: [],
+    counts: [],
+    methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'],
+    reps: 1,
+    warmup: 0,
+    modes: false,
+  };
   const results = await runBenchmark(device, config);
-  expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual(['clip-norm 2', 'no-clip-norm 2', 'clip-norm inf', 'clip-value null']);
+  expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual([
+    'clip-norm 2',
+    'no-clip-norm 2',
+    'clip-norm inf',
+    'clip-value null',
+  ]);
   for (const c of results.cases) {
     for (const m of c.methods) {
       if (m.method === 'naive' && c.operation === 'clip-value') {
@@ -50,7 +77,16 @@ test('presets cover ∞-norm and clip by value, and the naive baseline says wher
 
 test('every clipping mode is timed against clipGradNorm and matches the CPU backend', async () => {
   const device = await sharedDevice();
-  const config: BenchConfig = { presets: [], custom: [], sizes: [], counts: [], methods: [], reps: 3, warmup: 3, modes: true };
+  const config: BenchConfig = {
+    presets: [],
+    custom: [],
+    sizes: [],
+    counts: [],
+    methods: [],
+    reps: 3,
+    warmup: 3,
+    modes: true,
+  };
   // A small transformer (2 layers of width 16) keeps this quick; the benchmark runs the full preset.
   const modes = await runModes(device, config, () => {}, transformerShapes(2, 16, 64, 16));
   expect(modes.map((m) => m.mode)).toEqual([...MODES]);

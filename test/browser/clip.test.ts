@@ -1,6 +1,7 @@
 // Every kernel on real WebGPU (Chromium) against the float64 CPU reference.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createClipper, createGradientArena, totalNormReference, type Clipper, type GradView, type NormHandle } from '../../src/index';
+import { createClipper, createGradientArena, type Clipper, type GradView, type NormHandle } from '../../src/index';
+import { totalNormReference } from '../../src/reference/index';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -28,7 +29,13 @@ function layout(device: GPUDevice, grads: Float32Array[], offsets: number[], tot
 }
 
 /** Checks the buffer: views hold `expected` (to float32 rounding of the coefficient), the rest is untouched. */
-function expectLayout(actual: Float32Array, before: Float32Array, expected: Float32Array[], offsets: number[], tolerance = 2e-6) {
+function expectLayout(
+  actual: Float32Array,
+  before: Float32Array,
+  expected: Float32Array[],
+  offsets: number[],
+  tolerance = 2e-6,
+) {
   const inView = new Uint8Array(actual.length);
   expected.forEach((e, v) => {
     for (let i = 0; i < e.length; i++) {
@@ -81,7 +88,10 @@ test('300 views packed in one buffer at odd offsets, and in an arena', async () 
     expect(relativeError(await clipper.clipGradNorm(set, 1).read(), expected.norm)).toBeLessThan(1e-5);
     expectLayout(await readBack(device, buffer), contents, expected.clipped, offsets);
 
-    const arena = createGradientArena(device, grads.map((g) => g.length));
+    const arena = createGradientArena(
+      device,
+      grads.map((g) => g.length),
+    );
     grads.forEach((g, i) => device.queue.writeBuffer(arena.buffer, (arena.views[i] as { offset: number }).offset, g));
     const arenaSet = clipper.gradients(arena.views);
     expect(relativeError(await clipper.clipGradNorm(arenaSet, 1).read(), expected.norm)).toBeLessThan(1e-5);
@@ -184,7 +194,9 @@ describe('non-finite gradients', () => {
           code: 'nonfinite-norm',
           message: expect.stringMatching(/errorIfNonfinite/),
         });
-        await expect(clipper.getTotalNorm(set, { errorIfNonfinite: true }).read()).rejects.toMatchObject({ code: 'nonfinite-norm' });
+        await expect(clipper.getTotalNorm(set, { errorIfNonfinite: true }).read()).rejects.toMatchObject({
+          code: 'nonfinite-norm',
+        });
         expect(bits(await readBack(device, buffer))).toEqual(bits(grad));
       }
     });
@@ -212,18 +224,27 @@ test('squares that overflow or underflow float32 still give the true norm', asyn
     // Tiny values in a chunk most lanes have no share of: idle lanes must not flush the others'
     // scaled sums (found by the fuzzer).
     const tiny = randomGradient(70, random, 1e-20);
-    expect(relativeError(await clipper.getTotalNorm(clipper.gradients([upload(device, tiny)])).read(), totalNormReference([tiny], 2))).toBeLessThan(1e-4);
+    expect(
+      relativeError(
+        await clipper.getTotalNorm(clipper.gradients([upload(device, tiny)])).read(),
+        totalNormReference([tiny], 2),
+      ),
+    ).toBeLessThan(1e-4);
     // All zeros: a zero norm (the p = 2 fast path reads such chunks twice, but must not scale by 0).
     const zeros = clipper.gradients([upload(device, new Float32Array(10_000))]);
     for (const p of [1, 2, 3, Infinity]) expect(await clipper.getTotalNorm(zeros, { normType: p }).read()).toBe(0);
     // Mixed magnitudes in one set: the huge values dominate, the tiny ones must not poison the sum.
-    const mixed = [randomGradient(1000, random, 1e-30), randomGradient(1000, random, 1e19), randomGradient(1000, random, 1)];
+    const mixed = [
+      randomGradient(1000, random, 1e-30),
+      randomGradient(1000, random, 1e19),
+      randomGradient(1000, random, 1),
+    ];
     const set = clipper.gradients(mixed.map((g) => upload(device, g)));
     expect(relativeError(await clipper.getTotalNorm(set).read(), totalNormReference(mixed, 2))).toBeLessThan(1e-4);
   });
 });
 
-test('the encoder option records into the caller\'s encoder; nothing runs before submit', async () => {
+test("the encoder option records into the caller's encoder; nothing runs before submit", async () => {
   const clipper = await clipperWith(8);
   await withErrorScopes(device, async () => {
     const grad = randomGradient(10_000, seededRandom(8), 4);
@@ -323,7 +344,12 @@ test('bad input throws before any GPU work and leaves data as it was', async () 
   await withErrorScopes(device, async () => {
     const grad = randomGradient(100, seededRandom(6), 5);
     const buffer = upload(device, grad);
-    expect(() => clipper.gradients([{ buffer, offset: 0, length: 60 }, { buffer, offset: 200, length: 10 }])).toThrow(/overlaps/);
+    expect(() =>
+      clipper.gradients([
+        { buffer, offset: 0, length: 60 },
+        { buffer, offset: 200, length: 10 },
+      ]),
+    ).toThrow(/overlaps/);
     const set = clipper.gradients([buffer]);
     expect(() => clipper.clipGradNorm(set, -1)).toThrow(/maxNorm/);
     expect(() => clipper.clipGradValue(set, { min: 1, max: -1 })).toThrow(/clip.min/);
@@ -365,7 +391,8 @@ test('buffers whose size is not a multiple of 16, with only STORAGE | COPY_SRC u
     const all = [...grads, shared.contents.slice(1, 8), shared.contents.slice(65, 67)];
     const expected = referenceClip(all, 1, 2);
     expect(relativeError(await clipper.clipGradNorm(set, 1).read(), expected.norm)).toBeLessThan(1e-5);
-    for (let i = 0; i < grads.length; i++) expectLayout(await readBack(device, buffers[i]), grads[i], [expected.clipped[i]], [0]);
+    for (let i = 0; i < grads.length; i++)
+      expectLayout(await readBack(device, buffers[i]), grads[i], [expected.clipped[i]], [0]);
     expectLayout(await readBack(device, shared.buffer), shared.contents, expected.clipped.slice(grads.length), [1, 65]);
     clipper.clipGradValue(set, 0.01);
     const small = await readBack(device, buffers[1]);
@@ -407,7 +434,10 @@ test('a lost device: a pending read settles, later calls throw device-lost, a ne
   const pending = clipper.clipGradNorm(set, 1).read();
   lostDevice.destroy();
   const settled = await Promise.race([
-    pending.then(() => 'resolved', (error: Error) => error.message),
+    pending.then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    ),
     new Promise<string>((done) => setTimeout(() => done('hung'), 10_000)),
   ]);
   expect(settled).not.toBe('hung');
@@ -418,7 +448,12 @@ test('a lost device: a pending read settles, later calls throw device-lost, a ne
   // createClipper can be called again, on a live device.
   const again = await createClipper({ device, maxWorkgroups: 4 });
   const grad = randomGradient(1000, seededRandom(32));
-  expect(relativeError(await again.getTotalNorm(again.gradients([upload(device, grad)])).read(), totalNormReference([grad], 2))).toBeLessThan(1e-5);
+  expect(
+    relativeError(
+      await again.getTotalNorm(again.gradients([upload(device, grad)])).read(),
+      totalNormReference([grad], 2),
+    ),
+  ).toBeLessThan(1e-5);
 });
 
 test('clipGradsWithNorm takes a handle of another clipper on the device, and one whose slot comes round again', async () => {
@@ -444,11 +479,17 @@ test("f16 views: 'unsupported', naming shader-f16, where the device lacks it (Sw
   const device = await sharedDevice();
   const clipper = await createClipper({ device, maxWorkgroups: 8 });
   // Halves 3, 0, 4, 0 by their bits (Float16Array is not everywhere yet).
-  const buffer = device.createBuffer({ label: 'f16 gradients', size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const buffer = device.createBuffer({
+    label: 'f16 gradients',
+    size: 8,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(buffer, 0, new Uint16Array([0x4200, 0, 0x4400, 0]));
   const views: GradView[] = [{ buffer, offset: 0, length: 4, dtype: 'f16' }];
   if (!device.features.has('shader-f16')) {
-    expect(() => clipper.gradients(views)).toThrow(/views\[0\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/);
+    expect(() => clipper.gradients(views)).toThrow(
+      /views\[0\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/,
+    );
     expect(() => clipper.gradients(views)).toThrow(expect.objectContaining({ code: 'unsupported' }));
   } else {
     await withErrorScopes(device, async () => {
@@ -463,7 +504,8 @@ test("f16 views: 'unsupported', naming shader-f16, where the device lacks it (Sw
 });
 
 test('the CPU backend clips Float16Arrays in place, rounding each store to nearest (Chromium has Float16Array)', async () => {
-  const Float16 = (globalThis as { Float16Array?: new (values: number[]) => { [i: number]: number; length: number } }).Float16Array;
+  const Float16 = (globalThis as { Float16Array?: new (values: number[]) => { [i: number]: number; length: number } })
+    .Float16Array;
   expect(Float16, 'Chromium 135+ has Float16Array').toBeDefined();
   const cpu = await createClipper({ forceCpu: true });
   const a = new Float16!([3, 0, 0.1]);

@@ -3,7 +3,7 @@
 // float64 reference, and the documented TF.js per-step pattern for 1 000 steps with every GPU
 // buffer anyone creates counted, so a set built each step cannot leak unnoticed.
 import { afterEach, expect, test, vi } from 'vitest';
-import { totalNormReference } from '../../src/index';
+import { totalNormReference } from '../../src/reference/index';
 import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
 import { countLiveBytes } from '../shared/live-bytes';
@@ -28,7 +28,9 @@ test('examples/webgpu-loop.ts (Quick start): 300 steps, each norm read matches f
   expect(norms.length).toBe(readSteps.length);
   readSteps.forEach((step, i) => {
     const expected = totalNormReference(knownGradients(step), 2);
-    expect(Math.abs(norms[i] - expected) / expected, `norm at step ${step}: ${norms[i]} vs ${expected}`).toBeLessThan(1e-5);
+    expect(Math.abs(norms[i] - expected) / expected, `norm at step ${step}: ${norms[i]} vs ${expected}`).toBeLessThan(
+      1e-5,
+    );
   });
   expect(norms[0]).toBeLessThan(1); // the no-clip scale is there too
   // The optimizer stand-in saw the last step's gradients scaled by maxNorm / (norm + 1e-6).
@@ -38,7 +40,11 @@ test('examples/webgpu-loop.ts (Quick start): 300 steps, each norm read matches f
   const coefficient = 1 / (norm + 1e-6);
   expect(lastClipped.length).toBe(last.length);
   last.forEach((values, t) =>
-    values.forEach((g, k) => expect(Math.abs(lastClipped[t][k] - g * coefficient), `tensor ${t} element ${k}`).toBeLessThanOrEqual(2e-6 * Math.abs(g * coefficient) + 1e-12)),
+    values.forEach((g, k) =>
+      expect(Math.abs(lastClipped[t][k] - g * coefficient), `tensor ${t} element ${k}`).toBeLessThanOrEqual(
+        2e-6 * Math.abs(g * coefficient) + 1e-12,
+      ),
+    ),
   );
   expect(totalNormReference(lastClipped, 2)).toBeCloseTo(1, 5);
 });
@@ -65,7 +71,9 @@ test('examples/tfjs-loop.ts (a set per step over TF.js gradients): 1 000 steps, 
   } finally {
     counter.restore();
   }
-  const createdAfter100 = [...createdAt1000].map(([label, n]) => [label, n - (createdAt100.get(label) ?? 0)] as const).filter(([, n]) => n > 0);
+  const createdAfter100 = [...createdAt1000]
+    .map(([label, n]) => [label, n - (createdAt100.get(label) ?? 0)] as const)
+    .filter(([, n]) => n > 0);
   console.log(
     `tfjs-loop live GPU bytes: ${liveAt100} after step 100, ${liveAt1000} after step 1000 ` +
       `(growth ${liveAt1000 - liveAt100} B, ${((liveAt1000 - liveAt100) / 900).toFixed(1)} B/step); ` +

@@ -36,7 +36,12 @@ export const GRAD_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPU
 
 /** A new buffer holding `data` (size rounded up to 4 bytes). */
 export function upload(device: GPUDevice, data: Float32Array, usage = GRAD_USAGE): GPUBuffer {
-  const buffer = device.createBuffer({ label: 'test gradients', size: Math.max(4, data.byteLength), usage, mappedAtCreation: true });
+  const buffer = device.createBuffer({
+    label: 'test gradients',
+    size: Math.max(4, data.byteLength),
+    usage,
+    mappedAtCreation: true,
+  });
   new Float32Array(buffer.getMappedRange()).set(data);
   buffer.unmap();
   return buffer;

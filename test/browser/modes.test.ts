@@ -7,13 +7,13 @@ import {
   createAutoClip,
   createClipper,
   createZClip,
-  perExampleReference,
   type Clipper,
   type GradSet,
   type GradView,
   type UnitShape,
   type ZClip,
 } from '../../src/index';
+import { perExampleReference } from '../../src/reference/index';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -89,7 +89,9 @@ function scenario(specs: ViewSpec[], seed: number, buffers = 1, scale = 1, edit?
 
 function expectNorms(actual: Float32Array, expected: Float32Array, tolerance = 1e-5) {
   expect(actual.length).toBe(expected.length);
-  expected.forEach((e, i) => expect(relativeError(actual[i], e), `norm ${i}: ${actual[i]} vs ${e}`).toBeLessThan(tolerance));
+  expected.forEach((e, i) =>
+    expect(relativeError(actual[i], e), `norm ${i}: ${actual[i]} vs ${e}`).toBeLessThan(tolerance),
+  );
 }
 
 const awkward: ViewSpec[] = [1, 3, 5, 257, 4097, 2, 64, 65, 1, 12345].map((length) => ({ length }));
@@ -142,9 +144,24 @@ describe('perTensorNorms and clipByNorm', () => {
 
 describe('adaptiveGradClip (AGC)', () => {
   test.each([
-    ['rows of many lengths', [{ length: 21, shape: [3, 7] }, { length: 7, shape: [7, 1] }, { length: 1, shape: [1, 1] }, { length: 300 }, { length: 4096, shape: [64, 64] }]],
+    [
+      'rows of many lengths',
+      [
+        { length: 21, shape: [3, 7] },
+        { length: 7, shape: [7, 1] },
+        { length: 1, shape: [1, 1] },
+        { length: 300 },
+        { length: 4096, shape: [64, 64] },
+      ],
+    ],
     ['rows of length 1 and a flat view', [{ length: 5, shape: [5, 1] }, { length: 13 }]],
-    ['120 small matrices in one arena', Array.from({ length: 120 }, (_, i): ViewSpec => ({ length: (i % 5 + 1) * (i % 3 + 1), shape: [i % 5 + 1, i % 3 + 1] }))],
+    [
+      '120 small matrices in one arena',
+      Array.from(
+        { length: 120 },
+        (_, i): ViewSpec => ({ length: ((i % 5) + 1) * ((i % 3) + 1), shape: [(i % 5) + 1, (i % 3) + 1] }),
+      ),
+    ],
   ] as Array<[string, ViewSpec[]]>)('%s', async (_, specs) => {
     await withErrorScopes(device, async () => {
       const grads = scenario(specs, 31);
@@ -165,55 +182,74 @@ describe('clipPerExample (DP-SGD)', () => {
     ['batch of 4, odd example lengths', [1, 3, 257, 64].map((n) => ({ length: 4 * n })), 4, 1],
     ['batch of 7 over 3 buffers', [5, 11, 2, 1000].map((n) => ({ length: 7 * n })), 7, 3],
     ['batch of 1', [{ length: 33 }], 1, 1],
-    ['batch of 3 over 14 views (several sum dispatches)', Array.from({ length: 14 }, (_, i) => ({ length: 3 * (i * 7 + 1) })), 3, 2],
-  ] as Array<[string, ViewSpec[], number, number]>)('%s against the float64 reference', async (_, specs, batchSize, buffers) => {
-    await withErrorScopes(device, async () => {
-      const s = scenario(specs, 41 + batchSize, buffers);
-      const reference = perExampleReference(s.cpuArrays, batchSize, 1);
-      // A bound between two example norms near the median (not at one, where float32 rounding
-      // decides): examples on both sides of it.
-      const sorted = [...reference.norms].sort((a, b) => a - b);
-      const k = Math.floor(batchSize / 2);
-      const maxNorm = batchSize === 1 ? sorted[0] / 2 : (sorted[k - 1] + sorted[k]) / 2;
-      const expected = perExampleReference(s.cpuArrays, batchSize, maxNorm);
-      const { sum, numClipped } = gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm });
-      expect(await numClipped.read()).toBe(expected.numClipped);
-      expect(await numClipped.readFoundInf()).toBe(false);
-      for (let v = 0; v < specs.length; v++) {
-        const view = sum[v] as { buffer: GPUBuffer; offset: number; length: number };
-        expect(view.length).toBe(specs[v].length / batchSize);
-        const all = await readBack(device, view.buffer);
-        const got = all.subarray(view.offset / 4, view.offset / 4 + view.length);
-        for (let j = 0; j < view.length; j++) {
-          // Error bound of a float32 sum: relative to the sum of the terms' magnitudes.
-          let magnitude = 0;
-          for (let e = 0; e < batchSize; e++) magnitude += Math.abs(expected.multipliers[e] * s.cpuArrays[v][e * view.length + j]);
-          expect(Math.abs(got[j] - expected.sums[v][j]), `view ${v} element ${j}`).toBeLessThanOrEqual(1e-6 * magnitude + 1e-30);
+    [
+      'batch of 3 over 14 views (several sum dispatches)',
+      Array.from({ length: 14 }, (_, i) => ({ length: 3 * (i * 7 + 1) })),
+      3,
+      2,
+    ],
+  ] as Array<[string, ViewSpec[], number, number]>)(
+    '%s against the float64 reference',
+    async (_, specs, batchSize, buffers) => {
+      await withErrorScopes(device, async () => {
+        const s = scenario(specs, 41 + batchSize, buffers);
+        const reference = perExampleReference(s.cpuArrays, batchSize, 1);
+        // A bound between two example norms near the median (not at one, where float32 rounding
+        // decides): examples on both sides of it.
+        const sorted = [...reference.norms].sort((a, b) => a - b);
+        const k = Math.floor(batchSize / 2);
+        const maxNorm = batchSize === 1 ? sorted[0] / 2 : (sorted[k - 1] + sorted[k]) / 2;
+        const expected = perExampleReference(s.cpuArrays, batchSize, maxNorm);
+        const { sum, numClipped } = gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm });
+        expect(await numClipped.read()).toBe(expected.numClipped);
+        expect(await numClipped.readFoundInf()).toBe(false);
+        for (let v = 0; v < specs.length; v++) {
+          const view = sum[v] as { buffer: GPUBuffer; offset: number; length: number };
+          expect(view.length).toBe(specs[v].length / batchSize);
+          const all = await readBack(device, view.buffer);
+          const got = all.subarray(view.offset / 4, view.offset / 4 + view.length);
+          for (let j = 0; j < view.length; j++) {
+            // Error bound of a float32 sum: relative to the sum of the terms' magnitudes.
+            let magnitude = 0;
+            for (let e = 0; e < batchSize; e++)
+              magnitude += Math.abs(expected.multipliers[e] * s.cpuArrays[v][e * view.length + j]);
+            expect(Math.abs(got[j] - expected.sums[v][j]), `view ${v} element ${j}`).toBeLessThanOrEqual(
+              1e-6 * magnitude + 1e-30,
+            );
+          }
         }
-      }
-      await s.expectMatch(0); // the inputs are left unchanged
-      // The sums are also a set of the clipper (the same list on every call), ready to clip.
-      expect(gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm }).sum).toBe(sum);
-      const sumNorm = await gpu.getTotalNorm(sum).read();
-      expect(relativeError(sumNorm, Math.sqrt(expected.sums.reduce((t, a) => t + a.reduce((u, v) => u + v * v, 0), 0)))).toBeLessThan(1e-5);
-      // The CPU backend gives the same.
-      const cpuResult = cpu.clipPerExample(s.cpuSet, { batchSize, maxNorm });
-      expect(await cpuResult.numClipped.read()).toBe(expected.numClipped);
-    });
-  });
+        await s.expectMatch(0); // the inputs are left unchanged
+        // The sums are also a set of the clipper (the same list on every call), ready to clip.
+        expect(gpu.clipPerExample(s.gpuSet, { batchSize, maxNorm }).sum).toBe(sum);
+        const sumNorm = await gpu.getTotalNorm(sum).read();
+        expect(
+          relativeError(sumNorm, Math.sqrt(expected.sums.reduce((t, a) => t + a.reduce((u, v) => u + v * v, 0), 0))),
+        ).toBeLessThan(1e-5);
+        // The CPU backend gives the same.
+        const cpuResult = cpu.clipPerExample(s.cpuSet, { batchSize, maxNorm });
+        expect(await cpuResult.numClipped.read()).toBe(expected.numClipped);
+      });
+    },
+  );
 
   test('into a caller buffer at an offset; NaN examples set the flag', async () => {
     await withErrorScopes(device, async () => {
       const g = new Float32Array([3, 4, 0, 1, NaN, 0]);
       const set = gpu.gradients([upload(device, g)]);
       const out = device.createBuffer({ size: 512, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-      const { sum, numClipped } = gpu.clipPerExample(set, { batchSize: 3, maxNorm: 1, out: { buffer: out, byteOffset: 256 } });
+      const { sum, numClipped } = gpu.clipPerExample(set, {
+        batchSize: 3,
+        maxNorm: 1,
+        out: { buffer: out, byteOffset: 256 },
+      });
       expect(sum[0]).toEqual({ buffer: out, offset: 256, length: 2 });
       expect(await numClipped.read()).toBe(1); // the NaN example's multiplier is 1, as Optax's
       expect(await numClipped.readFoundInf()).toBe(true);
       const result = (await readBack(device, out)).subarray(64, 66);
       expect(result[0]).toBeNaN();
-      expect(() => gpu.clipPerExample(set, { batchSize: 3, maxNorm: 1, out: { buffer: out, byteOffset: 4 } })).toThrow(/byteOffset/);
+      expect(() => gpu.clipPerExample(set, { batchSize: 3, maxNorm: 1, out: { buffer: out, byteOffset: 4 } })).toThrow(
+        /byteOffset/,
+      );
       expect(() => gpu.clipPerExample(set, { batchSize: 4, maxNorm: 1 })).toThrow(/batchSize 4 does not divide/);
     });
   });
@@ -239,15 +275,26 @@ function normSequence(steps: number, withNaN: boolean): number[] {
 
 describe.each([
   ['AutoClip', (c: Clipper, s: GradSet) => createAutoClip(c, s, { percentile: 10, history: 50 })],
-  ['AutoClip p90, history longer than the run', (c: Clipper, s: GradSet) => createAutoClip(c, s, { percentile: 90, history: 1000 })],
+  [
+    'AutoClip p90, history longer than the run',
+    (c: Clipper, s: GradSet) => createAutoClip(c, s, { percentile: 90, history: 1000 }),
+  ],
   ['ZClip', (c: Clipper, s: GradSet) => createZClip(c, s)],
-  ['ZClip adaptive', (c: Clipper, s: GradSet) => createZClip(c, s, { mode: 'adaptive', alpha: 0.9, zThreshold: 2, warmupSteps: 10 })],
+  [
+    'ZClip adaptive',
+    (c: Clipper, s: GradSet) => createZClip(c, s, { mode: 'adaptive', alpha: 0.9, zThreshold: 2, warmupSteps: 10 }),
+  ],
 ] as const)('%s', (_, make) => {
   test('220 steps with spikes match the CPU reference step for step, with no read back during the steps', async () => {
     await withErrorScopes(device, async () => {
       const lengths = [1001, 37];
       const grads = directionOf(5, lengths);
-      const buffers = lengths.map((n) => device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
+      const buffers = lengths.map((n) =>
+        device.createBuffer({
+          size: n * 4,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+        }),
+      );
       const gpuSet = gpu.gradients(buffers);
       const cpuArrays = lengths.map((n) => new Float32Array(n));
       const cpuSet = cpu.gradients(cpuArrays);
@@ -281,9 +328,16 @@ describe.each([
 
       let clipped = 0;
       for (let t = 0; t < norms.length; t++) {
-        const [norm, threshold, foundInf] = await Promise.all([gpuHandles[t].read(), gpuHandles[t].readThreshold(), gpuHandles[t].readFoundInf()]);
+        const [norm, threshold, foundInf] = await Promise.all([
+          gpuHandles[t].read(),
+          gpuHandles[t].readThreshold(),
+          gpuHandles[t].readFoundInf(),
+        ]);
         expect(relativeError(norm, await cpuHandles[t].read()), `step ${t} norm`).toBeLessThan(1e-5);
-        expect(relativeError(threshold, await cpuHandles[t].readThreshold()), `step ${t} threshold ${threshold}`).toBeLessThan(1e-5);
+        expect(
+          relativeError(threshold, await cpuHandles[t].readThreshold()),
+          `step ${t} threshold ${threshold}`,
+        ).toBeLessThan(1e-5);
         expect(foundInf).toBe(Number.isNaN(norms[t]));
         if (threshold < norm) clipped++;
       }
@@ -330,12 +384,18 @@ test('bad options throw before any GPU work; destroy releases the rule state', a
     const flat = gpu.gradients([upload(device, new Float32Array(6))]);
     expect(() => gpu.adaptiveGradClip(grads, flat)).toThrow(/does not match params views\[0\]/);
     expect(() => gpu.adaptiveGradClip(grads, grads)).toThrow(/two different sets/);
-    expect(() => gpu.clipPerExample(grads, { batchSize: 4, maxNorm: 1 })).toThrow(/batchSize 4 does not divide views\[0\]'s length 6/);
+    expect(() => gpu.clipPerExample(grads, { batchSize: 4, maxNorm: 1 })).toThrow(
+      /batchSize 4 does not divide views\[0\]'s length 6/,
+    );
     expect(() => gpu.clipByNorm(grads, -1)).toThrow(/maxNorm must be a number >= 0/);
     expect(() => gpu.perTensorNorms(grads, { normType: 0 })).toThrow(/normType/);
-    expect(() => createAutoClip(gpu, grads, { percentile: 100.5 })).toThrow(/percentile must be a number in \[0, 100\]/);
+    expect(() => createAutoClip(gpu, grads, { percentile: 100.5 })).toThrow(
+      /percentile must be a number in \[0, 100\]/,
+    );
     expect(() => createZClip(gpu, grads, { alpha: 1 })).toThrow(/alpha must be a number in \(0, 1\)/);
-    expect(() => gpu.gradients([{ buffer, offset: 0, length: 6, shape: [4, 2] }])).toThrow(/shape \[4, 2\] holds 8 elements/);
+    expect(() => gpu.gradients([{ buffer, offset: 0, length: 6, shape: [4, 2] }])).toThrow(
+      /shape \[4, 2\] holds 8 elements/,
+    );
     expect(bits(await readBack(device, buffer))).toEqual(bits(g));
 
     const auto = createAutoClip(gpu, grads);

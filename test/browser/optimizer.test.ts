@@ -2,7 +2,8 @@
 // formulas): 100 steps of SGD (momentum, dampening, nesterov, weight decay), Adam and AdamW with
 // clipping by norm, by value or none; a NaN step skipped with parameters and state bit-identical.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { OptimizerReference, createClipper, createOptimizer, type Clipper, type GradView, type OptimizerOptions } from '../../src/index';
+import { createClipper, createOptimizer, type Clipper, type GradView, type OptimizerOptions } from '../../src/index';
+import { OptimizerReference } from '../../src/reference/index';
 import { bits, randomGradient, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -28,78 +29,123 @@ function layout(shared: boolean) {
   }
   const paramBase = shared ? at + 9 : 1;
   const size = shared ? paramBase + at : at;
-  const gradBuffer = device.createBuffer({ size: size * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-  const paramBuffer = shared ? gradBuffer : device.createBuffer({ size: (at + 2) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const gradBuffer = device.createBuffer({
+    size: size * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
+  const paramBuffer = shared
+    ? gradBuffer
+    : device.createBuffer({
+        size: (at + 2) * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      });
   const gradViews: GradView[] = LENGTHS.map((length, i) => ({ buffer: gradBuffer, offset: offsets[i] * 4, length }));
-  const paramViews: GradView[] = LENGTHS.map((length, i) => ({ buffer: paramBuffer, offset: (paramBase + offsets[i]) * 4, length }));
-  return { gradBuffer, paramBuffer, gradViews, paramViews, paramOffset: (i: number) => paramBase + offsets[i], gradOffset: (i: number) => offsets[i] };
+  const paramViews: GradView[] = LENGTHS.map((length, i) => ({
+    buffer: paramBuffer,
+    offset: (paramBase + offsets[i]) * 4,
+    length,
+  }));
+  return {
+    gradBuffer,
+    paramBuffer,
+    gradViews,
+    paramViews,
+    paramOffset: (i: number) => paramBase + offsets[i],
+    gradOffset: (i: number) => offsets[i],
+  };
 }
 
 type Settings = Omit<OptimizerOptions, 'params' | 'grads'>;
 
 const CASES: Array<[string, Settings]> = [
   ['SGD', { kind: 'sgd', lr: 0.05 }],
-  ['SGD momentum, dampening, weight decay, clip by norm', { kind: 'sgd', lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-2, clip: { maxNorm: 3 } }],
+  [
+    'SGD momentum, dampening, weight decay, clip by norm',
+    { kind: 'sgd', lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-2, clip: { maxNorm: 3 } },
+  ],
   ['SGD nesterov, clip by value', { kind: 'sgd', lr: 0.02, momentum: 0.8, nesterov: true, clip: { value: 0.5 } }],
-  ['Adam, L2 decay, clip by norm p = ∞', { kind: 'adam', lr: 1e-2, weightDecay: 1e-3, clip: { maxNorm: 0.7, normType: Infinity } }],
+  [
+    'Adam, L2 decay, clip by norm p = ∞',
+    { kind: 'adam', lr: 1e-2, weightDecay: 1e-3, clip: { maxNorm: 0.7, normType: Infinity } },
+  ],
   ['AdamW, clip by norm', { kind: 'adamw', lr: 1e-2, betas: [0.8, 0.99], eps: 1e-6, clip: { maxNorm: 5 } }],
 ];
 
 describe.each(CASES)('%s', (_, settings) => {
-  test.each([false, true])('100 steps match the float64 reference (parameters beside the gradients, one workgroup: %s)', async (shared) => {
-    await withErrorScopes(device, async () => {
-      const random = seededRandom(LENGTHS.length + (shared ? 1 : 0));
-      const l = layout(shared);
-      const params64 = LENGTHS.map((n) => Float64Array.from(randomGradient(n, random)));
-      params64.forEach((p, i) => device.queue.writeBuffer(l.paramBuffer, l.paramOffset(i) * 4, Float32Array.from(p)));
-      const clipper = shared ? gpuOneWorkgroup : gpu;
-      const optimizer = createOptimizer(clipper, { params: clipper.gradients(l.paramViews), grads: clipper.gradients(l.gradViews), ...settings });
-      const reference = new OptimizerReference(
-        { momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8, weightDecay: settings.kind === 'adamw' ? 1e-2 : 0, ...settings, clip: settings.clip ? { normType: 2, ...settings.clip } as never : null },
-        LENGTHS,
-      );
-      const handles = [];
-      for (let step = 0; step < 100; step++) {
-        // Gradients of varying size, so clipping by norm acts on some steps and not others.
-        const grads = LENGTHS.map((n) => randomGradient(n, random, step % 3 === 0 ? 2 : 0.05));
-        grads.forEach((g, i) => device.queue.writeBuffer(l.gradBuffer, l.gradOffset(i) * 4, g));
-        const lr = step >= 50 ? settings.lr / 2 : undefined; // a schedule: halve the rate halfway
-        handles.push(optimizer.step(lr === undefined ? {} : { lr }));
-        reference.apply(params64, grads, lr ?? settings.lr);
-      }
-      const after = await readBack(device, l.paramBuffer);
-      // Relative error per element, against the element or, for elements near zero, the view's RMS.
-      let worst = 0;
-      params64.forEach((p, i) => {
-        const rms = Math.sqrt(p.reduce((s, v) => s + v * v, 0) / p.length);
-        for (let k = 0; k < p.length; k++) {
-          const error = Math.abs(after[l.paramOffset(i) + k] - p[k]) / Math.max(Math.abs(p[k]), rms);
-          worst = Math.max(worst, error);
-        }
-      });
-      expect(worst).toBeLessThan(1e-5);
-      // Nothing outside the views was written (the buffers were created zeroed).
-      const covered = new Set<number>();
-      LENGTHS.forEach((n, i) => {
-        for (let k = 0; k < n; k++) covered.add(l.paramOffset(i) + k);
-        if (shared) for (let k = 0; k < n; k++) covered.add(l.gradOffset(i) + k);
-      });
-      after.forEach((value, index) => {
-        if (!covered.has(index)) expect(value, `element ${index} outside the views`).toBe(0);
-      });
-      const state = await optimizer.state();
-      expect(state.step).toBe(100);
-      if (settings.kind !== 'sgd' || settings.momentum) {
-        reference.first.forEach((m, i) => {
-          const rms = Math.sqrt(m.reduce((s, v) => s + v * v, 0) / m.length);
-          m.forEach((v, k) => expect(Math.abs(state.first[i][k] - v), `first moment ${i}:${k}`).toBeLessThanOrEqual(1e-5 * Math.max(Math.abs(v), rms)));
+  test.each([false, true])(
+    '100 steps match the float64 reference (parameters beside the gradients, one workgroup: %s)',
+    async (shared) => {
+      await withErrorScopes(device, async () => {
+        const random = seededRandom(LENGTHS.length + (shared ? 1 : 0));
+        const l = layout(shared);
+        const params64 = LENGTHS.map((n) => Float64Array.from(randomGradient(n, random)));
+        params64.forEach((p, i) => device.queue.writeBuffer(l.paramBuffer, l.paramOffset(i) * 4, Float32Array.from(p)));
+        const clipper = shared ? gpuOneWorkgroup : gpu;
+        const optimizer = createOptimizer(clipper, {
+          params: clipper.gradients(l.paramViews),
+          grads: clipper.gradients(l.gradViews),
+          ...settings,
         });
-      }
-      // The handle is the gradients' norm of its step.
-      expect(await handles[99].read()).toBeGreaterThan(0);
-      optimizer.destroy();
-    });
-  });
+        const reference = new OptimizerReference(
+          {
+            momentum: 0,
+            dampening: 0,
+            nesterov: false,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weightDecay: settings.kind === 'adamw' ? 1e-2 : 0,
+            ...settings,
+            clip: settings.clip ? ({ normType: 2, ...settings.clip } as never) : null,
+          },
+          LENGTHS,
+        );
+        const handles = [];
+        for (let step = 0; step < 100; step++) {
+          // Gradients of varying size, so clipping by norm acts on some steps and not others.
+          const grads = LENGTHS.map((n) => randomGradient(n, random, step % 3 === 0 ? 2 : 0.05));
+          grads.forEach((g, i) => device.queue.writeBuffer(l.gradBuffer, l.gradOffset(i) * 4, g));
+          const lr = step >= 50 ? settings.lr / 2 : undefined; // a schedule: halve the rate halfway
+          handles.push(optimizer.step(lr === undefined ? {} : { lr }));
+          reference.apply(params64, grads, lr ?? settings.lr);
+        }
+        const after = await readBack(device, l.paramBuffer);
+        // Relative error per element, against the element or, for elements near zero, the view's RMS.
+        let worst = 0;
+        params64.forEach((p, i) => {
+          const rms = Math.sqrt(p.reduce((s, v) => s + v * v, 0) / p.length);
+          for (let k = 0; k < p.length; k++) {
+            const error = Math.abs(after[l.paramOffset(i) + k] - p[k]) / Math.max(Math.abs(p[k]), rms);
+            worst = Math.max(worst, error);
+          }
+        });
+        expect(worst).toBeLessThan(1e-5);
+        // Nothing outside the views was written (the buffers were created zeroed).
+        const covered = new Set<number>();
+        LENGTHS.forEach((n, i) => {
+          for (let k = 0; k < n; k++) covered.add(l.paramOffset(i) + k);
+          if (shared) for (let k = 0; k < n; k++) covered.add(l.gradOffset(i) + k);
+        });
+        after.forEach((value, index) => {
+          if (!covered.has(index)) expect(value, `element ${index} outside the views`).toBe(0);
+        });
+        const state = await optimizer.state();
+        expect(state.step).toBe(100);
+        if (settings.kind !== 'sgd' || settings.momentum) {
+          reference.first.forEach((m, i) => {
+            const rms = Math.sqrt(m.reduce((s, v) => s + v * v, 0) / m.length);
+            m.forEach((v, k) =>
+              expect(Math.abs(state.first[i][k] - v), `first moment ${i}:${k}`).toBeLessThanOrEqual(
+                1e-5 * Math.max(Math.abs(v), rms),
+              ),
+            );
+          });
+        }
+        // The handle is the gradients' norm of its step.
+        expect(await handles[99].read()).toBeGreaterThan(0);
+        optimizer.destroy();
+      });
+    },
+  );
 });
 
 test('a NaN gradient skips the step: parameters and state bit-identical, the step not counted, the flag set', async () => {
@@ -107,7 +153,13 @@ test('a NaN gradient skips the step: parameters and state bit-identical, the ste
     const l = layout(false);
     const random = seededRandom(9);
     LENGTHS.forEach((n, i) => device.queue.writeBuffer(l.paramBuffer, l.paramOffset(i) * 4, randomGradient(n, random)));
-    const optimizer = createOptimizer(gpu, { params: gpu.gradients(l.paramViews), grads: gpu.gradients(l.gradViews), kind: 'adam', lr: 1e-2, clip: { maxNorm: 1 } });
+    const optimizer = createOptimizer(gpu, {
+      params: gpu.gradients(l.paramViews),
+      grads: gpu.gradients(l.gradViews),
+      kind: 'adam',
+      lr: 1e-2,
+      clip: { maxNorm: 1 },
+    });
     const grads = LENGTHS.map((n) => randomGradient(n, random));
     grads.forEach((g, i) => device.queue.writeBuffer(l.gradBuffer, l.gradOffset(i) * 4, g));
     optimizer.step();
@@ -136,7 +188,8 @@ test('bad settings throw before anything is made; one buffer of both gradients a
   const buffer = upload(device, new Float32Array(64));
   const grads = gpu.gradients([{ buffer, offset: 0, length: 16 }]);
   const params = gpu.gradients([{ buffer, offset: 64, length: 16 }]);
-  const make = (extra: object) => () => createOptimizer(gpu, { params, grads, kind: 'adam', lr: 1e-3, ...extra } as OptimizerOptions);
+  const make = (extra: object) => () =>
+    createOptimizer(gpu, { params, grads, kind: 'adam', lr: 1e-3, ...extra } as OptimizerOptions);
   expect(make({ kind: 'lamb' })).toThrow(/kind must be 'sgd', 'adam' or 'adamw'/);
   expect(make({ lr: -1 })).toThrow(/lr must be a number in \[0, Infinity\)/);
   expect(make({ betas: [0.9, 1] })).toThrow(/betas\[1\] must be a number in \[0, 1\)/);

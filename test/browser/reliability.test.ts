@@ -20,7 +20,9 @@ beforeAll(async () => {
 /** `count` gradients of odd lengths, each in a buffer of its own, with CPU twins (a set per backend). */
 function separate(clipper: Clipper, count: number, seed: number) {
   const random = seededRandom(seed);
-  const twins = Array.from({ length: count }, () => randomGradient(1 + Math.floor(random() * 300), random, 1 + random() * 3));
+  const twins = Array.from({ length: count }, () =>
+    randomGradient(1 + Math.floor(random() * 300), random, 1 + random() * 3),
+  );
   const buffers = twins.map((a) => upload(device, a));
   return {
     twins,
@@ -35,7 +37,8 @@ async function expectTwins(buffers: GPUBuffer[], twins: Float32Array[]) {
   for (let i = 0; i < buffers.length; i++) {
     const after = await readBack(device, buffers[i]);
     for (let k = 0; k < twins[i].length; k++) {
-      if (!(relativeError(after[k], twins[i][k]) <= 2e-6)) expect(after[k], `buffer ${i} element ${k}`).toBe(twins[i][k]);
+      if (!(relativeError(after[k], twins[i][k]) <= 2e-6))
+        expect(after[k], `buffer ${i} element ${k}`).toBe(twins[i][k]);
     }
   }
 }
@@ -104,7 +107,10 @@ async function expectInvalidBuffer(step: () => { read(): Promise<number> }, patt
     expect(String(error)).toMatch(pattern);
     return;
   }
-  await expect(handle.read()).rejects.toMatchObject({ code: 'invalid-buffer', message: expect.stringMatching(pattern) });
+  await expect(handle.read()).rejects.toMatchObject({
+    code: 'invalid-buffer',
+    message: expect.stringMatching(pattern),
+  });
 }
 
 test('a destroyed buffer: the read rejects with invalid-buffer, later calls throw it, other sets are unaffected', async () => {
@@ -114,11 +120,13 @@ test('a destroyed buffer: the read rejects with invalid-buffer, later calls thro
     s.buffers[1].destroy();
     await expectInvalidBuffer(() => gpu.clipGradNorm(s.gpuSet, 1), /destroyed/);
     expect(() => gpu.getTotalNorm(s.gpuSet)).toThrow(expect.objectContaining({ code: 'invalid-buffer' }));
-    expect(relativeError(await gpu.getTotalNorm(other.gpuSet).read(), await cpu.getTotalNorm(other.cpuSet).read())).toBeLessThan(1e-6);
+    expect(
+      relativeError(await gpu.getTotalNorm(other.gpuSet).read(), await cpu.getTotalNorm(other.cpuSet).read()),
+    ).toBeLessThan(1e-6);
   });
 });
 
-test("a buffer of another device: invalid-buffer, not an uncaptured validation error", async () => {
+test('a buffer of another device: invalid-buffer, not an uncaptured validation error', async () => {
   const stranger = await (await navigator.gpu.requestAdapter())!.requestDevice();
   await withErrorScopes(device, async () => {
     const foreign = stranger.createBuffer({ label: 'foreign', size: 64, usage: GPUBufferUsage.STORAGE });
@@ -148,7 +156,12 @@ test("onDeviceLost: 'cpu' — after a loss the GPU's sets throw device-lost and 
   expect(relativeError(await clipper.clipGradNorm(cpuSet, 1).read(), before)).toBeLessThan(1e-6);
   expect(relativeError(await clipper.getTotalNorm(cpuSet).read(), 1)).toBeLessThan(1e-5);
   const params = new Float32Array(copy.length);
-  const optimizer = createOptimizer(clipper, { params: clipper.gradients([params]), grads: cpuSet, kind: 'sgd', lr: 1 });
+  const optimizer = createOptimizer(clipper, {
+    params: clipper.gradients([params]),
+    grads: cpuSet,
+    kind: 'sgd',
+    lr: 1,
+  });
   optimizer.step();
   expect(params[1]).toBeCloseTo(-copy[1], 6);
   expect(await createAutoClip(clipper, cpuSet).step().read()).toBeGreaterThan(0);

@@ -24,7 +24,10 @@ function modelGradients(seed: number) {
   const b1 = tf.variable(tf.randomNormal([5], 0, 1, 'float32', seed + 1), true, `b1-${seed}`);
   const w2 = tf.variable(tf.randomNormal([5, 3], 0, 1, 'float32', seed + 2), true, `w2-${seed}`);
   const x = tf.randomNormal([11, 7], 0, 3, 'float32', seed + 3);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2))), [w1, b1, w2]);
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.square(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2))),
+    [w1, b1, w2],
+  );
   value.dispose();
   x.dispose();
   return { variables: [w1, b1, w2], grads };
@@ -43,7 +46,9 @@ async function expectClose(actual: TF.Tensor[], expected: TF.Tensor[], tolerance
   for (let i = 0; i < expected.length; i++) {
     const [a, e] = [await actual[i].data(), await expected[i].data()];
     expect(a.length).toBe(e.length);
-    e.forEach((v, k) => expect(Math.abs(a[k] - v), `tensor ${i} element ${k}`).toBeLessThanOrEqual(tolerance * Math.abs(v) + 1e-30));
+    e.forEach((v, k) =>
+      expect(Math.abs(a[k] - v), `tensor ${i} element ${k}`).toBeLessThanOrEqual(tolerance * Math.abs(v) + 1e-30),
+    );
   }
 }
 
@@ -85,7 +90,9 @@ test("submitTfjsWork submits TF.js's queued ops (its open pass ended): our own c
     const b = tf.tensor1d(Float32Array.from({ length: 1000 }, (_, i) => 2 * i));
     const sum = tf.add(a, b); // queued in TF.js's open pass, not submitted
     submitTfjsWork(tf.backend());
-    const buffer = (tf.backend() as unknown as { tensorMap: { get(id: object): { resource: GPUBuffer } } }).tensorMap.get(sum.dataId).resource;
+    const buffer = (
+      tf.backend() as unknown as { tensorMap: { get(id: object): { resource: GPUBuffer } } }
+    ).tensorMap.get(sum.dataId).resource;
     const values = await readBack(device, buffer);
     for (let i = 0; i < 1000; i++) expect(values[i]).toBe(3 * i);
     tf.dispose([a, b, sum]);

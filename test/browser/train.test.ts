@@ -40,7 +40,10 @@ test(`${STEPS} steps of the demo page: no clipping diverges, clipping by norm, b
   expect(none.records.some((r) => !Number.isFinite(r.loss) || r.norm > DIVERGED_NORM)).toBe(true);
   for (const o of clipped) {
     expect(o.diverged, o.mode).toBe(false);
-    expect(o.records.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.norm)), o.mode).toBe(true);
+    expect(
+      o.records.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.norm)),
+      o.mode,
+    ).toBe(true);
     expect(o.lastLoss, o.mode).toBeLessThan(0.75 * o.firstLoss);
   }
   // AutoClip's threshold was recorded on the GPU and is finite once it has a history.

@@ -35,20 +35,23 @@ test.each([
   ['own submit, read awaited first', false, true],
   ['own submit, not awaited', false, false],
   ["caller's encoder", true, false],
-])("getTotalNorm then clipGradsWithNorm on the same set (%s) clips, and the caller's other work runs", async (_, useEncoder, awaitFirst) => {
-  await withErrorScopes(device, async () => {
-    const buffer = upload(device, new Float32Array([3, 0, 4, 0]));
-    const set = gpu.gradients([buffer]);
-    const encoder = useEncoder ? device.createCommandEncoder() : undefined;
-    const marker = encoder ? callerWork(encoder) : null;
-    const norm = gpu.getTotalNorm(set, { encoder });
-    if (awaitFirst) expect(await norm.read()).toBe(5);
-    gpu.clipGradsWithNorm(set, 1, norm, { encoder });
-    if (encoder) device.queue.submit([encoder.finish()]);
-    expectClose(await readBack(device, buffer), [3 / (5 + 1e-6), 0, 4 / (5 + 1e-6), 0]);
-    if (marker) expect(await marker()).toBe(42);
-  });
-});
+])(
+  "getTotalNorm then clipGradsWithNorm on the same set (%s) clips, and the caller's other work runs",
+  async (_, useEncoder, awaitFirst) => {
+    await withErrorScopes(device, async () => {
+      const buffer = upload(device, new Float32Array([3, 0, 4, 0]));
+      const set = gpu.gradients([buffer]);
+      const encoder = useEncoder ? device.createCommandEncoder() : undefined;
+      const marker = encoder ? callerWork(encoder) : null;
+      const norm = gpu.getTotalNorm(set, { encoder });
+      if (awaitFirst) expect(await norm.read()).toBe(5);
+      gpu.clipGradsWithNorm(set, 1, norm, { encoder });
+      if (encoder) device.queue.submit([encoder.finish()]);
+      expectClose(await readBack(device, buffer), [3 / (5 + 1e-6), 0, 4 / (5 + 1e-6), 0]);
+      if (marker) expect(await marker()).toBe(42);
+    });
+  },
+);
 
 test('a read() resolves with its own value even when 300 later norms of the set are recorded before it settles', async () => {
   await withErrorScopes(device, async () => {
@@ -94,7 +97,8 @@ test('1 000 clipGradNorm calls with distinct maxNorm in one encoder equal the sa
     expect(await marker()).toBe(42);
     expect(relativeError(await aNorm.read(), aExpected)).toBeLessThan(1e-6);
     for (const set of [a, b]) {
-      for (let i = 0; i < set.buffers.length; i++) expectClose(await readBack(device, set.buffers[i]), set.arrays[i], 1e-5, `view ${i}`);
+      for (let i = 0; i < set.buffers.length; i++)
+        expectClose(await readBack(device, set.buffers[i]), set.arrays[i], 1e-5, `view ${i}`);
     }
   });
 });
@@ -111,7 +115,12 @@ test('1 000 scheduled SGD steps in one encoder equal the float64 reference stepp
       lr: 0.01,
     });
     const cpuParams = Float32Array.from(w);
-    const cpuOptimizer = createOptimizer(cpu, { params: cpu.gradients([cpuParams]), grads: cpu.gradients([Float32Array.from(g)]), kind: 'sgd', lr: 0.01 });
+    const cpuOptimizer = createOptimizer(cpu, {
+      params: cpu.gradients([cpuParams]),
+      grads: cpu.gradients([Float32Array.from(g)]),
+      kind: 'sgd',
+      lr: 0.01,
+    });
     const encoder = device.createCommandEncoder();
     for (let step = 0; step < 1000; step++) {
       const lr = 0.001 + step * 1e-5;
@@ -131,9 +140,13 @@ test('per-example sums into two out buffers in one encoder, then alternating acr
     const set = gpu.gradients([{ buffer: upload(device, values), offset: 0, length: 24 }]);
     const expected = cpu.clipPerExample(cpu.gradients([Float32Array.from(values)]), { batchSize: 4, maxNorm: 1 });
     const expectedSum = Array.from(expected.sum[0] as Float32Array);
-    const outs = [0, 1].map(() => device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }));
+    const outs = [0, 1].map(() =>
+      device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
+    );
     const encoder = device.createCommandEncoder();
-    const counts = outs.map((buffer) => gpu.clipPerExample(set, { batchSize: 4, maxNorm: 1, out: { buffer }, encoder }).numClipped);
+    const counts = outs.map(
+      (buffer) => gpu.clipPerExample(set, { batchSize: 4, maxNorm: 1, out: { buffer }, encoder }).numClipped,
+    );
     device.queue.submit([encoder.finish()]);
     for (const [i, buffer] of outs.entries()) {
       expectClose((await readBack(device, buffer)).slice(0, 6), expectedSum, 1e-5, `out ${i}`);
@@ -157,7 +170,10 @@ test.each([
     const handle = gpu.clipGradNorm(gpu.gradients([buffer]), 1, options);
     const twin = Float32Array.from(values);
     const cpuHandle = cpu.clipGradNorm(cpu.gradients([twin]), 1, options);
-    const [gpuRead, cpuRead] = await Promise.all([handle.read().catch((e: { code: string }) => e.code), cpuHandle.read().catch((e: { code: string }) => e.code)]);
+    const [gpuRead, cpuRead] = await Promise.all([
+      handle.read().catch((e: { code: string }) => e.code),
+      cpuHandle.read().catch((e: { code: string }) => e.code),
+    ]);
     expect(gpuRead).toBe(cpuRead);
     expect(await handle.readFoundInf()).toBe(true);
     expect(Array.from(await readBack(device, buffer))).toEqual(Array.from(twin));

@@ -7,7 +7,8 @@
 // an f32 → f16 conversion round either way). Every half outside the views keeps its bits. Last,
 // random sets of f16 and f32 buffers spanning several dispatch groups, tiny buffers included.
 // Run by `npm run test:deno` (after `npm run build`).
-import { createAutoClip, createClipper, totalNormReference } from '../../dist/index.js';
+import { createAutoClip, createClipper } from '../../dist/index.js';
+import { totalNormReference } from '../../dist/reference.js';
 import { relativeError, seededRandom } from '../shared/random.ts';
 import { readBytes } from '../shared/read-bytes.ts';
 
@@ -68,7 +69,9 @@ function halfArena(lengths: number[], seed: number, { scale = 1, tail = true } =
   const buffer = device.createBuffer({ label: 'f16 arena', size: contents.length * 2, usage });
   device.queue.writeBuffer(buffer, 0, contents.buffer);
   const twins = lengths.map((n, i) => contents.slice(offsets[i], offsets[i] + n));
-  const gpuSet = gpu.gradients(lengths.map((n, i) => ({ buffer, offset: 2 * offsets[i], length: n, dtype: 'f16' as const })));
+  const gpuSet = gpu.gradients(
+    lengths.map((n, i) => ({ buffer, offset: 2 * offsets[i], length: n, dtype: 'f16' as const })),
+  );
   return { buffer, contents, offsets, twins, gpuSet, cpuSet: cpu.gradients(twins) };
 }
 
@@ -107,12 +110,20 @@ const lengths = [1, 7, 300, 4099, 33, 2, 1000, 65, 3, 17, 256, 1025];
   // The CPU backend on Float16Arrays is the reference: check it against plain float64 first.
   const a = halfArena(lengths, 3);
   const before = a.twins.map((t) => t.slice());
-  const exact = totalNormReference(a.twins.map((t) => Array.from(t)), 2);
+  const exact = totalNormReference(
+    a.twins.map((t) => Array.from(t)),
+    2,
+  );
   const norm = await cpu.clipGradNorm(a.cpuSet, exact / 2).read();
   // The norm as the GPU keeps it (float64 rounded once to float32); PyTorch's maxNorm / (norm + 1e-6).
   const coef = exact / 2 / (Math.fround(exact) + 1e-6);
-  const rounded = before.every((t, i) => Array.from(t).every((x, k) => Object.is(a.twins[i][k], new Float16Array([x * coef])[0])));
-  check('CPU backend on Float16Arrays: float64 norm rounded to float32, each clipped value rounded to nearest f16', norm === Math.fround(exact) && rounded);
+  const rounded = before.every((t, i) =>
+    Array.from(t).every((x, k) => Object.is(a.twins[i][k], new Float16Array([x * coef])[0])),
+  );
+  check(
+    'CPU backend on Float16Arrays: float64 norm rounded to float32, each clipped value rounded to nearest f16',
+    norm === Math.fround(exact) && rounded,
+  );
 }
 
 for (const p of [1, 2, Infinity, 3]) {
@@ -124,18 +135,27 @@ for (const p of [1, 2, Infinity, 3]) {
   const gpuNorm = await gpu.clipGradNorm(a.gpuSet, reference / 3, { normType: p }).read();
   await cpu.clipGradNorm(a.cpuSet, reference / 3, { normType: p }).read();
   const differs = await matchesTwins(a, 1);
-  check(`clipGradNorm p=${p} in place in f16: norm, clipped views, untouched gaps`, relativeError(gpuNorm, reference) <= bound && !differs, differs);
+  check(
+    `clipGradNorm p=${p} in place in f16: norm, clipped views, untouched gaps`,
+    relativeError(gpuNorm, reference) <= bound && !differs,
+    differs,
+  );
 }
 
-{
-  // Norms accumulate in f32: sums of squares far past f16's largest value (65504), and values
-  // near f16's smallest subnormal (6e-8), whose squares f16 could not hold at all.
-  for (const [name, scale] of [['large', 3e4], ['tiny', 2e-7]] as const) {
-    const a = halfArena([5000, 3000], 61, { scale });
-    const reference = totalNormReference(a.twins, 2);
-    const norm = await gpu.getTotalNorm(a.gpuSet).read();
-    check(`${name} f16 values (|x| up to ${scale * 2}): the norm in f32`, relativeError(norm, reference) <= 1e-6, `${norm} vs ${reference}`);
-  }
+// Norms accumulate in f32: sums of squares far past f16's largest value (65504), and values
+// near f16's smallest subnormal (6e-8), whose squares f16 could not hold at all.
+for (const [name, scale] of [
+  ['large', 3e4],
+  ['tiny', 2e-7],
+] as const) {
+  const a = halfArena([5000, 3000], 61, { scale });
+  const reference = totalNormReference(a.twins, 2);
+  const norm = await gpu.getTotalNorm(a.gpuSet).read();
+  check(
+    `${name} f16 values (|x| up to ${scale * 2}): the norm in f32`,
+    relativeError(norm, reference) <= 1e-6,
+    `${norm} vs ${reference}`,
+  );
 }
 
 {
@@ -150,7 +170,11 @@ for (const p of [1, 2, Infinity, 3]) {
   check('clipGradValue to bounds between f16 values: within one f16 step', !differs, differs);
 }
 
-for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinity]] as const) {
+for (const [name, value] of [
+  ['NaN', NaN],
+  ['+Inf', Infinity],
+  ['-Inf', -Infinity],
+] as const) {
   const a = halfArena([5, 9, 12], 41);
   a.contents[a.offsets[1] + 2] = value;
   device.queue.writeBuffer(a.buffer, 0, a.contents.buffer);
@@ -176,7 +200,15 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
   const f32Buffer = device.createBuffer({ label: 'f32 beside f16', size: floats.byteLength, usage });
   device.queue.writeBuffer(f32Buffer, 0, floats);
   const floatTwin = floats.slice();
-  const set = gpu.gradients([...halves.offsets.map((o, i) => ({ buffer: halves.buffer, offset: 2 * o, length: halves.twins[i].length, dtype: 'f16' as const })), f32Buffer]);
+  const set = gpu.gradients([
+    ...halves.offsets.map((o, i) => ({
+      buffer: halves.buffer,
+      offset: 2 * o,
+      length: halves.twins[i].length,
+      dtype: 'f16' as const,
+    })),
+    f32Buffer,
+  ]);
   const cpuSet = cpu.gradients([...halves.twins, floatTwin]);
   const reference = totalNormReference([...halves.twins, floats], 2);
   const norm = await gpu.clipGradNorm(set, reference / 4).read();
@@ -184,7 +216,11 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
   const halfDiffers = await matchesTwins(halves, 1);
   const after = new Float32Array(await readBytes(device, f32Buffer));
   const floatsMatch = after.every((x, i) => Math.abs(x - floatTwin[i]) <= 2e-7 * Math.abs(floatTwin[i]));
-  check('a set of f16 and f32 buffers: one norm, each clipped in its own precision', relativeError(norm, reference) <= 1e-6 && !halfDiffers && floatsMatch, halfDiffers);
+  check(
+    'a set of f16 and f32 buffers: one norm, each clipped in its own precision',
+    relativeError(norm, reference) <= 1e-6 && !halfDiffers && floatsMatch,
+    halfDiffers,
+  );
 }
 
 {
@@ -207,14 +243,28 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
     return b;
   });
   const shapes = [[4, 6], [8, 5], undefined] as const;
-  const gpuGrads = gpu.gradients(a.offsets.map((o, i) => ({ buffer: a.buffer, offset: 2 * o, length: a.twins[i].length, dtype: 'f16' as const, shape: shapes[i] })));
+  const gpuGrads = gpu.gradients(
+    a.offsets.map((o, i) => ({
+      buffer: a.buffer,
+      offset: 2 * o,
+      length: a.twins[i].length,
+      dtype: 'f16' as const,
+      shape: shapes[i],
+    })),
+  );
   const cpuGrads = cpu.gradients(a.twins.map((t, i) => ({ data: t, shape: shapes[i] })));
-  const gpuParams = gpu.gradients(paramBuffers.map((buffer, i) => ({ buffer, offset: 0, length: params[i].length, shape: shapes[i] })));
+  const gpuParams = gpu.gradients(
+    paramBuffers.map((buffer, i) => ({ buffer, offset: 0, length: params[i].length, shape: shapes[i] })),
+  );
   const cpuParams = cpu.gradients(params.map((w, i) => ({ data: w, shape: shapes[i] })));
   const total = await gpu.adaptiveGradClip(gpuGrads, gpuParams, { clipping: 0.02 }).read();
   const cpuTotal = await cpu.adaptiveGradClip(cpuGrads, cpuParams, { clipping: 0.02 }).read();
   const differs = await matchesTwins(a, 1);
-  check('adaptiveGradClip on f16 gradients (f32 parameters, rows as units)', relativeError(total, cpuTotal) <= 1e-6 && !differs, differs);
+  check(
+    'adaptiveGradClip on f16 gradients (f32 parameters, rows as units)',
+    relativeError(total, cpuTotal) <= 1e-6 && !differs,
+    differs,
+  );
 
   const b = halfArena(lengths, 85);
   const gpuClip = createAutoClip(gpu, b.gpuSet, { percentile: 50 });
@@ -230,7 +280,11 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
 }
 
 {
-  const many = halfArena(Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 90)), 51, { tail: false });
+  const many = halfArena(
+    Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 90)),
+    51,
+    { tail: false },
+  );
   const reference = totalNormReference(many.twins, 2);
   await gpu.clipGradNorm(many.gpuSet, reference / 2).read();
   await cpu.clipGradNorm(many.cpuSet, reference / 2).read();
@@ -261,7 +315,8 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
       const bytes = Math.max(4, Math.ceil((end * (half ? 2 : 4)) / 4) * 4);
       const contents = half ? new Float16Array(bytes / 2).fill(SENTINEL) : new Float32Array(bytes / 4).fill(SENTINEL);
       const scale = 10 ** int(-2, 2);
-      for (const v of views) for (let k = 0; k < v.length; k++) contents[v.offset + k] = (random() * 2 - 1) * scale * (1 + (b % 3));
+      for (const v of views)
+        for (let k = 0; k < v.length; k++) contents[v.offset + k] = (random() * 2 - 1) * scale * (1 + (b % 3));
       const buffer = device.createBuffer({ label: `fuzz ${half ? 'f16' : 'f32'} buffer`, size: bytes, usage });
       device.queue.writeBuffer(buffer, 0, contents.buffer as ArrayBuffer);
       const twins = views.map((v) => contents.slice(v.offset, v.offset + v.length));
@@ -269,14 +324,24 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
     });
     const describe = `seed ${seed}: ${buffers.length} buffers (${buffers.filter((b) => b.half).length} f16)`;
     try {
-      const gpuSet = gpu.gradients(buffers.flatMap((b) => b.views.map((v) => ({ buffer: b.buffer, offset: v.offset * (b.half ? 2 : 4), length: v.length, dtype: b.half ? ('f16' as const) : ('f32' as const) }))));
+      const gpuSet = gpu.gradients(
+        buffers.flatMap((b) =>
+          b.views.map((v) => ({
+            buffer: b.buffer,
+            offset: v.offset * (b.half ? 2 : 4),
+            length: v.length,
+            dtype: b.half ? ('f16' as const) : ('f32' as const),
+          })),
+        ),
+      );
       const twins = buffers.flatMap((b) => b.twins);
       const cpuSet = cpu.gradients(twins as unknown as Float32Array[]);
       const p = [1, 2, Infinity, 3][int(0, 3)];
       const reference = totalNormReference(twins, p);
       const norm = await gpu.getTotalNorm(gpuSet, { normType: p }).read();
       const label = `${describe}, p = ${p}`;
-      if (!(relativeError(norm, reference) <= (p === 3 ? 2e-5 : 1e-6))) failure = `${label}: norm ${norm} vs ${reference}`;
+      if (!(relativeError(norm, reference) <= (p === 3 ? 2e-5 : 1e-6)))
+        failure = `${label}: norm ${norm} vs ${reference}`;
       if (random() < 0.5) {
         gpu.clipGradNorm(gpuSet, reference / 3, { normType: p });
         cpu.clipGradNorm(cpuSet, reference / 3, { normType: p });
@@ -290,17 +355,22 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
         const bytes = await readBytes(device, b.buffer);
         const after = b.half ? new Float16Array(bytes) : new Float32Array(bytes);
         const afterBits = b.half ? new Uint16Array(bytes) : new Uint32Array(bytes);
-        const beforeBits = b.half ? new Uint16Array(b.contents.buffer as ArrayBuffer) : new Uint32Array(b.contents.buffer as ArrayBuffer);
+        const beforeBits = b.half
+          ? new Uint16Array(b.contents.buffer as ArrayBuffer)
+          : new Uint32Array(b.contents.buffer as ArrayBuffer);
         const owner = new Int32Array(after.length).fill(-1);
         b.views.forEach((v, k) => owner.fill(k, v.offset, v.offset + v.length));
         for (let e = 0; e < after.length && !failure; e++) {
           if (owner[e] < 0) {
-            if (afterBits[e] !== beforeBits[e]) failure = `${label}: buffer ${i} element ${e} outside the views changed`;
+            if (afterBits[e] !== beforeBits[e])
+              failure = `${label}: buffer ${i} element ${e} outside the views changed`;
             continue;
           }
           const want = b.twins[owner[e]][e - b.views[owner[e]].offset];
-          const ok = Object.is(after[e], want) || Math.abs(after[e] - want) <= (b.half ? halfStep(want) : 2e-6 * Math.abs(want));
-          if (!ok) failure = `${label}: buffer ${i} (${b.half ? 'f16' : 'f32'}) element ${e} is ${after[e]}, the CPU backend has ${want}`;
+          const ok =
+            Object.is(after[e], want) || Math.abs(after[e] - want) <= (b.half ? halfStep(want) : 2e-6 * Math.abs(want));
+          if (!ok)
+            failure = `${label}: buffer ${i} (${b.half ? 'f16' : 'f32'}) element ${e} is ${after[e]}, the CPU backend has ${want}`;
         }
       }
     } catch (error) {
@@ -308,7 +378,11 @@ for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinit
     }
     for (const b of buffers) b.buffer.destroy();
   }
-  check(`${CASES} random sets of f16 and f32 buffers (up to ${2 * groupBindings + 3} buffers, several dispatch groups)`, !failure, failure);
+  check(
+    `${CASES} random sets of f16 and f32 buffers (up to ${2 * groupBindings + 3} buffers, several dispatch groups)`,
+    !failure,
+    failure,
+  );
 }
 
 {

@@ -4,7 +4,8 @@
 // p = 1, 2 and ∞, clipping by norm and by value, NaN and ±Inf, many views at odd offsets in one
 // arena, every float outside the views untouched, and repeated steps on one set (each norm
 // read). Run by `npm run test:deno` (after `npm run build`).
-import { createClipper, totalNormReference } from '../../dist/index.js';
+import { createClipper } from '../../dist/index.js';
+import { totalNormReference } from '../../dist/reference.js';
 import { relativeError } from '../shared/random.ts';
 import { readBytes } from '../shared/read-bytes.ts';
 
@@ -31,7 +32,10 @@ const SENTINEL = -7.5e29;
 /** `lengths` views at odd offsets in one buffer, sentinels between them, with CPU twins. */
 function arena(lengths: number[], seed: number) {
   let state = seed;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  };
   const offsets: number[] = [];
   let at = 3;
   for (const n of lengths) {
@@ -42,7 +46,11 @@ function arena(lengths: number[], seed: number) {
   lengths.forEach((n, i) => {
     for (let k = 0; k < n; k++) contents[offsets[i] + k] = next() * (1 + i);
   });
-  const buffer = device.createBuffer({ label: 'smoke arena', size: contents.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const buffer = device.createBuffer({
+    label: 'smoke arena',
+    size: contents.byteLength,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(buffer, 0, contents);
   const twins = lengths.map((n, i) => contents.slice(offsets[i], offsets[i] + n));
   const gpuSet = gpu.gradients(lengths.map((n, i) => ({ buffer, offset: 4 * offsets[i], length: n })));
@@ -76,7 +84,11 @@ for (const p of [1, 2, Infinity]) {
   const gpuNorm = await gpu.clipGradNorm(a.gpuSet, reference / 3, { normType: p }).read();
   await cpu.clipGradNorm(a.cpuSet, reference / 3, { normType: p }).read();
   const differs = await matchesTwins(a, 2e-6);
-  check(`clipGradNorm p=${p}: norm, clipped views, untouched gaps`, relativeError(gpuNorm, reference) <= 1e-6 && !differs, differs);
+  check(
+    `clipGradNorm p=${p}: norm, clipped views, untouched gaps`,
+    relativeError(gpuNorm, reference) <= 1e-6 && !differs,
+    differs,
+  );
 }
 
 {
@@ -92,21 +104,36 @@ for (const p of [1, 2, Infinity]) {
   const norms: number[] = [];
   for (let i = 0; i < 5; i++) norms.push(await gpu.clipGradNorm(steps.gpuSet, 1e9).read());
   const reference = totalNormReference(steps.twins, 2);
-  check('five steps on one set, each norm read', norms.every((n) => relativeError(n, reference) <= 1e-6), norms.join(', '));
+  check(
+    'five steps on one set, each norm read',
+    norms.every((n) => relativeError(n, reference) <= 1e-6),
+    norms.join(', '),
+  );
 }
 
-for (const [name, value] of [['NaN', NaN], ['+Inf', Infinity], ['-Inf', -Infinity]] as const) {
+for (const [name, value] of [
+  ['NaN', NaN],
+  ['+Inf', Infinity],
+  ['-Inf', -Infinity],
+] as const) {
   const a = arena([5, 9, 12], 41);
   device.queue.writeBuffer(a.buffer, 4 * (a.offsets[1] + 2), new Float32Array([value]));
   a.twins[1][2] = value;
   const norm = await gpu.clipGradNorm(a.gpuSet, 1).read();
   const reference = totalNormReference(a.twins, 2);
   const handle = gpu.clipGradNorm(a.gpuSet, 1, { onNonfinite: 'skip' });
-  check(`${name}: the norm is ${reference}, the found-inf flag is set`, Object.is(norm, reference) && (await handle.readFoundInf()), `${norm}`);
+  check(
+    `${name}: the norm is ${reference}, the found-inf flag is set`,
+    Object.is(norm, reference) && (await handle.readFoundInf()),
+    `${norm}`,
+  );
 }
 
 {
-  const many = arena(Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 90)), 51);
+  const many = arena(
+    Array.from({ length: 300 }, (_, i) => 1 + ((i * 37) % 90)),
+    51,
+  );
   const reference = totalNormReference(many.twins, 2);
   await gpu.clipGradNorm(many.gpuSet, reference / 2).read();
   await cpu.clipGradNorm(many.cpuSet, reference / 2).read();

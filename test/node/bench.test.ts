@@ -1,7 +1,15 @@
 // The benchmark's pure parts: statistics, byte model, cases, flag parsing, results schema.
 import { describe, expect, test, vi } from 'vitest';
 import { bytesPerElement, gigabytesPerSecond, idealCopyRatio } from '../../demo/bench/byte-model';
-import { countSweep, elementCount, manySmallShapes, mlpShapes, presetCase, sizeSweep, transformerShapes } from '../../demo/bench/cases';
+import {
+  countSweep,
+  elementCount,
+  manySmallShapes,
+  mlpShapes,
+  presetCase,
+  sizeSweep,
+  transformerShapes,
+} from '../../demo/bench/cases';
 import { DEFAULT_CONFIG, HELP, METHODS, UsageError, parseArgs, readCli } from '../../demo/bench/config';
 import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
@@ -55,15 +63,50 @@ describe('cases', () => {
 
 describe('CLI flags', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'bench/results.json', help: false });
-    const o = parseArgs(['--preset', 'mlp,transformer', '--sizes', '65536,1048576', '--counts', 'none', '--reps', '31', '--warmup', '0', '--methods', 'tfjs,cpu', '--out', '/tmp/r.json']);
-    expect(o.config).toEqual({ presets: ['mlp', 'transformer'], custom: [], sizes: [65536, 1048576], counts: [], methods: ['tfjs', 'cpu'], reps: 31, warmup: 0, modes: true });
+    expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'results/bench.json', help: false });
+    const o = parseArgs([
+      '--preset',
+      'mlp,transformer',
+      '--sizes',
+      '65536,1048576',
+      '--counts',
+      'none',
+      '--reps',
+      '31',
+      '--warmup',
+      '0',
+      '--methods',
+      'tfjs,cpu',
+      '--out',
+      '/tmp/r.json',
+    ]);
+    expect(o.config).toEqual({
+      presets: ['mlp', 'transformer'],
+      custom: [],
+      sizes: [65536, 1048576],
+      counts: [],
+      methods: ['tfjs', 'cpu'],
+      reps: 31,
+      warmup: 0,
+      modes: true,
+    });
     expect(parseArgs(['--modes', 'no']).config.modes).toBe(false);
-    expect(parseArgs(['--preset', 'none', '--sizes', 'none', '--counts', 'none']).config).toMatchObject({ presets: [], modes: true });
+    expect(parseArgs(['--preset', 'none', '--sizes', 'none', '--counts', 'none']).config).toMatchObject({
+      presets: [],
+      modes: true,
+    });
     expect(o.out).toBe('/tmp/r.json');
-    expect(parseArgs(['--quick']).config).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
+    expect(parseArgs(['--quick']).config).toMatchObject({
+      presets: ['transformer'],
+      sizes: [],
+      counts: [],
+      methods: [...METHODS],
+    });
     expect(parseArgs(['--help']).help).toBe(true);
-    expect(parseArgs(['--preset', 'none', '--custom', '4096,17']).config).toMatchObject({ presets: [], custom: [4096, 17] });
+    expect(parseArgs(['--preset', 'none', '--custom', '4096,17']).config).toMatchObject({
+      presets: [],
+      custom: [4096, 17],
+    });
   });
 
   test.each([
@@ -102,8 +145,19 @@ function sampleResults(): BenchResults {
     tensors: 148,
     elements,
     norm: 1234.5,
-    methods: [method('gradclip-arena', gradclip), method('gradclip-arena-read', gradclip + 1), method('tfjs', 150), method('copy-kernel', 12)],
-    ratios: { gradclipOverCopyKernel: gradclip / 12, idealOverCopyKernel: 1.5, tfjsOverGradclip: 150 / (gradclip + 1), naiveOverGradclip: null, cpuOverGradclip: null },
+    methods: [
+      method('gradclip-arena', gradclip),
+      method('gradclip-arena-read', gradclip + 1),
+      method('tfjs', 150),
+      method('copy-kernel', 12),
+    ],
+    ratios: {
+      gradclipOverCopyKernel: gradclip / 12,
+      idealOverCopyKernel: 1.5,
+      tfjsOverGradclip: 150 / (gradclip + 1),
+      naiveOverGradclip: null,
+      cpuOverGradclip: null,
+    },
   });
   const cases = [c('transformer', 4.2e6, 'clip-norm', 20), c('transformer', 4.2e6, 'no-clip-norm', 9)];
   return {
@@ -153,15 +207,22 @@ describe('the report and the CLI front', () => {
     const header = lines.findIndex((l) => l.startsWith('| case'));
     expect(lines[header + 1]).toMatch(/^\|-+\|-+\|-+:\|/);
     expect(lines[header + 2]).toMatch(/^\| transformer \| clip p=2 +\| +1234\.5 \| +20\.00 \|/);
-    expect(text).toContain('met    transformer, clipping, norm read each step: TF.js time / gradclip time: 7.14 (target >= 5)');
+    expect(text).toContain(
+      'met    transformer, clipping, norm read each step: TF.js time / gradclip time: 7.14 (target >= 5)',
+    );
     const widths = lines.slice(header, header + 4).map((l) => l.length);
     expect(new Set(widths).size).toBe(1);
   });
 
   test('formatReport prints the set-build line when the results have one', () => {
-    const setBuild = { views: 150, firstMs: 4.25, laterMs: { median: 1.5, p10: 1.2, p90: 2, min: 1.1, samples: 50 }, buffersCreatedLater: 0 };
+    const setBuild = {
+      views: 150,
+      firstMs: 4.25,
+      laterMs: { median: 1.5, p10: 1.2, p90: 2, min: 1.1, samples: 50 },
+      buffersCreatedLater: 0,
+    };
     expect(formatReport({ ...sampleResults(), setBuild })).toContain(
-      'set build (clipper.gradients() of 150 views, CPU wall time): first 4.25 ms (makes the shape\'s GPU resources), then median 1.50 ms over 50 builds of the same shape, which created 0 buffers',
+      "set build (clipper.gradients() of 150 views, CPU wall time): first 4.25 ms (makes the shape's GPU resources), then median 1.50 ms over 50 builds of the same shape, which created 0 buffers",
     );
     expect(formatReport(sampleResults())).not.toContain('set build');
   });
@@ -173,7 +234,7 @@ describe('the report and the CLI front', () => {
     expect(log).toHaveBeenCalledWith(HELP);
     expect(readCli(['--reps', 'x'])).toBe(2);
     expect(error).toHaveBeenCalledWith('bench: --reps must be an integer >= 1, got "x"');
-    expect(readCli(['--quick'])).toMatchObject({ out: 'bench/results.json', help: false });
+    expect(readCli(['--quick'])).toMatchObject({ out: 'results/bench.json', help: false });
     log.mockRestore();
     error.mockRestore();
   });

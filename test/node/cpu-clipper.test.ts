@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { GradclipError, createClipper, totalNormReference, type Clipper } from 'gradclip';
+import { GradclipError, createClipper, type Clipper } from 'gradclip';
+import { totalNormReference } from 'gradclip/reference';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 
 async function cpuClipper(): Promise<Clipper> {
@@ -98,9 +99,13 @@ describe('CPU backend against the float64 reference', () => {
   test('overflowing and underflowing squares still give the true norm', async () => {
     const clipper = await cpuClipper();
     const big = new Float32Array(1000).fill(1e20);
-    expect(await clipper.getTotalNorm(clipper.gradients([big])).read()).toBe(Math.fround(Math.fround(1e20) * Math.sqrt(1000)));
+    expect(await clipper.getTotalNorm(clipper.gradients([big])).read()).toBe(
+      Math.fround(Math.fround(1e20) * Math.sqrt(1000)),
+    );
     const small = new Float32Array(1000).fill(1e-25);
-    expect(await clipper.getTotalNorm(clipper.gradients([small])).read()).toBe(Math.fround(Math.fround(1e-25) * Math.sqrt(1000)));
+    expect(await clipper.getTotalNorm(clipper.gradients([small])).read()).toBe(
+      Math.fround(Math.fround(1e-25) * Math.sqrt(1000)),
+    );
   });
 });
 
@@ -112,15 +117,43 @@ describe('bad input throws before anything changes', () => {
   }
 
   test.each([
-    ['negative maxNorm', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, -1), /maxNorm must be a number >= 0, got -1/],
+    [
+      'negative maxNorm',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, -1),
+      /maxNorm must be a number >= 0, got -1/,
+    ],
     ['NaN maxNorm', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, NaN), /maxNorm/],
-    ['normType 0', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, 1, { normType: 0 }), /normType must be a number > 0/],
-    ['normType NaN', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.getTotalNorm(s, { normType: NaN }), /normType/],
-    ['negative clip', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, -1), /clip must be a number >= 0/],
+    [
+      'normType 0',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, 1, { normType: 0 }),
+      /normType must be a number > 0/,
+    ],
+    [
+      'normType NaN',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.getTotalNorm(s, { normType: NaN }),
+      /normType/,
+    ],
+    [
+      'negative clip',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, -1),
+      /clip must be a number >= 0/,
+    ],
     ['NaN clip', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, NaN), /clip must be/],
-    ['min > max', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, { min: 1, max: 0 }), /clip.min \(1\) must be <= clip.max \(0\)/],
-    ['maxNorm with a given norm', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradsWithNorm(s, -2, 1), /maxNorm/],
-    ['an unknown onNonfinite', (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, 1, { onNonfinite: 'ignore' as never }), /onNonfinite must be 'propagate' or 'skip', got "ignore"/],
+    [
+      'min > max',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradValue(s, { min: 1, max: 0 }),
+      /clip.min \(1\) must be <= clip.max \(0\)/,
+    ],
+    [
+      'maxNorm with a given norm',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradsWithNorm(s, -2, 1),
+      /maxNorm/,
+    ],
+    [
+      'an unknown onNonfinite',
+      (c: Clipper, s: ReturnType<Clipper['gradients']>) => c.clipGradNorm(s, 1, { onNonfinite: 'ignore' as never }),
+      /onNonfinite must be 'propagate' or 'skip', got "ignore"/,
+    ],
   ])('%s', async (_, call, message) => {
     const { clipper, g, set } = await setup();
     expect(() => call(clipper, set)).toThrow(message);
@@ -137,9 +170,13 @@ describe('bad input throws before anything changes', () => {
     const clipper = await cpuClipper();
     expect(() => clipper.gradients([])).toThrow(/views must be a non-empty array/);
     const fakeBuffer = { size: 16, usage: 0x80, mapAsync() {} } as unknown as GPUBuffer;
-    expect(() => clipper.gradients([fakeBuffer])).toThrow(/views\[0\] is a GPU buffer; the CPU backend takes Float32Array/);
+    expect(() => clipper.gradients([fakeBuffer])).toThrow(
+      /views\[0\] is a GPU buffer; the CPU backend takes Float32Array/,
+    );
     const storage = new Float32Array(10);
-    expect(() => clipper.gradients([storage.subarray(0, 5), storage.subarray(4, 10)])).toThrow(/views\[1\] overlaps views\[0\]/);
+    expect(() => clipper.gradients([storage.subarray(0, 5), storage.subarray(4, 10)])).toThrow(
+      /views\[1\] overlaps views\[0\]/,
+    );
     expect(() => clipper.gradients([storage.subarray(0, 5), storage.subarray(5, 10)])).not.toThrow();
   });
 
@@ -147,7 +184,9 @@ describe('bad input throws before anything changes', () => {
     const { clipper, set } = await setup();
     const other = await cpuClipper();
     expect(() => other.clipGradNorm(set, 1)).toThrow(/set must come from this clipper/);
-    expect(() => clipper.clipGradNorm(set, 1, { encoder: {} as GPUCommandEncoder })).toThrow(/encoder applies to the WebGPU backend/);
+    expect(() => clipper.clipGradNorm(set, 1, { encoder: {} as GPUCommandEncoder })).toThrow(
+      /encoder applies to the WebGPU backend/,
+    );
     clipper.destroy();
     expect(set.destroyed).toBe(true);
     expect(() => clipper.clipGradNorm(set, 1)).toThrow(expect.objectContaining({ code: 'destroyed' }));

@@ -6,5 +6,9 @@ import { test } from 'vitest';
 
 test('typedoc builds the API reference without warnings', () => {
   const root = resolve(import.meta.dirname, '../..');
-  execFileSync(process.execPath, [resolve(root, 'node_modules/typedoc/bin/typedoc'), '--emit', 'none'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(process.execPath, [resolve(root, 'node_modules/typedoc/bin/typedoc'), '--emit', 'none'], {
+    cwd: root,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
 }, 120_000);

@@ -52,8 +52,16 @@ describe('build once, encode many', () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);
     const lengths = [12, 300, 8];
-    const grads = clipper.gradients(createGradientArena(fake.device, lengths).views.map((v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView));
-    const params = clipper.gradients(createGradientArena(fake.device, lengths).views.map((v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView));
+    const grads = clipper.gradients(
+      createGradientArena(fake.device, lengths).views.map(
+        (v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView,
+      ),
+    );
+    const params = clipper.gradients(
+      createGradientArena(fake.device, lengths).views.map(
+        (v, i) => ({ ...(v as object), shape: i === 1 ? [30, 10] : undefined }) as GradView,
+      ),
+    );
     const auto = createAutoClip(clipper, grads);
     const zclip = createZClip(clipper, grads);
     const optimizer = createOptimizer(clipper, { params, grads, kind: 'adamw', lr: 1e-3, clip: { maxNorm: 1 } });
@@ -95,7 +103,10 @@ describe('build once, encode many', () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);
     for (const count of [3, 1000]) {
-      const { views } = createGradientArena(fake.device, Array.from({ length: count }, (_, i) => 64 + i));
+      const { views } = createGradientArena(
+        fake.device,
+        Array.from({ length: count }, (_, i) => 64 + i),
+      );
       const set = clipper.gradients(views);
       expect(set.dispatchGroups).toBe(1);
       const before = { ...fake.counts };
@@ -108,7 +119,10 @@ describe('build once, encode many', () => {
     // Separate buffers: 6 data bindings per dispatch on a device with 8 storage buffers per stage,
     // so the dispatches grow with the groups of 6 buffers only (a norm partials and a scale per
     // group, one finalize), all in one pass.
-    for (const [count, groups] of [[50, 9], [500, 84]]) {
+    for (const [count, groups] of [
+      [50, 9],
+      [500, 84],
+    ]) {
       const separate = clipper.gradients(Array.from({ length: count }, () => fakeBuffer(400)));
       expect(separate.dispatchGroups).toBe(groups);
       const before = { ...fake.counts };
@@ -161,10 +175,25 @@ describe('bad GPU views throw before anything is recorded', () => {
   const buffer = fakeBuffer(1024);
   test.each<[string, GradView[], RegExp]>([
     ['a Float32Array', [new Float32Array(4)], /views\[0\] is a Float32Array/],
-    ['an offset that is not a multiple of 4', [{ buffer, offset: 6, length: 2 }], /views\[0\]\.offset must be a non-negative multiple of 4 bytes, got 6/],
-    ['an end past the buffer', [{ buffer, offset: 1020, length: 2 }], /views\[0\] ends at byte 1028, past the end of its 1024-byte buffer/],
+    [
+      'an offset that is not a multiple of 4',
+      [{ buffer, offset: 6, length: 2 }],
+      /views\[0\]\.offset must be a non-negative multiple of 4 bytes, got 6/,
+    ],
+    [
+      'an end past the buffer',
+      [{ buffer, offset: 1020, length: 2 }],
+      /views\[0\] ends at byte 1028, past the end of its 1024-byte buffer/,
+    ],
     ['a buffer without STORAGE', [fakeBuffer(64, 0x8)], /views\[0\]'s buffer lacks GPUBufferUsage.STORAGE/],
-    ['overlapping views', [{ buffer, offset: 0, length: 10 }, { buffer, offset: 36, length: 1 }], /views\[1\] overlaps views\[0\]/],
+    [
+      'overlapping views',
+      [
+        { buffer, offset: 0, length: 10 },
+        { buffer, offset: 36, length: 1 },
+      ],
+      /views\[1\] overlaps views\[0\]/,
+    ],
     ['an empty set', [], /views must be a non-empty array/],
     ['a fractional length', [{ buffer, offset: 0, length: 1.5 }], /views\[0\]\.length must be a non-negative integer/],
   ])('%s', async (_, views, message) => {
@@ -177,11 +206,34 @@ describe('bad GPU views throw before anything is recorded', () => {
   });
 
   test.each<[string, GradView[], RegExp]>([
-    ['an f16 offset that is odd', [{ buffer, offset: 3, length: 2, dtype: 'f16' }], /views\[0\]\.offset must be a non-negative multiple of 2 bytes \(f16\), got 3/],
-    ['an unknown dtype', [{ buffer, offset: 0, length: 2, dtype: 'bf16' as 'f16' }], /views\[0\]\.dtype must be 'f32' or 'f16', got "bf16"/],
-    ['f16 and f32 views in one buffer', [{ buffer, offset: 0, length: 8 }, { buffer, offset: 512, length: 8, dtype: 'f16' }], /views\[1\] is f16 but its buffer also holds views\[0\], which is f32/],
-    ['an f16 view whose last word is past the buffer', [{ buffer: fakeBuffer(6), offset: 0, length: 3, dtype: 'f16' }], /ends at byte 6 of a 6-byte buffer: WebGPU binds storage in 4-byte words/],
-    ['an f16 view past the buffer', [{ buffer, offset: 1020, length: 3, dtype: 'f16' }], /views\[0\] ends at byte 1026, past the end of its 1024-byte buffer/],
+    [
+      'an f16 offset that is odd',
+      [{ buffer, offset: 3, length: 2, dtype: 'f16' }],
+      /views\[0\]\.offset must be a non-negative multiple of 2 bytes \(f16\), got 3/,
+    ],
+    [
+      'an unknown dtype',
+      [{ buffer, offset: 0, length: 2, dtype: 'bf16' as 'f16' }],
+      /views\[0\]\.dtype must be 'f32' or 'f16', got "bf16"/,
+    ],
+    [
+      'f16 and f32 views in one buffer',
+      [
+        { buffer, offset: 0, length: 8 },
+        { buffer, offset: 512, length: 8, dtype: 'f16' },
+      ],
+      /views\[1\] is f16 but its buffer also holds views\[0\], which is f32/,
+    ],
+    [
+      'an f16 view whose last word is past the buffer',
+      [{ buffer: fakeBuffer(6), offset: 0, length: 3, dtype: 'f16' }],
+      /ends at byte 6 of a 6-byte buffer: WebGPU binds storage in 4-byte words/,
+    ],
+    [
+      'an f16 view past the buffer',
+      [{ buffer, offset: 1020, length: 3, dtype: 'f16' }],
+      /views\[0\] ends at byte 1026, past the end of its 1024-byte buffer/,
+    ],
   ])('%s (on a device with shader-f16)', async (_, views, message) => {
     const fake = createFakeDevice({}, ['shader-f16']);
     const clipper = await gpuClipper(fake);
@@ -194,8 +246,13 @@ describe('bad GPU views throw before anything is recorded', () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);
     const before = { ...fake.counts };
-    const views: GradView[] = [{ buffer, offset: 0, length: 4 }, { buffer: fakeBuffer(64), offset: 0, length: 32, dtype: 'f16' }];
-    expect(() => clipper.gradients(views)).toThrow(/views\[1\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/);
+    const views: GradView[] = [
+      { buffer, offset: 0, length: 4 },
+      { buffer: fakeBuffer(64), offset: 0, length: 32, dtype: 'f16' },
+    ];
+    expect(() => clipper.gradients(views)).toThrow(
+      /views\[1\]\.dtype is 'f16', which needs the device feature 'shader-f16'; this device lacks it/,
+    );
     expect(() => clipper.gradients(views)).toThrow(expect.objectContaining({ code: 'unsupported' }));
     expect(fake.counts).toEqual(before);
   });
@@ -204,19 +261,28 @@ describe('bad GPU views throw before anything is recorded', () => {
     const fake = createFakeDevice({}, ['shader-f16']);
     const clipper = await gpuClipper(fake);
     const halves = fakeBuffer(2 * 1001 + 2);
-    const set = clipper.gradients([{ buffer: fakeBuffer(4 * 100), offset: 0, length: 100 }, { buffer: halves, offset: 2, length: 1000, dtype: 'f16' }]);
+    const set = clipper.gradients([
+      { buffer: fakeBuffer(4 * 100), offset: 0, length: 100 },
+      { buffer: halves, offset: 2, length: 1000, dtype: 'f16' },
+    ]);
     expect(set.elementCount).toBe(1100);
     clipper.clipGradNorm(set, 1);
     clipper.clipGradValue(set, 0.5);
     clipper.clipByNorm(set, 1);
     const halfModules = fake.modules.filter((m) => m.code.startsWith('enable f16;'));
     expect(halfModules.map((m) => m.label).sort()).toEqual(
-      ['norm_partials', 'elementwise', 'segment_norm', 'segment_scale'].map((k) => `gradclip ${k} vec4Slots=2 f16Slots=1-3`).sort(),
+      ['norm_partials', 'elementwise', 'segment_norm', 'segment_scale']
+        .map((k) => `gradclip ${k} vec4Slots=2 f16Slots=1-3`)
+        .sort(),
     );
     const before = { ...fake.counts };
-    expect(() => clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1 })).toThrow(/clipPerExample takes f32 gradients only, and views\[1\] of the set is f16/);
+    expect(() => clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1 })).toThrow(
+      /clipPerExample takes f32 gradients only, and views\[1\] of the set is f16/,
+    );
     const f32 = clipper.gradients([fakeBuffer(4 * 1100)]);
-    expect(() => createOptimizer(clipper, { params: f32, grads: set, kind: 'sgd', lr: 0.1 })).toThrow(expect.objectContaining({ code: 'unsupported' }));
+    expect(() => createOptimizer(clipper, { params: f32, grads: set, kind: 'sgd', lr: 0.1 })).toThrow(
+      expect.objectContaining({ code: 'unsupported' }),
+    );
     expect(fake.counts.submit).toBe(before.submit);
     expect(fake.counts.dispatches).toBe(before.dispatches);
   });
@@ -244,8 +310,17 @@ describe('bad GPU views throw before anything is recorded', () => {
     expect(buffer.size).toBe(80);
     // f16: half the bytes per element, the same 16-byte starts; the views carry their dtype.
     const halves = createGradientArena(fake.device, [1, 5, 9, 0, 3], { dtype: 'f16' });
-    expect(halves.views).toEqual([0, 16, 32, 64, 64].map((offset, i) => ({ buffer: halves.buffer, offset, length: [1, 5, 9, 0, 3][i], dtype: 'f16' })));
+    expect(halves.views).toEqual(
+      [0, 16, 32, 64, 64].map((offset, i) => ({
+        buffer: halves.buffer,
+        offset,
+        length: [1, 5, 9, 0, 3][i],
+        dtype: 'f16',
+      })),
+    );
     expect(halves.buffer.size).toBe(80);
-    expect(() => createGradientArena(fake.device, [3], { dtype: 'bf16' as 'f16' })).toThrow(/options\.dtype must be 'f32' or 'f16', got "bf16"/);
+    expect(() => createGradientArena(fake.device, [3], { dtype: 'bf16' as 'f16' })).toThrow(
+      /options\.dtype must be 'f32' or 'f16', got "bf16"/,
+    );
   });
 });

@@ -1,9 +1,20 @@
 // The optimizer's float64 reference against PyTorch's formulas worked by hand, the CPU backend's
 // optimizer, and bad settings rejected before anything is made.
 import { describe, expect, test } from 'vitest';
-import { OptimizerReference, createClipper, createOptimizer, type OptimizerSettings } from 'gradclip';
+import { createClipper, createOptimizer } from 'gradclip';
+import { OptimizerReference, type OptimizerSettings } from 'gradclip/reference';
 
-const base: OptimizerSettings = { kind: 'sgd', lr: 0.1, momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, clip: null };
+const base: OptimizerSettings = {
+  kind: 'sgd',
+  lr: 0.1,
+  momentum: 0,
+  dampening: 0,
+  nesterov: false,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  clip: null,
+};
 
 function run(settings: Partial<OptimizerSettings>, grads: number[][], start = 1): number[] {
   const reference = new OptimizerReference({ ...base, ...settings }, [1]);
@@ -36,7 +47,10 @@ describe('PyTorch formulas, by hand', () => {
     const mHat = m / (1 - 0.9 ** 2);
     const vHat = v / (1 - 0.999 ** 2);
     expect(two[1]).toBeCloseTo(two[0] - (0.1 * mHat) / (Math.sqrt(vHat) + 1e-8), 12);
-    expect(run({ kind: 'adamw', weightDecay: 0.1 }, [[0.5]])[0]).toBeCloseTo(1 * (1 - 0.01) - 0.1 * (0.5 / (0.5 + 1e-8)), 12);
+    expect(run({ kind: 'adamw', weightDecay: 0.1 }, [[0.5]])[0]).toBeCloseTo(
+      1 * (1 - 0.01) - 0.1 * (0.5 / (0.5 + 1e-8)),
+      12,
+    );
     expect(run({ kind: 'adam', weightDecay: 0.1 }, [[0.5]])[0]).toBeCloseTo(1 - 0.1 * (0.6 / (0.6 + 1e-8)), 12);
   });
 
@@ -45,7 +59,7 @@ describe('PyTorch formulas, by hand', () => {
     const reference = new OptimizerReference({ ...base, clip: { maxNorm: 1, normType: 2 } }, [2]);
     const p = [Float64Array.of(0, 0)];
     expect(reference.apply(p, [[3, 4]])).toEqual({ norm: 5, skipped: false });
-    expect(p[0][0]).toBeCloseTo(-0.1 * 3 / (5 + 1e-6), 15);
+    expect(p[0][0]).toBeCloseTo((-0.1 * 3) / (5 + 1e-6), 15);
     expect(run({ clip: { value: 0.2 } }, [[0.5]])[0]).toBeCloseTo(0.98, 15);
     const skipping = new OptimizerReference({ ...base, kind: 'adam' }, [1]);
     const q = [Float64Array.of(1)];
@@ -58,7 +72,13 @@ test('the CPU backend runs the reference on Float32Arrays; bad settings throw fi
   const clipper = await createClipper({ forceCpu: true });
   const w = new Float32Array([1, -1]);
   const g = new Float32Array([0.5, 0.5]);
-  const optimizer = createOptimizer(clipper, { params: clipper.gradients([w]), grads: clipper.gradients([g]), kind: 'sgd', lr: 0.1, momentum: 0.9 });
+  const optimizer = createOptimizer(clipper, {
+    params: clipper.gradients([w]),
+    grads: clipper.gradients([g]),
+    kind: 'sgd',
+    lr: 0.1,
+    momentum: 0.9,
+  });
   expect(await optimizer.step().read()).toBeCloseTo(Math.SQRT1_2, 7);
   optimizer.step({ lr: 0.05 });
   // Step 1: w = 1 − 0.1·0.5; step 2 at lr 0.05: the buffer is 0.9·0.5 + 0.5.
@@ -68,8 +88,14 @@ test('the CPU backend runs the reference on Float32Arrays; bad settings throw fi
   expect(state.first[0][0]).toBeCloseTo(0.95, 7);
   const sets = { params: clipper.gradients([w]), grads: clipper.gradients([g]) };
   expect(() => createOptimizer(clipper, { ...sets, kind: 'rmsprop' as 'sgd', lr: 1 })).toThrow(/kind must be/);
-  expect(() => createOptimizer(clipper, { ...sets, kind: 'adam', lr: 1, eps: -1 })).toThrow(/eps must be a number in \[0, Infinity\)/);
-  expect(() => createOptimizer(clipper, { ...sets, kind: 'sgd', lr: 1, dampening: 2 })).toThrow(/dampening must be a number in \[0, 1\]/);
-  expect(() => createOptimizer(clipper, { ...sets, params: clipper.gradients([new Float32Array(3)]), kind: 'sgd', lr: 1 })).toThrow(/has 2 elements but params views\[0\] has 3/);
+  expect(() => createOptimizer(clipper, { ...sets, kind: 'adam', lr: 1, eps: -1 })).toThrow(
+    /eps must be a number in \[0, Infinity\)/,
+  );
+  expect(() => createOptimizer(clipper, { ...sets, kind: 'sgd', lr: 1, dampening: 2 })).toThrow(
+    /dampening must be a number in \[0, 1\]/,
+  );
+  expect(() =>
+    createOptimizer(clipper, { ...sets, params: clipper.gradients([new Float32Array(3)]), kind: 'sgd', lr: 1 }),
+  ).toThrow(/has 2 elements but params views\[0\] has 3/);
   expect(() => optimizer.step({ encoder: {} as GPUCommandEncoder })).toThrow(/WebGPU backend only/);
 });

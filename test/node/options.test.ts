@@ -13,7 +13,7 @@ import {
   type Clipper,
   type GradSet,
 } from 'gradclip';
-import { closestKey } from '../../src/options';
+import { closestKey } from '../../src/api/options';
 import { createFakeDevice, fakeBuffer } from '../shared/fake-device';
 
 /** Runs `call` and returns the GradclipError it throws (failing when it throws anything else or nothing). */
@@ -77,8 +77,14 @@ function optionCalls(clipper: Clipper, set: GradSet, params: GradSet): Array<[st
     ['AutoClip step', (bad) => createAutoClip(clipper, set).step({ ...bad })],
     ['ZClip step', (bad) => createZClip(clipper, set).step({ ...bad })],
     ['createOptimizer', (bad) => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1, ...bad })],
-    ['createOptimizer clip', (bad) => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1, clip: { maxNorm: 1, ...bad } })],
-    ['optimizer step', (bad) => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1 }).step({ ...bad })],
+    [
+      'createOptimizer clip',
+      (bad) => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1, clip: { maxNorm: 1, ...bad } }),
+    ],
+    [
+      'optimizer step',
+      (bad) => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1 }).step({ ...bad }),
+    ],
   ];
 }
 
@@ -111,9 +117,21 @@ describe.each(['cpu', 'fake GPU'] as const)('every options object is strict (%s)
   test("PyTorch's snake_case spellings point to gradclip's names", async () => {
     const { clipper, set, snapshot } = await setup();
     const before = snapshot();
-    expectUnknownKey(thrown(() => clipper.clipGradNorm(set, 1, { error_if_nonfinite: true } as object)), 'error_if_nonfinite', 'errorIfNonfinite');
-    expectUnknownKey(thrown(() => clipper.clipGradNorm(set, 1, { norm_type: 1 } as object)), 'norm_type', 'normType');
-    expectUnknownKey(thrown(() => createZClip(clipper, set, { z_threshold: -1 } as object)), 'z_threshold', 'zThreshold');
+    expectUnknownKey(
+      thrown(() => clipper.clipGradNorm(set, 1, { error_if_nonfinite: true } as object)),
+      'error_if_nonfinite',
+      'errorIfNonfinite',
+    );
+    expectUnknownKey(
+      thrown(() => clipper.clipGradNorm(set, 1, { norm_type: 1 } as object)),
+      'norm_type',
+      'normType',
+    );
+    expectUnknownKey(
+      thrown(() => createZClip(clipper, set, { z_threshold: -1 } as object)),
+      'z_threshold',
+      'zThreshold',
+    );
     expect(snapshot()).toEqual(before);
   });
 
@@ -180,7 +198,9 @@ describe('createClipper', () => {
 
   test('bad backends, devices and contradictions are typed errors', async () => {
     expect((await rejected(createClipper({ backend: 'gpu' as 'webgpu' }))).message).toContain('backend');
-    expect((await rejected(createClipper({ device: {} as GPUDevice }))).message).toContain('options.device must be a GPUDevice');
+    expect((await rejected(createClipper({ device: {} as GPUDevice }))).message).toContain(
+      'options.device must be a GPUDevice',
+    );
     expect((await rejected(createClipper({ device: null as unknown as GPUDevice }))).message).toContain('GPUDevice');
     expect((await rejected(createClipper({ forceCpu: true, backend: 'webgpu' }))).message).toContain('contradicts');
     const fake = createFakeDevice();
@@ -190,9 +210,15 @@ describe('createClipper', () => {
 
 describe('raw TypeErrors became GradclipErrors', () => {
   test('createGradientArena(null, …) and unknown arena options', () => {
-    expect(thrown(() => createGradientArena(null as unknown as GPUDevice, [4])).message).toContain('device must be a GPUDevice');
+    expect(thrown(() => createGradientArena(null as unknown as GPUDevice, [4])).message).toContain(
+      'device must be a GPUDevice',
+    );
     const fake = createFakeDevice();
-    expectUnknownKey(thrown(() => createGradientArena(fake.device, [4], { type: 'f16' } as object)), 'type', 'dtype');
+    expectUnknownKey(
+      thrown(() => createGradientArena(fake.device, [4], { type: 'f16' } as object)),
+      'type',
+      'dtype',
+    );
     expect(fake.counts.createBuffer).toBe(0);
   });
 

@@ -23,7 +23,9 @@ const run = (command: string, args: string[], cwd: string) =>
 beforeAll(() => {
   run('npm', ['run', 'build'], root);
   work = mkdtempSync(join(tmpdir(), 'gradclip-package-'));
-  const listing = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root)) as Array<{ files: Array<{ path: string }> }>;
+  const listing = JSON.parse(
+    run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root),
+  ) as Array<{ files: Array<{ path: string }> }>;
   packedFiles = listing[0].files.map((f) => f.path).sort();
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   consumer = join(work, 'consumer');
@@ -41,7 +43,11 @@ test('the tarball holds the built module, its map and declarations, the README, 
   expect(packedFiles).toContain('dist/index.js.map');
   expect(packedFiles).toContain('dist/index.d.ts');
   for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) expect(packedFiles).toContain(name);
-  const stray = packedFiles.filter((f) => !/^(dist\/[\w.-]+\.(js|js\.map|d\.ts)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f));
+  expect(packedFiles).toContain('dist/reference.js');
+  expect(packedFiles).toContain('dist/reference/index.d.ts');
+  const stray = packedFiles.filter(
+    (f) => !/^(dist\/[\w./-]+\.(js|js\.map|d\.ts)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f),
+  );
   expect(stray).toEqual([]);
 });
 
@@ -65,10 +71,26 @@ console.log(JSON.stringify({ backend: clipper.backend, norm, a: Array.from(a), b
   expect(out.code).toBe('invalid-argument');
 });
 
-test('the built module carries its WGSL inline (no ?raw import left) and imports nothing', () => {
-  const built = run('node', ['-e', "process.stdout.write(require('fs').readFileSync(require.resolve('gradclip'), 'utf8'))"], consumer);
+test("plain Node imports the float64 oracles from the 'gradclip/reference' subpath", () => {
+  writeFileSync(
+    join(consumer, 'reference.mjs'),
+    `import { totalNormReference, clipDecision } from 'gradclip/reference';
+import * as main from 'gradclip';
+const norm = totalNormReference([new Float32Array([3, 4])], 2);
+console.log(JSON.stringify({ norm, coef: clipDecision(norm, 1).coef, mainHasReference: 'totalNormReference' in main }));`,
+  );
+  const out = JSON.parse(run('node', ['reference.mjs'], consumer));
+  expect(out).toEqual({ norm: 5, coef: 1 / (5 + 1e-6), mainHasReference: false });
+});
+
+test('the built module carries its WGSL inline (no ?raw import left) and imports nothing but its own shared chunk', () => {
+  const built = run(
+    'node',
+    ['-e', "process.stdout.write(require('fs').readFileSync(require.resolve('gradclip'), 'utf8'))"],
+    consumer,
+  );
   expect(built).not.toMatch(/(from\s+|import\()['"][^'"]*\?raw/); // only Rollup's `// shaders/x.wgsl?raw` markers remain
-  expect(built).not.toMatch(/^import /m);
+  expect(built).not.toMatch(/^import .* from ['"](?!\.\/shared\.js['"])/m); // only its own shared chunk
   expect(built).toMatch(/@compute @workgroup_size\(WG\)/);
 });
 
@@ -85,7 +107,26 @@ export async function step(device: GPUDevice, buffer: GPUBuffer): Promise<number
 }`,
   );
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  run('node', [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', join(root, 'node_modules'), '--types', '@webgpu/types', 'use.ts'], consumer);
+  run(
+    'node',
+    [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--typeRoots',
+      join(root, 'node_modules'),
+      '--types',
+      '@webgpu/types',
+      'use.ts',
+    ],
+    consumer,
+  );
 });
 
 test('a page bundled by Vite from the installed tarball runs the WebGPU path in Chromium', async () => {
@@ -111,14 +152,23 @@ window.result = (async () => {
 })();`,
   );
   await build({ root: consumer, logLevel: 'silent', configFile: false });
-  const server = await preview({ root: consumer, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const server = await preview({
+    root: consumer,
+    configFile: false,
+    logLevel: 'silent',
+    preview: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   try {
     const page = await browser.newPage();
     await page.goto(server.resolvedUrls!.local[0]);
-    const result = await page.evaluate(() => (window as unknown as { result: Promise<Record<string, number | string>> }).result);
+    const result = await page.evaluate(
+      () => (window as unknown as { result: Promise<Record<string, number | string>> }).result,
+    );
     expect(result.backend).toBe('webgpu');
-    expect(Math.abs((result.norm as number) - (result.reference as number)) / (result.reference as number)).toBeLessThan(1e-6);
+    expect(
+      Math.abs((result.norm as number) - (result.reference as number)) / (result.reference as number),
+    ).toBeLessThan(1e-6);
     expect(result.clippedNorm as number).toBeCloseTo(1, 5);
   } finally {
     await browser.close();

@@ -2,8 +2,8 @@
 // view is covered exactly once, by a chunk or a boundary vec4, inside windows that respect every
 // limit and sit in the slot order the shaders expect. A failure names its seed.
 import { expect, test } from 'vitest';
-import { planSet, type BindingWindow, type PlanLimits } from '../../src/plan';
-import type { ResolvedView } from '../../src/views';
+import { planSet, type BindingWindow, type PlanLimits } from '../../src/plan/windows';
+import type { ResolvedView } from '../../src/plan/views';
 import { fakeBuffer } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
 
@@ -75,7 +75,8 @@ test('2 000 random layouts are covered exactly', () => {
       }
     }
     const wanted = buffers.map((b) => new Uint8Array(b.size / 2));
-    for (const v of views) wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 2, (v.offsetBytes + v.length * v.elementBytes) / 2);
+    for (const v of views)
+      wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 2, (v.offsetBytes + v.length * v.elementBytes) / 2);
     counts.forEach((c, i) => {
       const bad = c.findIndex((n, h) => n !== wanted[i][h]);
       expect(bad, `seed ${seed}: buffer ${i} half-word ${bad} covered ${c[bad]} times`).toBe(-1);

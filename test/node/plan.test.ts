@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { encodeDispatchArgs, encodePlanTable, liveArgsOffset, planSet, type PlanLimits, type SetPlan } from '../../src/plan';
-import type { ResolvedView } from '../../src/views';
+import {
+  encodeDispatchArgs,
+  encodePlanTable,
+  liveArgsOffset,
+  planSet,
+  type PlanLimits,
+  type SetPlan,
+} from '../../src/plan/windows';
+import type { ResolvedView } from '../../src/plan/views';
 import { fakeBuffer } from '../shared/fake-device';
 
 const limits: PlanLimits = {
@@ -19,13 +26,19 @@ function coveredBytes(plan: SetPlan): Array<{ buffer: GPUBuffer; byte: number; b
     for (const c of group.chunks) {
       const w = group.windows[c.slot];
       const [first, end] = w.scalar ? [c.offset, c.offset + c.count] : [c.offset * 4, (c.offset + c.count) * 4];
-      for (let e = first; e < end; e++) out.push({ buffer: w.buffer, byte: w.offsetBytes + (w.half ? 2 : 4) * e, bytes: w.half ? 2 : 4 });
+      for (let e = first; e < end; e++)
+        out.push({ buffer: w.buffer, byte: w.offsetBytes + (w.half ? 2 : 4) * e, bytes: w.half ? 2 : 4 });
     }
     for (const b of group.boundaries) {
       const w = group.windows[b.slot];
       expect(w.scalar).toBe(false);
       for (let k = 0; k < 4; k++) {
-        if (b.mask & (1 << k)) out.push({ buffer: w.buffer, byte: w.offsetBytes + (w.half ? 2 : 4) * (4 * b.index + k), bytes: w.half ? 2 : 4 });
+        if (b.mask & (1 << k))
+          out.push({
+            buffer: w.buffer,
+            byte: w.offsetBytes + (w.half ? 2 : 4) * (4 * b.index + k),
+            bytes: w.half ? 2 : 4,
+          });
       }
     }
   }
@@ -44,7 +57,8 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
       expect(w.sizeBytes).toBeLessThanOrEqual(limitsUsed.maxBindingBytes);
       expect(w.offsetBytes + w.sizeBytes).toBeLessThanOrEqual(w.buffer.size);
       // Under 16 bytes only where no vec4 window of the buffer could give up an alignment to it.
-      if (w.scalar && w.sizeBytes < 16) expect(plan.groups.some((g) => g.windows.some((o) => o.buffer === w.buffer && !o.scalar))).toBe(false);
+      if (w.scalar && w.sizeBytes < 16)
+        expect(plan.groups.some((g) => g.windows.some((o) => o.buffer === w.buffer && !o.scalar))).toBe(false);
     }
     // Windows of one buffer never overlap (writable bindings must not alias).
     const sorted = group.windows.slice().sort((a, b) => a.offsetBytes - b.offsetBytes);
@@ -69,10 +83,13 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
     for (let h = c.byte / 2; h < (c.byte + c.bytes) / 2; h++) counts[buffers.indexOf(c.buffer)][h]++;
   }
   const wanted = buffers.map((b) => new Uint8Array(b.size / 2));
-  for (const v of views) wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 2, (v.offsetBytes + v.length * v.elementBytes) / 2);
+  for (const v of views)
+    wanted[buffers.indexOf(v.buffer)].fill(1, v.offsetBytes / 2, (v.offsetBytes + v.length * v.elementBytes) / 2);
   counts.forEach((c, i) => {
     const mismatch = c.findIndex((n, h) => n !== wanted[i][h]);
-    expect(mismatch === -1 ? 'exact cover' : `buffer ${i} half-word ${mismatch} covered ${c[mismatch]} times`).toBe('exact cover');
+    expect(mismatch === -1 ? 'exact cover' : `buffer ${i} half-word ${mismatch} covered ${c[mismatch]} times`).toBe(
+      'exact cover',
+    );
   });
   return plan;
 }
@@ -80,7 +97,12 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
 test('a scalar tail window is never under 16 bytes where the buffer has room (wgpu keeps a vec4 minimum across pipelines)', () => {
   for (const offsetAlignment of [32, 256]) {
     // 66 floats: 264 bytes, a tail of 2 floats past the last whole vec4.
-    const views = Array.from({ length: 10 }, () => ({ buffer: fakeBuffer(264), offsetBytes: 0, length: 66, elementBytes: 4 as const }));
+    const views = Array.from({ length: 10 }, () => ({
+      buffer: fakeBuffer(264),
+      offsetBytes: 0,
+      length: 66,
+      elementBytes: 4 as const,
+    }));
     const plan = expectExactCover(views, { ...limits, offsetAlignment });
     const tails = plan.groups.flatMap((g) => g.windows.filter((w) => w.scalar));
     expect(tails).toHaveLength(10);
@@ -92,7 +114,12 @@ describe('planSet', () => {
   test('an arena of 1 000 views is one dispatch group whatever the view count', () => {
     for (const count of [10, 1000]) {
       const buffer = fakeBuffer(count * 4096);
-      const views = Array.from({ length: count }, (_, i) => ({ buffer, offsetBytes: i * 4096, length: 1000 + (i % 24), elementBytes: 4 as const }));
+      const views = Array.from({ length: count }, (_, i) => ({
+        buffer,
+        offsetBytes: i * 4096,
+        length: 1000 + (i % 24),
+        elementBytes: 4 as const,
+      }));
       const plan = expectExactCover(views, limits);
       expect(plan.groups.length).toBe(1);
       expect(plan.groups[0].vec4Slots).toBe(1);
@@ -101,15 +128,31 @@ describe('planSet', () => {
 
   test('consecutive views that meet exactly merge into few chunks', () => {
     const buffer = fakeBuffer(148 * 4096);
-    const views = Array.from({ length: 148 }, (_, i) => ({ buffer, offsetBytes: i * 4096, length: 1024, elementBytes: 4 as const }));
+    const views = Array.from({ length: 148 }, (_, i) => ({
+      buffer,
+      offsetBytes: i * 4096,
+      length: 1024,
+      elementBytes: 4 as const,
+    }));
     const plan = expectExactCover(views, { ...limits, maxWorkgroups: 4 });
     expect(plan.groups[0].chunks.length).toBeLessThanOrEqual(4 * 4 + 1);
     expect(plan.groups[0].boundaries).toEqual([]);
   });
 
   test('separate buffers are packed bindingsPerGroup to a dispatch group', () => {
-    for (const [buffers, groups] of [[5, 1], [6, 1], [7, 2], [50, 9], [500, 84]]) {
-      const views = Array.from({ length: buffers }, () => ({ buffer: fakeBuffer(4 * 300), offsetBytes: 0, length: 300, elementBytes: 4 as const }));
+    for (const [buffers, groups] of [
+      [5, 1],
+      [6, 1],
+      [7, 2],
+      [50, 9],
+      [500, 84],
+    ]) {
+      const views = Array.from({ length: buffers }, () => ({
+        buffer: fakeBuffer(4 * 300),
+        offsetBytes: 0,
+        length: 300,
+        elementBytes: 4 as const,
+      }));
       const plan = expectExactCover(views, limits);
       expect(plan.groups.length).toBe(groups);
       expect(plan.partialCount).toBe(plan.groups.reduce((n, g) => n + g.workgroupRanges.length, 0));
@@ -127,14 +170,22 @@ describe('planSet', () => {
     const plan = expectExactCover(views, limits);
     const group = plan.groups[0];
     expect(group.windows[0]).toMatchObject({ offsetBytes: 0, sizeBytes: 1328 });
-    expect(group.boundaries.map((b) => [b.index, b.mask])).toEqual([[0, 0b1110], [1, 0b1110], [18, 0b1000]]);
+    expect(group.boundaries.map((b) => [b.index, b.mask])).toEqual([
+      [0, 0b1110],
+      [1, 0b1110],
+      [18, 0b1000],
+    ]);
     expect(group.chunks.map((c) => [c.offset, c.count])).toEqual([[19, 64]]);
   });
 
-  test('the bytes past a buffer\'s last whole vec4 get a scalar window after the vec4 ones', () => {
+  test("the bytes past a buffer's last whole vec4 get a scalar window after the vec4 ones", () => {
     const a = fakeBuffer(12); // 3 floats: no whole vec4 at all
     const b = fakeBuffer(4 * 1003); // 1003 floats: a vec4 window to byte 3840, a scalar one after
-    const views = [{ buffer: a, offsetBytes: 0, length: 3, elementBytes: 4 as const }, { buffer: b, offsetBytes: 0, length: 1003, elementBytes: 4 as const }, { buffer: b, offsetBytes: 0, length: 0, elementBytes: 4 as const }];
+    const views = [
+      { buffer: a, offsetBytes: 0, length: 3, elementBytes: 4 as const },
+      { buffer: b, offsetBytes: 0, length: 1003, elementBytes: 4 as const },
+      { buffer: b, offsetBytes: 0, length: 0, elementBytes: 4 as const },
+    ];
     const plan = expectExactCover(views, limits);
     const group = plan.groups[0];
     expect(group.vec4Slots).toBe(1);
@@ -174,7 +225,12 @@ describe('planSet', () => {
   });
 
   test('vec4 windows fill the first dispatch groups, scalar tails the last', () => {
-    const views = Array.from({ length: 10 }, (_, i) => ({ buffer: fakeBuffer(i % 2 ? 1024 : 1020), offsetBytes: 0, length: i % 2 ? 256 : 255, elementBytes: 4 as const }));
+    const views = Array.from({ length: 10 }, (_, i) => ({
+      buffer: fakeBuffer(i % 2 ? 1024 : 1020),
+      offsetBytes: 0,
+      length: i % 2 ? 256 : 255,
+      elementBytes: 4 as const,
+    }));
     const plan = expectExactCover(views, limits);
     // 1020-byte buffers: a vec4 window to byte 768 and a scalar one after: 10 vec4 + 5 scalar windows.
     expect(plan.groups.map((g) => g.vec4Slots)).toEqual([6, 4, 0]);
@@ -192,7 +248,10 @@ describe('planSet', () => {
 
   test('work is balanced across workgroups', () => {
     const buffer = fakeBuffer(4 * 1_000_000);
-    const views = [{ buffer, offsetBytes: 0, length: 900_000, elementBytes: 4 as const }, { buffer, offsetBytes: 3_600_000, length: 100_000, elementBytes: 4 as const }];
+    const views = [
+      { buffer, offsetBytes: 0, length: 900_000, elementBytes: 4 as const },
+      { buffer, offsetBytes: 3_600_000, length: 100_000, elementBytes: 4 as const },
+    ];
     const group = expectExactCover(views, limits).groups[0];
     expect(group.workgroupRanges.length).toBe(64);
     const loads = group.workgroupRanges.map(([b, e]) => group.chunks.slice(b, e).reduce((n, c) => n + 4 * c.count, 0));
@@ -202,7 +261,13 @@ describe('planSet', () => {
 
   test('tiny sets use one workgroup, also when only boundary vec4s remain', () => {
     const buffer = fakeBuffer(64);
-    const plan = expectExactCover([{ buffer, offsetBytes: 0, length: 0, elementBytes: 4 as const }, { buffer, offsetBytes: 20, length: 2, elementBytes: 4 as const }], limits);
+    const plan = expectExactCover(
+      [
+        { buffer, offsetBytes: 0, length: 0, elementBytes: 4 as const },
+        { buffer, offsetBytes: 20, length: 2, elementBytes: 4 as const },
+      ],
+      limits,
+    );
     expect(plan.groups[0].workgroupRanges).toEqual([[0, 0]]);
     expect(plan.elementCount).toBe(2);
   });
@@ -210,12 +275,34 @@ describe('planSet', () => {
 
 test('plan table and dispatch argument encodings', () => {
   const buffer = fakeBuffer(4096);
-  const plan = planSet([{ buffer, offsetBytes: 4, length: 3, elementBytes: 4 as const }, { buffer, offsetBytes: 64, length: 8, elementBytes: 4 as const }], limits);
+  const plan = planSet(
+    [
+      { buffer, offsetBytes: 4, length: 3, elementBytes: 4 as const },
+      { buffer, offsetBytes: 64, length: 8, elementBytes: 4 as const },
+    ],
+    limits,
+  );
   expect(Array.from(encodePlanTable(plan.groups[0]))).toEqual([
-    1, 0, 1, 2, 1, 0, 0, 0, // header: workgroups, partialBase, chunkBase, boundaryBase, boundaryCount
-    0, 1, 0, 0, // workgroup 0: chunks [0, 1)
-    0, 4, 2, 1, // chunk: slot 0, vec4 offset 4, 2 vec4s, view 1
-    0, 0, 0b1110, 0, // boundary: slot 0, vec4 0, components 1..3, view 0
+    1,
+    0,
+    1,
+    2,
+    1,
+    0,
+    0,
+    0, // header: workgroups, partialBase, chunkBase, boundaryBase, boundaryCount
+    0,
+    1,
+    0,
+    0, // workgroup 0: chunks [0, 1)
+    0,
+    4,
+    2,
+    1, // chunk: slot 0, vec4 offset 4, 2 vec4s, view 1
+    0,
+    0,
+    0b1110,
+    0, // boundary: slot 0, vec4 0, components 1..3, view 0
   ]);
   expect(Array.from(encodeDispatchArgs(plan))).toEqual([1, 1, 0, 0, 1, 1, 1, 0, 1, 1]);
   expect(liveArgsOffset(plan, 0)).toBe(28);

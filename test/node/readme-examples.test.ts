@@ -42,7 +42,13 @@ function readmeBlocks(): Block[] {
     const end = readme.findIndex((l, k) => k > i && /^```\s*$/.test(l));
     if (end < 0) throw new Error(`README.md:${i + 1}: unclosed code block`);
     const marker = i > 0 ? /^<!--\s*example:\s*(\S+)\s*-->\s*$/.exec(readme[i - 1]) : null;
-    blocks.push({ line: i + 1, language: fence[1], text: readme.slice(i + 1, end).join('\n'), example: marker?.[1] ?? null, section });
+    blocks.push({
+      line: i + 1,
+      language: fence[1],
+      text: readme.slice(i + 1, end).join('\n'),
+      example: marker?.[1] ?? null,
+      section,
+    });
     i = end;
   }
   return blocks;
@@ -86,12 +92,19 @@ const examples = blocks.filter((b) => b.example);
 describe('README code blocks', () => {
   test('the two sections hold the marked blocks this suite expects', () => {
     expect(examples.map((b) => b.example)).toEqual(
-      expect.arrayContaining(['examples/plain-node.mjs', 'examples/vite-main.ts', 'examples/deno.ts#main', 'examples/webgpu-loop.ts#loop']),
+      expect.arrayContaining([
+        'examples/plain-node.mjs',
+        'examples/vite-main.ts',
+        'examples/deno.ts#main',
+        'examples/webgpu-loop.ts#loop',
+      ]),
     );
   });
 
   test('every ts/js block of "Install and build" and "Quick start" is marked as an example', () => {
-    const unmarked = blocks.filter((b) => CHECKED_SECTIONS.includes(b.section) && ['ts', 'js'].includes(b.language) && !b.example);
+    const unmarked = blocks.filter(
+      (b) => CHECKED_SECTIONS.includes(b.section) && ['ts', 'js'].includes(b.language) && !b.example,
+    );
     expect(unmarked.map((b) => `README.md:${b.line} (${b.section})`)).toEqual([]);
   });
 
@@ -106,7 +119,11 @@ describe('examples/plain-node.mjs', () => {
     // This checkout's source, built as `npm run build` builds it but into a scratch folder (dist/
     // may be missing or older than src/); a resolve hook maps the example's 'gradclip' to it.
     work = mkdtempSync(join(tmpdir(), 'gradclip-readme-'));
-    await build({ configFile: join(root, 'vite.lib.config.ts'), logLevel: 'silent', build: { outDir: join(work, 'dist'), emptyOutDir: true, sourcemap: false } });
+    await build({
+      configFile: join(root, 'vite.lib.config.ts'),
+      logLevel: 'silent',
+      build: { outDir: join(work, 'dist'), emptyOutDir: true, sourcemap: false },
+    });
     const built = pathToFileURL(join(work, 'dist/index.js')).href;
     writeFileSync(
       join(work, 'hooks.mjs'),
@@ -114,18 +131,25 @@ describe('examples/plain-node.mjs', () => {
   return specifier === 'gradclip' ? { url: ${JSON.stringify(built)}, shortCircuit: true } : nextResolve(specifier, context);
 }\n`,
     );
-    writeFileSync(join(work, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+    writeFileSync(
+      join(work, 'register.mjs'),
+      `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`,
+    );
   }, 120_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   test('runs in plain Node on the CPU backend and prints 5', () => {
-    const out = execFileSync(process.execPath, ['--import', pathToFileURL(join(work, 'register.mjs')).href, 'examples/plain-node.mjs'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', pathToFileURL(join(work, 'register.mjs')).href, 'examples/plain-node.mjs'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(out.trim()).toBe('5');
   });
 });

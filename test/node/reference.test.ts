@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../../src/reference';
+import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../../src/reference/norms';
 import { naiveNorm, randomGradient, relativeError, seededRandom } from '../shared/random';
 
 describe('totalNormReference', () => {

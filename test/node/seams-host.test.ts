@@ -2,9 +2,16 @@
 // a handle fed back to its own set, parameter slots that a long encoder would have overwritten,
 // per-example sums into alternating targets, and sets built every step.
 import { describe, expect, test } from 'vitest';
-import { createAutoClip, createClipper, createGradientArena, createOptimizer, createZClip, type Clipper } from '../../src/index';
-import { POOLED_SHAPES } from '../../src/gpu-set-pool';
-import { PARAMS_SLOTS } from '../../src/params-ring';
+import {
+  createAutoClip,
+  createClipper,
+  createGradientArena,
+  createOptimizer,
+  createZClip,
+  type Clipper,
+} from '../../src/index';
+import { POOLED_SHAPES } from '../../src/gpu/set-pool';
+import { PARAMS_SLOTS } from '../../src/gpu/params-ring';
 import { createFakeDevice, fakeBuffer, type FakeDevice } from '../shared/fake-device';
 
 async function gpuClipper(fake: FakeDevice): Promise<Clipper> {
@@ -12,29 +19,33 @@ async function gpuClipper(fake: FakeDevice): Promise<Clipper> {
 }
 
 describe('a handle fed back to its own set', () => {
-  test.each(['getTotalNorm', 'clipGradNorm', 'perTensorNorms().total', 'AutoClip step', 'ZClip step', 'optimizer.step'])(
-    '%s → clipGradsWithNorm on the same set records no copy within one buffer',
-    async (producer) => {
-      const fake = createFakeDevice();
-      const clipper = await gpuClipper(fake);
-      const { views } = createGradientArena(fake.device, [10, 300]);
-      const set = clipper.gradients(views);
-      const params = clipper.gradients(createGradientArena(fake.device, [10, 300]).views);
-      const handles = {
-        getTotalNorm: () => clipper.getTotalNorm(set),
-        clipGradNorm: () => clipper.clipGradNorm(set, 1),
-        'perTensorNorms().total': () => clipper.perTensorNorms(set).total,
-        'AutoClip step': () => createAutoClip(clipper, set).step(),
-        'ZClip step': () => createZClip(clipper, set).step(),
-        'optimizer.step': () => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1 }).step(),
-      };
-      for (const encoder of [undefined, fake.device.createCommandEncoder({ label: 'caller' })]) {
-        const handle = handles[producer as keyof typeof handles]();
-        clipper.clipGradsWithNorm(set, 1, handle, { encoder });
-      }
-      expect(fake.invalidCommands).toEqual([]);
-    },
-  );
+  test.each([
+    'getTotalNorm',
+    'clipGradNorm',
+    'perTensorNorms().total',
+    'AutoClip step',
+    'ZClip step',
+    'optimizer.step',
+  ])('%s → clipGradsWithNorm on the same set records no copy within one buffer', async (producer) => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const { views } = createGradientArena(fake.device, [10, 300]);
+    const set = clipper.gradients(views);
+    const params = clipper.gradients(createGradientArena(fake.device, [10, 300]).views);
+    const handles = {
+      getTotalNorm: () => clipper.getTotalNorm(set),
+      clipGradNorm: () => clipper.clipGradNorm(set, 1),
+      'perTensorNorms().total': () => clipper.perTensorNorms(set).total,
+      'AutoClip step': () => createAutoClip(clipper, set).step(),
+      'ZClip step': () => createZClip(clipper, set).step(),
+      'optimizer.step': () => createOptimizer(clipper, { params, grads: set, kind: 'sgd', lr: 0.1 }).step(),
+    };
+    for (const encoder of [undefined, fake.device.createCommandEncoder({ label: 'caller' })]) {
+      const handle = handles[producer as keyof typeof handles]();
+      clipper.clipGradsWithNorm(set, 1, handle, { encoder });
+    }
+    expect(fake.invalidCommands).toEqual([]);
+  });
 });
 
 describe('many calls in one encoder', () => {
@@ -56,11 +67,15 @@ describe('many calls in one encoder', () => {
     const encoder = fake.device.createCommandEncoder({ label: 'caller' });
     for (let i = 0; i < PARAMS_SLOTS; i++) clipper.clipGradNorm(set, 1 + i, { encoder });
     const passes = fake.counts.computePasses;
-    expect(() => clipper.clipGradNorm(set, 0.5, { encoder })).toThrow(expect.objectContaining({ code: 'out-of-range' }));
+    expect(() => clipper.clipGradNorm(set, 0.5, { encoder })).toThrow(
+      expect.objectContaining({ code: 'out-of-range' }),
+    );
     expect(fake.counts.computePasses).toBe(passes);
     // A value the encoder already holds costs no slot; a new encoder starts afresh.
     expect(() => clipper.clipGradNorm(set, 1, { encoder })).not.toThrow();
-    expect(() => clipper.clipGradNorm(set, 0.5, { encoder: fake.device.createCommandEncoder({ label: 'next' }) })).not.toThrow();
+    expect(() =>
+      clipper.clipGradNorm(set, 0.5, { encoder: fake.device.createCommandEncoder({ label: 'next' }) }),
+    ).not.toThrow();
   });
 
   test('1 000 scheduled optimizer steps in one encoder keep 1 000 learning-rate records', async () => {
@@ -82,11 +97,18 @@ describe('many calls in one encoder', () => {
     const set = clipper.gradients([{ buffer: fakeBuffer(4096), offset: 0, length: 64 }]);
     const targets = [fakeBuffer(4096), fakeBuffer(4096)];
     const encoder = fake.device.createCommandEncoder({ label: 'caller' });
-    const sums = targets.map((buffer) => clipper.clipPerExample(set, { batchSize: 4, maxNorm: 1, out: { buffer }, encoder }).sum);
+    const sums = targets.map(
+      (buffer) => clipper.clipPerExample(set, { batchSize: 4, maxNorm: 1, out: { buffer }, encoder }).sum,
+    );
     const after = { ...fake.counts };
     const destroyedBefore = fake.buffers.filter((b) => b.destroyed).length;
     for (let i = 0; i < 50; i++) {
-      const again = clipper.clipPerExample(set, { batchSize: 4, maxNorm: 1, out: { buffer: targets[i % 2] }, encoder: i < 10 ? encoder : undefined });
+      const again = clipper.clipPerExample(set, {
+        batchSize: 4,
+        maxNorm: 1,
+        out: { buffer: targets[i % 2] },
+        encoder: i < 10 ? encoder : undefined,
+      });
       expect(again.sum).toBe(sums[i % 2]);
     }
     expect(fake.counts.createBuffer).toBe(after.createBuffer);

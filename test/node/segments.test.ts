@@ -2,9 +2,16 @@
 // exactly one piece of that segment, the write kernel's edges cover the masked vec4s exactly, and
 // each segment's partials are contiguous, each filled by one workgroup. A failure names its seed.
 import { expect, test } from 'vitest';
-import { type ElementRange, type PlanLimits } from '../../src/plan';
-import { exampleSegments, foldDispatch, planSegments, unitSegments, viewSegments, type SegmentPlan } from '../../src/segments';
-import type { ResolvedView } from '../../src/views';
+import type { ElementRange, PlanLimits } from '../../src/plan/windows';
+import {
+  exampleSegments,
+  foldDispatch,
+  planSegments,
+  unitSegments,
+  viewSegments,
+  type SegmentPlan,
+} from '../../src/plan/segments';
+import type { ResolvedView } from '../../src/plan/views';
 import { fakeBuffer } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
 
@@ -38,17 +45,28 @@ function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits
 }
 
 /** Byte addresses of every element a segment holds, as `${buffer}:${byte}` keys. */
-function expectedElements(views: readonly ResolvedView[], ranges: readonly ElementRange[], buffers: GPUBuffer[]): Map<string, number> {
+function expectedElements(
+  views: readonly ResolvedView[],
+  ranges: readonly ElementRange[],
+  buffers: GPUBuffer[],
+): Map<string, number> {
   const owner = new Map<string, number>();
   for (const r of ranges) {
     const v = views[r.view];
-    for (let e = r.start; e < r.end; e++) owner.set(`${buffers.indexOf(v.buffer)}:${v.offsetBytes + v.elementBytes * e}`, r.tag);
+    for (let e = r.start; e < r.end; e++)
+      owner.set(`${buffers.indexOf(v.buffer)}:${v.offsetBytes + v.elementBytes * e}`, r.tag);
   }
   return owner;
 }
 
 /** Returns the first broken property of a plan, or null. */
-function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number, plan: SegmentPlan, workgroupSize: number): string | null {
+function checkPlan(
+  views: ResolvedView[],
+  ranges: ElementRange[],
+  count: number,
+  plan: SegmentPlan,
+  workgroupSize: number,
+): string | null {
   const buffers = [...new Set(views.map((v) => v.buffer))];
   const owner = expectedElements(views, ranges, buffers);
   const swept = new Map<string, number>();
@@ -60,21 +78,25 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
       const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + (w.half ? 2 : 4) * element}`;
       if (!piece.edge && piece.mask !== 15) return `piece ${lane} of group ${g} is partial but not an edge`;
       const elements: number[] = [];
-      if (piece.edge && (piece.count !== 1 || piece.stride !== 1)) return `edge piece ${lane} of group ${g} spans more than one vec4`;
-      if (piece.first >= piece.stride || piece.stride > workgroupSize) return `piece ${lane} of group ${g}: first ${piece.first}, stride ${piece.stride}`;
+      if (piece.edge && (piece.count !== 1 || piece.stride !== 1))
+        return `edge piece ${lane} of group ${g} spans more than one vec4`;
+      if (piece.first >= piece.stride || piece.stride > workgroupSize)
+        return `piece ${lane} of group ${g}: first ${piece.first}, stride ${piece.stride}`;
       for (let i = piece.first; i < piece.count; i += piece.stride) {
         if (w.scalar) elements.push(piece.offset + i);
         else for (let k = 0; k < 4; k++) if (piece.mask & (1 << k)) elements.push(4 * (piece.offset + i) + k);
       }
       for (const e of elements) {
-        if (owner.get(key(e)) !== piece.segment) return `element ${key(e)} swept for segment ${piece.segment}, belongs to ${owner.get(key(e))}`;
+        if (owner.get(key(e)) !== piece.segment)
+          return `element ${key(e)} swept for segment ${piece.segment}, belongs to ${owner.get(key(e))}`;
         if (swept.has(key(e))) return `element ${key(e)} swept twice`;
         swept.set(key(e), piece.segment);
         if (!piece.edge) written.set(key(e), piece.segment);
       }
       // A partial belongs to one segment and one workgroup, within its segment's range.
       const where = `${g}:${Math.floor(lane / workgroupSize)}:${piece.segment}`;
-      if ((partialOwner.get(piece.partial) ?? where) !== where) return `partial ${piece.partial} shared by ${where} and ${partialOwner.get(piece.partial)}`;
+      if ((partialOwner.get(piece.partial) ?? where) !== where)
+        return `partial ${piece.partial} shared by ${where} and ${partialOwner.get(piece.partial)}`;
       partialOwner.set(piece.partial, where);
       if (piece.partial < plan.partialStart[piece.segment] || piece.partial >= plan.partialStart[piece.segment + 1]) {
         return `partial ${piece.partial} outside segment ${piece.segment}'s range`;
@@ -82,7 +104,8 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
     }
     for (const [i, edge] of group.edges.entries()) {
       const prev = group.edges[i - 1];
-      if (prev && (prev.slot > edge.slot || (prev.slot === edge.slot && prev.index > edge.index))) return `edges unsorted at ${i}`;
+      if (prev && (prev.slot > edge.slot || (prev.slot === edge.slot && prev.index > edge.index)))
+        return `edges unsorted at ${i}`;
       const w = group.windows[edge.slot];
       for (let k = 0; k < 4; k++) {
         if (!(edge.mask & (1 << k))) continue;
@@ -95,7 +118,8 @@ function checkPlan(views: ResolvedView[], ranges: ElementRange[], count: number,
   const same = (a: Map<string, number>) => a.size === owner.size && [...owner].every(([k, v]) => a.get(k) === v);
   if (!same(swept)) return 'the pieces do not sweep exactly the segments';
   if (!same(written)) return 'the pieces and edges do not write exactly the segments';
-  if (plan.partialStart[count] !== plan.partialCount || partialOwner.size !== plan.partialCount) return 'partials miscounted';
+  if (plan.partialStart[count] !== plan.partialCount || partialOwner.size !== plan.partialCount)
+    return 'partials miscounted';
   return null;
 }
 
@@ -107,7 +131,13 @@ test('500 random layouts: per-view, per-unit and per-example segments covered ex
     const examples = exampleSegments(views, batch);
     const problems = [
       checkPlan(views, byView, views.length, planSegments(views, byView, views.length, limits), limits.workgroupSize),
-      checkPlan(views, units.ranges, units.count, planSegments(views, units.ranges, units.count, limits), limits.workgroupSize),
+      checkPlan(
+        views,
+        units.ranges,
+        units.count,
+        planSegments(views, units.ranges, units.count, limits),
+        limits.workgroupSize,
+      ),
       checkPlan(views, examples, batch, planSegments(views, examples, batch, limits), limits.workgroupSize),
     ];
     expect(problems, `seed ${seed}`).toEqual([null, null, null]);

@@ -9,7 +9,7 @@ import {
   perExampleSumShader,
   segmentNormShader,
   segmentScaleShader,
-} from '../../src/shaders';
+} from '../../src/kernels/wgsl';
 
 test('norm partials for 2 vec4 bindings', () => {
   const code = normPartialsShader(2, 2, true);
@@ -69,7 +69,7 @@ test('segment kernels reuse the per-binding reads and writes; the per-example su
   expect(adaptiveThresholdShader(false).match(/fn writeDecision/g)).toHaveLength(1);
 });
 
-test('f16 slots: `enable f16;` first, vec4<f16> and f16 bindings in the layout\'s range, every load widened to f32', () => {
+test("f16 slots: `enable f16;` first, vec4<f16> and f16 bindings in the layout's range, every load widened to f32", () => {
   // 5 bindings: slot 0 f32 vec4, slots 1-2 f16 vec4, slot 3 f16 scalar, slot 4 f32 scalar.
   const read = normPartialsShader(5, 3, true, [1, 4]);
   expect(read.startsWith('enable f16;\n')).toBe(true);
@@ -83,7 +83,10 @@ test('f16 slots: `enable f16;` first, vec4<f16> and f16 bindings in the layout\'
   ]);
   expect(read).not.toMatch(/GRAD_T|SLOT/);
   // Every read of a binding goes through the widening loader (or f32() in a scalar block).
-  expect(read.match(/grad_\d\[/g)!.length).toBe((read.match(/return vec4<f32>\(grad_\d\[index\]\)/g) ?? []).length + (read.match(/f32\(grad_\d\[offset \+ i\]\)/g) ?? []).length);
+  expect(read.match(/grad_\d\[/g)!.length).toBe(
+    (read.match(/return vec4<f32>\(grad_\d\[index\]\)/g) ?? []).length +
+      (read.match(/f32\(grad_\d\[offset \+ i\]\)/g) ?? []).length,
+  );
   const write = elementwiseShader(5, 3, [1, 4]);
   expect(write.startsWith('enable f16;\n')).toBe(true);
   expect(write).toContain('grad_2[index] = vec4<f16>(value);');

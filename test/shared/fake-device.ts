@@ -96,13 +96,24 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
       counts.createBuffer++;
       labelled('createBuffer', descriptor);
       const record = { buffer: fakeBuffer(descriptor.size, descriptor.usage, descriptor.label), destroyed: false };
-      (record.buffer as { destroy: () => void }).destroy = () => void (record.destroyed = true);
+      (record.buffer as { destroy: () => void }).destroy = () => {
+        record.destroyed = true;
+      };
       buffers.push(record);
       return record.buffer;
     },
-    createBindGroupLayout: (d: GPUBindGroupLayoutDescriptor) => (labelled('createBindGroupLayout', d), { label: d.label }),
-    createPipelineLayout: (d: GPUPipelineLayoutDescriptor) => (labelled('createPipelineLayout', d), { label: d.label }),
-    createQuerySet: (d: GPUQuerySetDescriptor) => (labelled('createQuerySet', d), { label: d.label, destroy() {} }),
+    createBindGroupLayout: (d: GPUBindGroupLayoutDescriptor) => {
+      labelled('createBindGroupLayout', d);
+      return { label: d.label };
+    },
+    createPipelineLayout: (d: GPUPipelineLayoutDescriptor) => {
+      labelled('createPipelineLayout', d);
+      return { label: d.label };
+    },
+    createQuerySet: (d: GPUQuerySetDescriptor) => {
+      labelled('createQuerySet', d);
+      return { label: d.label, destroy() {} };
+    },
     createShaderModule: (d: GPUShaderModuleDescriptor) => {
       labelled('createShaderModule', d);
       counts.createShaderModule++;
@@ -119,18 +130,21 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
       counts.createBindGroup++;
       return { label: d.label, entries: d.entries };
     },
-    createCommandEncoder: (d?: GPUCommandEncoderDescriptor) => (labelled('createCommandEncoder', d), {
-      beginComputePass: (pd?: GPUComputePassDescriptor) => {
-        labelled('beginComputePass', pd);
-        counts.computePasses++;
-        return pass;
-      },
-      copyBufferToBuffer(source: GPUBuffer, _sourceOffset: number, destination: GPUBuffer) {
-        // WebGPU: source and destination must differ, even for disjoint ranges.
-        if (source === destination) invalidCommands.push(`copyBufferToBuffer within "${source.label}"`);
-      },
-      finish: () => ({}),
-    }),
+    createCommandEncoder: (d?: GPUCommandEncoderDescriptor) => {
+      labelled('createCommandEncoder', d);
+      return {
+        beginComputePass: (pd?: GPUComputePassDescriptor) => {
+          labelled('beginComputePass', pd);
+          counts.computePasses++;
+          return pass;
+        },
+        copyBufferToBuffer(source: GPUBuffer, _sourceOffset: number, destination: GPUBuffer) {
+          // WebGPU: source and destination must differ, even for disjoint ranges.
+          if (source === destination) invalidCommands.push(`copyBufferToBuffer within "${source.label}"`);
+        },
+        finish: () => ({}),
+      };
+    },
   } as unknown as GPUDevice;
   return {
     device,
@@ -139,7 +153,6 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     unlabeled,
     modules,
     invalidCommands,
-    loseDevice: (reason = 'unknown', message = 'fake loss') =>
-      resolveLost({ reason, message } as GPUDeviceLostInfo),
+    loseDevice: (reason = 'unknown', message = 'fake loss') => resolveLost({ reason, message } as GPUDeviceLostInfo),
   };
 }

@@ -90,7 +90,8 @@ export function fuzzContents(c: FuzzCase): { contents: Float32Array<ArrayBuffer>
       grads.push(g);
     }
   });
-  for (const [view, element, value] of c.specials) if (grads[view] && element < grads[view].length) grads[view][element] = value;
+  for (const [view, element, value] of c.specials)
+    if (grads[view] && element < grads[view].length) grads[view][element] = value;
   return { contents, grads };
 }
 
@@ -109,7 +110,8 @@ function smaller(c: FuzzCase): FuzzCase[] {
   c.buffers.forEach((b, i) => {
     if (c.buffers.length > 1) {
       let specials = c.specials;
-      for (let k = b.views.length - 1; k >= 0; k--) specials = specials.filter(([v]) => v !== first + k).map(([v, e, x]) => [v > first + k ? v - 1 : v, e, x]);
+      for (let k = b.views.length - 1; k >= 0; k--)
+        specials = specials.filter(([v]) => v !== first + k).map(([v, e, x]) => [v > first + k ? v - 1 : v, e, x]);
       out.push({ ...c, buffers: c.buffers.filter((_, j) => j !== i), specials });
     }
     first += b.views.length;
@@ -119,7 +121,11 @@ function smaller(c: FuzzCase): FuzzCase[] {
     b.views.forEach((v, k) => {
       if (viewCount > 1 && b.views.length > 1) {
         const views = b.views.filter((_, j) => j !== k);
-        out.push({ ...c, buffers: c.buffers.map((o, j) => (j === i ? { ...o, views } : o)), specials: withoutView(index) });
+        out.push({
+          ...c,
+          buffers: c.buffers.map((o, j) => (j === i ? { ...o, views } : o)),
+          specials: withoutView(index),
+        });
       }
       if (v.length > 1) {
         const half = Math.ceil(v.length / 2);
@@ -136,7 +142,11 @@ function smaller(c: FuzzCase): FuzzCase[] {
  * Shrinks a failing case: repeatedly takes the first smaller case that still fails (`fails`
  * returns a message, or null when the case passes), up to `budget` tries.
  */
-export async function shrink(c: FuzzCase, fails: (c: FuzzCase) => Promise<string | null>, budget = 200): Promise<{ case: FuzzCase; message: string }> {
+export async function shrink(
+  c: FuzzCase,
+  fails: (c: FuzzCase) => Promise<string | null>,
+  budget = 200,
+): Promise<{ case: FuzzCase; message: string }> {
   let current = c;
   let message = (await fails(c)) ?? 'passed when replayed';
   let tries = 0;

@@ -1,7 +1,7 @@
 // What a fuzz case must give, on either backend: the float64 reference's norm within the
 // documented bound, each element as the reference clips it, and every float outside the views
 // bit for bit as it was.
-import { totalNormReference } from '../../src/reference';
+import { totalNormReference } from '../../src/reference/norms';
 import { fuzzContents, type FuzzCase } from './fuzz-cases';
 import { relativeError } from './random';
 
@@ -41,17 +41,32 @@ export function expectedFor(c: FuzzCase): Expected {
   const maxNorm = Number.isFinite(norm) ? c.factor * norm : 1;
   const coef = norm > maxNorm || !Number.isFinite(norm) ? maxNorm / (norm + 1e-6) : 1;
   if (coef !== 1) expected.forEach((g) => g.forEach((v, i) => (g[i] = v * coef)));
-  return { grads: expected, norm, maxNorm, bound: normErrorBound(grads.reduce((n, g) => n + g.length, 0), c.p) };
+  return {
+    grads: expected,
+    norm,
+    maxNorm,
+    bound: normErrorBound(
+      grads.reduce((n, g) => n + g.length, 0),
+      c.p,
+    ),
+  };
 }
 
 /**
  * Compares a backend's outcome with `expected`: null when it matches, else what differs first.
  * `after` holds each buffer's contents after the clip, `before` before it.
  */
-export function compareOutcome(c: FuzzCase, expected: Expected, norm: number | null, before: Float32Array[], after: Float32Array[]): string | null {
+export function compareOutcome(
+  c: FuzzCase,
+  expected: Expected,
+  norm: number | null,
+  before: Float32Array[],
+  after: Float32Array[],
+): string | null {
   if (expected.norm !== null && norm !== null) {
     const error = relativeError(norm, expected.norm);
-    if (!(error <= expected.bound)) return `norm ${norm} vs reference ${expected.norm}: relative error ${error} above the bound ${expected.bound}`;
+    if (!(error <= expected.bound))
+      return `norm ${norm} vs reference ${expected.norm}: relative error ${error} above the bound ${expected.bound}`;
   }
   // An element's clip carries the norm's error through the coefficient, plus its own rounding.
   const tolerance = expected.bound + 2e-7;
@@ -66,12 +81,17 @@ export function compareOutcome(c: FuzzCase, expected: Expected, norm: number | n
     for (let i = 0; i < after[b].length; i++) {
       const a = after[b][i];
       if (inView[i] < 0) {
-        if (!Object.is(a, before[b][i])) return `buffer ${b} element ${i}, outside every view: ${a}, was ${before[b][i]}`;
+        if (!Object.is(a, before[b][i]))
+          return `buffer ${b} element ${i}, outside every view: ${a}, was ${before[b][i]}`;
         continue;
       }
       const view = c.buffers[b].views[inView[i] - first];
       const e = expected.grads[inView[i]][i - view.offset];
-      const ok = (Number.isNaN(e) && Number.isNaN(a)) || a === e || relativeError(a, e) <= tolerance || (Math.abs(e) < FLT_MIN && Math.abs(a) < FLT_MIN);
+      const ok =
+        (Number.isNaN(e) && Number.isNaN(a)) ||
+        a === e ||
+        relativeError(a, e) <= tolerance ||
+        (Math.abs(e) < FLT_MIN && Math.abs(a) < FLT_MIN);
       if (!ok) return `buffer ${b} element ${i} (view ${inView[i]}): ${a}, expected ${e}`;
     }
   }

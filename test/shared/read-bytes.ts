@@ -1,7 +1,11 @@
 // A buffer's bytes through a staging copy: for the browser suite (test/browser/gpu.ts) and the
 // Deno scripts (test/deno/), which run without Vitest, so this module imports nothing.
 export async function readBytes(device: GPUDevice, buffer: GPUBuffer): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ label: 'test readback', size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = device.createBuffer({
+    label: 'test readback',
+    size: buffer.size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
   device.queue.submit([encoder.finish()]);

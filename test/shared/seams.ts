@@ -6,23 +6,25 @@
 // test/browser/seams.test.ts register the cells with Vitest, and any other runner can call
 // `cell.run()` itself (a failed check throws an Error naming the call sequence, expected and got).
 import {
-  AutoClipRule,
   GradclipError,
-  OptimizerReference,
-  ZClipRule,
-  clipDecision,
   createAutoClip,
   createClipper,
   createOptimizer,
   createZClip,
-  totalNormReference,
-  type ClipDecision,
   type Clipper,
   type GradSet,
   type GradView,
   type NormHandle,
-  type OptimizerSettings,
 } from 'gradclip';
+import {
+  AutoClipRule,
+  OptimizerReference,
+  ZClipRule,
+  clipDecision,
+  totalNormReference,
+  type ClipDecision,
+  type OptimizerSettings,
+} from 'gradclip/reference';
 import { normErrorBound } from './fuzz-check';
 import { randomGradient, seededRandom } from './random';
 import { readBytes } from './read-bytes';
@@ -124,7 +126,8 @@ export interface BackendDescriptor {
 /** Float32Arrays over ArrayBuffers with sentinels between: the CPU backend, in Node or a browser. */
 export function cpuSeams(): BackendDescriptor {
   const unsupportedAxes = {
-    'caller encoder': "the CPU backend rejects the encoder option (GradclipError 'invalid-argument'); there is no command buffer to share",
+    'caller encoder':
+      "the CPU backend rejects the encoder option (GradclipError 'invalid-argument'); there is no command buffer to share",
   };
   const backend: SeamsBackend = {
     name: 'cpu',
@@ -167,7 +170,12 @@ export function gpuSeams(device: () => Promise<GPUDevice>, maxWorkgroups = 4): B
           layout.views.forEach((v, i) => {
             if (v.buffer === b) contents.set(values[i], v.offset);
           });
-          const buffer = gpu.createBuffer({ label: `seams ${label} buffer ${b}`, size: n * 4, usage, mappedAtCreation: true });
+          const buffer = gpu.createBuffer({
+            label: `seams ${label} buffer ${b}`,
+            size: n * 4,
+            usage,
+            mappedAtCreation: true,
+          });
           new Float32Array(buffer.getMappedRange()).set(contents);
           buffer.unmap();
           return buffer;
@@ -183,10 +191,19 @@ export function gpuSeams(device: () => Promise<GPUDevice>, maxWorkgroups = 4): B
         // Two marker copies, before and after gradclip's calls: a call that invalidates the
         // command buffer drops them too, and the check below sees zeros.
         const markers = Uint32Array.from({ length: 8 }, (_, i) => 0xc0ffee00 + i);
-        const source = gpu.createBuffer({ label: 'seams marker source', size: 32, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+        const source = gpu.createBuffer({
+          label: 'seams marker source',
+          size: 32,
+          usage: GPUBufferUsage.COPY_SRC,
+          mappedAtCreation: true,
+        });
         new Uint32Array(source.getMappedRange()).set(markers);
         source.unmap();
-        const target = gpu.createBuffer({ label: 'seams marker target', size: 32, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        const target = gpu.createBuffer({
+          label: 'seams marker target',
+          size: 32,
+          usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
         const encoder = gpu.createCommandEncoder({ label: 'seams caller encoder' });
         encoder.copyBufferToBuffer(source, 0, target, 0, 16);
         return {
@@ -199,7 +216,9 @@ export function gpuSeams(device: () => Promise<GPUDevice>, maxWorkgroups = 4): B
             target.destroy();
             const hex = (a: Uint32Array) => Array.from(a, (w) => w.toString(16)).join(' ');
             if (hex(got) !== hex(markers)) {
-              throw new Error(`the caller's own copies in the shared encoder did not happen (command buffer invalid?): marker target holds ${hex(got)}, expected ${hex(markers)}`);
+              throw new Error(
+                `the caller's own copies in the shared encoder did not happen (command buffer invalid?): marker target holds ${hex(got)}, expected ${hex(markers)}`,
+              );
             }
           },
         };
@@ -215,7 +234,10 @@ export function gpuSeams(device: () => Promise<GPUDevice>, maxWorkgroups = 4): B
         }
         const outOfMemory = await gpu.popErrorScope();
         const validation = await gpu.popErrorScope();
-        const scoped = [validation && `validation error: ${validation.message}`, outOfMemory && `out-of-memory error: ${outOfMemory.message}`].filter(Boolean);
+        const scoped = [
+          validation && `validation error: ${validation.message}`,
+          outOfMemory && `out-of-memory error: ${outOfMemory.message}`,
+        ].filter(Boolean);
         if (scoped.length > 0) {
           const then = failure ? `; and then: ${failure instanceof Error ? failure.message : String(failure)}` : '';
           throw new Error(`${scoped.join('; ')}${then}`);
@@ -322,8 +344,10 @@ const SGD: OptimizerSettings = {
 };
 const NORM_KEYS = ['encoder', 'errorIfNonfinite', 'onNonfinite'] as const;
 const STEP_KEYS = ['encoder', 'onNonfinite'] as const;
-const STEP_LACKS_ERROR = 'AutoClip / ZClip step() takes encoder and onNonfinite only (StepOptions has no errorIfNonfinite)';
-const OPTIMIZER_LACKS = "optimizer.step() takes encoder and lr only; it always skips a non-finite step (the readFoundInf cells with NaN / ±Inf check that)";
+const STEP_LACKS_ERROR =
+  'AutoClip / ZClip step() takes encoder and onNonfinite only (StepOptions has no errorIfNonfinite)';
+const OPTIMIZER_LACKS =
+  'optimizer.step() takes encoder and lr only; it always skips a non-finite step (the readFoundInf cells with NaN / ±Inf check that)';
 
 /** Add a line here to add a producer to every cell of the matrix. */
 export const PRODUCERS: readonly Producer[] = [
@@ -332,7 +356,12 @@ export const PRODUCERS: readonly Producer[] = [
     produce: (clipper, set, _ctx, options) => clipper.clipGradNorm(set, PRODUCER_MAX_NORM, pick(options, NORM_KEYS)),
     expect(grads, _ctx, options) {
       const norm = totalNormReference(grads.expected, 2);
-      const decision = clipDecision(Math.fround(norm), PRODUCER_MAX_NORM, options.errorIfNonfinite, options.onNonfinite === 'skip');
+      const decision = clipDecision(
+        Math.fround(norm),
+        PRODUCER_MAX_NORM,
+        options.errorIfNonfinite,
+        options.onNonfinite === 'skip',
+      );
       applyDecision(grads, decision);
       return handleModel(norm, decision.nonfiniteError);
     },
@@ -396,7 +425,10 @@ export const PRODUCERS: readonly Producer[] = [
       // Gradients are read, never written; the parameters take the step (or not, on NaN / ±Inf).
       const params = ctx.track('params', MAIN_LAYOUT, 3);
       const norm = totalNormReference(grads.expected, 2);
-      const { skipped } = new OptimizerReference(SGD, MAIN_LAYOUT.views.map((v) => v.length)).apply(params.expected, grads.expected);
+      const { skipped } = new OptimizerReference(
+        SGD,
+        MAIN_LAYOUT.views.map((v) => v.length),
+      ).apply(params.expected, grads.expected);
       if (!skipped) params.changed = true;
       return handleModel(norm);
     },
@@ -428,7 +460,12 @@ export interface Consumer {
   /** What the producer is asked to pass. */
   readonly producerOptions: ProducerOptions;
   /** Records calls after the producer's (with `encoderOptions`) and applies their reference to the model. */
-  record?(ctx: SeamContext, handle: NormHandle, expectation: Expectation, encoderOptions: { encoder?: GPUCommandEncoder }): void;
+  record?(
+    ctx: SeamContext,
+    handle: NormHandle,
+    expectation: Expectation,
+    encoderOptions: { encoder?: GPUCommandEncoder },
+  ): void;
   /** After submission: checks the handle. */
   verify(ctx: SeamContext, handle: NormHandle, expectation: Expectation): Promise<void>;
 }
@@ -444,7 +481,9 @@ function clipWithHandle(name: string, target: (ctx: SeamContext) => Tracked): Co
     record(ctx, handle, expectation, encoderOptions) {
       const tracked = target(ctx);
       const set = ctx.clipper.gradients(tracked.storage.views);
-      ctx.calls.push(`clipper.clipGradsWithNorm(${name}, ${CONSUMER_MAX_NORM}, handle${encoderOptions.encoder ? ', { encoder }' : ''})`);
+      ctx.calls.push(
+        `clipper.clipGradsWithNorm(${name}, ${CONSUMER_MAX_NORM}, handle${encoderOptions.encoder ? ', { encoder }' : ''})`,
+      );
       ctx.clipper.clipGradsWithNorm(set, CONSUMER_MAX_NORM, handle, encoderOptions);
       applyDecision(tracked, clipDecision(Math.fround(expectation.norm), CONSUMER_MAX_NORM));
     },
@@ -492,7 +531,10 @@ export const CONSUMERS: readonly Consumer[] = [
         if (!expectation.nonfiniteError) return verifyReads(ctx, handle, expectation);
         const outcome = await handle.read().then(
           (value) => `resolved with ${value}`,
-          (error: unknown) => (error instanceof GradclipError ? `rejected with GradclipError '${error.code}'` : `rejected with ${String(error)}`),
+          (error: unknown) =>
+            error instanceof GradclipError
+              ? `rejected with GradclipError '${error.code}'`
+              : `rejected with ${String(error)}`,
         );
         check(ctx, 'handle.read()', outcome, "rejected with GradclipError 'nonfinite-norm'");
         check(ctx, 'handle.readFoundInf()', await handle.readFoundInf(), true);
@@ -535,7 +577,13 @@ function checkNorm(ctx: SeamContext, what: string, got: number, reference: numbe
   }
   const bound = normErrorBound(MAIN_ELEMENTS, 2);
   const error = Math.abs(got - reference) / reference;
-  if (!(error <= bound)) fail(ctx, what, `${reference} within relative ${bound.toExponential(2)}`, `${got} (relative error ${error.toExponential(2)})`);
+  if (!(error <= bound))
+    fail(
+      ctx,
+      what,
+      `${reference} within relative ${bound.toExponential(2)}`,
+      `${got} (relative error ${error.toExponential(2)})`,
+    );
 }
 
 /** Every buffer of `tracked`: views as the model says, every element outside them with its first bits. */
@@ -558,14 +606,18 @@ async function checkTracked(ctx: SeamContext, tracked: Tracked): Promise<void> {
       else if (!Number.isFinite(e) || tolerance === 0) ok = a === e;
       else ok = Math.abs(a - e) <= tolerance * Math.abs(e) + 2 ** -24 * Math.abs(tracked.initial[index][i]);
       if (!ok && problems.length < 4) {
-        problems.push(`${tracked.label} view ${index} [${i}]: expected ${tracked.changed ? e : `bits of ${tracked.initial[index][i]}`}, got ${a}`);
+        problems.push(
+          `${tracked.label} view ${index} [${i}]: expected ${tracked.changed ? e : `bits of ${tracked.initial[index][i]}`}, got ${a}`,
+        );
       }
     }
   });
   buffers.forEach((contents, b) => {
     for (let i = 0; i < contents.length; i++) {
       if (!inView[b][i] && bitsOf(contents[i]) !== bitsOf(SENTINEL) && problems.length < 8) {
-        problems.push(`${tracked.label} buffer ${b} [${i}] outside the views: expected the sentinel ${SENTINEL}, got ${contents[i]}`);
+        problems.push(
+          `${tracked.label} buffer ${b} [${i}] outside the views: expected the sentinel ${SENTINEL}, got ${contents[i]}`,
+        );
       }
     }
   });
@@ -594,7 +646,12 @@ export interface Matrix {
 }
 
 /** Why a cell cannot run on `backend`, or null when it can. */
-function notApplicableReason(backend: BackendDescriptor, producer: Producer, consumer: Consumer, axis: Axis): string | null {
+function notApplicableReason(
+  backend: BackendDescriptor,
+  producer: Producer,
+  consumer: Consumer,
+  axis: Axis,
+): string | null {
   const axisReason = backend.unsupportedAxes[axis];
   if (axisReason) return axisReason;
   if (consumer.needs && producer.lacks?.[consumer.needs]) return producer.lacks[consumer.needs]!;
@@ -618,7 +675,12 @@ export function seamsMatrix(backend: BackendDescriptor, producers = PRODUCERS, c
   return { cells, notApplicable, size: producers.length * consumers.length * AXES.length };
 }
 
-async function runCell(descriptor: BackendDescriptor, producer: Producer, consumer: Consumer, axis: Axis): Promise<void> {
+async function runCell(
+  descriptor: BackendDescriptor,
+  producer: Producer,
+  consumer: Consumer,
+  axis: Axis,
+): Promise<void> {
   const backend = await descriptor.open();
   await backend.guard(async () => {
     const clipper = await backend.createClipper();
@@ -653,11 +715,16 @@ async function runCell(descriptor: BackendDescriptor, producer: Producer, consum
       const session = axis === 'caller encoder' ? backend.openEncoder() : null;
       const encoderOptions = session ? { encoder: session.encoder } : {};
       const options = { ...encoderOptions, ...consumer.producerOptions };
-      calls.push(`${consumer.gradients} gradients`, `${session ? 'encoder ← marker copy; ' : ''}${producer.name} with ${JSON.stringify(Object.keys(options))}`);
+      calls.push(
+        `${consumer.gradients} gradients`,
+        `${session ? 'encoder ← marker copy; ' : ''}${producer.name} with ${JSON.stringify(Object.keys(options))}`,
+      );
       const handle = producer.produce(clipper, set, ctx, options);
       const expectation = producer.expect(main, ctx, options);
       if (expectation.foundInf !== (consumer.gradients !== 'finite')) {
-        throw new Error(`matrix defect: ${consumer.gradients} gradients but the reference says foundInf ${expectation.foundInf}`);
+        throw new Error(
+          `matrix defect: ${consumer.gradients} gradients but the reference says foundInf ${expectation.foundInf}`,
+        );
       }
       consumer.record?.(ctx, handle, expectation, encoderOptions);
       if (session) {

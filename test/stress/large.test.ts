@@ -2,7 +2,8 @@
 // binding, 256 MiB per buffer) a single 200 MiB view, and sets whose views total more than one
 // binding, clip correctly: the planner splits a buffer's range into several windows.
 import { beforeAll, expect, test } from 'vitest';
-import { createClipper, totalNormReference, type Clipper, type GradView } from 'gradclip';
+import { createClipper, type Clipper, type GradView } from 'gradclip';
+import { totalNormReference } from 'gradclip/reference';
 import { normErrorBound } from '../shared/fuzz-check';
 import { readBack, sharedDevice, withErrorScopes } from '../browser/gpu';
 
@@ -23,17 +24,25 @@ function filled(bytes: number, first: number, length: number, seed: number) {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     contents[i] = state / 2 ** 31 - 1;
   }
-  const buffer = device.createBuffer({ label: 'stress gradients', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const buffer = device.createBuffer({
+    label: 'stress gradients',
+    size: bytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(buffer, 0, contents);
   return { buffer, contents };
 }
 
 /** Clips at half the norm and checks the norm, every element of every view and the sentinels. */
-async function clipAndCheck(parts: Array<{ buffer: GPUBuffer; contents: Float32Array; views: Array<{ offset: number; length: number }> }>) {
+async function clipAndCheck(
+  parts: Array<{ buffer: GPUBuffer; contents: Float32Array; views: Array<{ offset: number; length: number }> }>,
+) {
   const arrays = parts.flatMap((p) => p.views.map((v) => p.contents.subarray(v.offset, v.offset + v.length)));
   const n = arrays.reduce((k, a) => k + a.length, 0);
   const norm = totalNormReference(arrays, 2);
-  const views: GradView[] = parts.flatMap((p) => p.views.map((v) => ({ buffer: p.buffer, offset: 4 * v.offset, length: v.length })));
+  const views: GradView[] = parts.flatMap((p) =>
+    p.views.map((v) => ({ buffer: p.buffer, offset: 4 * v.offset, length: v.length })),
+  );
   const set = clipper.gradients(views);
   const gpuNorm = await clipper.clipGradNorm(set, norm / 2).read();
   expect(Math.abs(gpuNorm - norm) / norm).toBeLessThanOrEqual(normErrorBound(n));
@@ -45,7 +54,10 @@ async function clipAndCheck(parts: Array<{ buffer: GPUBuffer; contents: Float32A
     let bad = -1;
     for (let i = 0; i < p.contents.length && bad < 0; i++) {
       const want = inView[i] ? p.contents[i] * coef : p.contents[i];
-      if (!(after[i] === want || (inView[i] && Math.abs(after[i] - want) <= (normErrorBound(n) + 2e-7) * Math.abs(want)))) bad = i;
+      if (
+        !(after[i] === want || (inView[i] && Math.abs(after[i] - want) <= (normErrorBound(n) + 2e-7) * Math.abs(want)))
+      )
+        bad = i;
     }
     expect(bad, bad >= 0 ? `element ${bad}: ${after[bad]}` : '').toBe(-1);
     p.buffer.destroy();
@@ -64,7 +76,10 @@ test('one 200 MiB view, above the 128 MiB binding limit', async () => {
 test('sets totalling more than one binding: three 60 MiB buffers, and a 150 MiB arena of odd views', async () => {
   await withErrorScopes(device, async () => {
     const floats = (60 * MIB) / 4;
-    const separate = [1, 2, 3].map((seed) => ({ ...filled(60 * MIB, 1, floats - 2, seed), views: [{ offset: 1, length: floats - 2 }] }));
+    const separate = [1, 2, 3].map((seed) => ({
+      ...filled(60 * MIB, 1, floats - 2, seed),
+      views: [{ offset: 1, length: floats - 2 }],
+    }));
     await clipAndCheck(separate);
     const arenaFloats = (150 * MIB) / 4;
     const views = [

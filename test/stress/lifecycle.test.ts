@@ -34,7 +34,9 @@ async function liveBytesOver(device: GPUDevice, body: (mark: (step: number) => v
 
 test(`${STEPS} steps of the README's TF.js pattern: live GPU bytes grow by under 1 MiB`, async () => {
   const device = await sharedDevice();
-  const { early, late, labels } = await liveBytesOver(device, (mark) => runTfjsLoop(device, { steps: STEPS, logEvery: 2_000, onStep: mark }));
+  const { early, late, labels } = await liveBytesOver(device, (mark) =>
+    runTfjsLoop(device, { steps: STEPS, logEvery: 2_000, onStep: mark }),
+  );
   console.log(`TF.js pattern: live bytes after step 100 ${early}, after step ${STEPS} ${late} (created: ${labels})`);
   expect(late - early).toBeLessThan(MIB);
 }, 900_000);
@@ -43,7 +45,9 @@ test(`${STEPS} steps that call gradients() every step over the same buffers: liv
   const device = await sharedDevice();
   const clipper = await createClipper({ device, maxWorkgroups: 4 });
   const random = seededRandom(3);
-  const buffers = [randomGradient(300, random), randomGradient(17, random), randomGradient(4096, random)].map((a) => upload(device, a));
+  const buffers = [randomGradient(300, random), randomGradient(17, random), randomGradient(4096, random)].map((a) =>
+    upload(device, a),
+  );
   const { early, late, labels } = await liveBytesOver(device, async (mark) => {
     for (let step = 1; step <= STEPS; step++) {
       const set = clipper.gradients(buffers.map((buffer) => ({ buffer, offset: 0, length: buffer.size / 4 })));
@@ -52,7 +56,9 @@ test(`${STEPS} steps that call gradients() every step over the same buffers: liv
       mark(step);
     }
   });
-  console.log(`per-step gradients(): live bytes after step 100 ${early}, after step ${STEPS} ${late} (created: ${labels})`);
+  console.log(
+    `per-step gradients(): live bytes after step 100 ${early}, after step ${STEPS} ${late} (created: ${labels})`,
+  );
   expect(late - early).toBeLessThan(MIB);
   clipper.destroy();
 }, 900_000);

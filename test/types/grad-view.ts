@@ -33,6 +33,11 @@ export const inf: NormOptions = { normType: 'inf' };
 export const infinity: NormOptions = { normType: 'infinity' };
 // @ts-expect-error PyTorch's spelling is not an option (it also throws at run time)
 export const snake: NormOptions = { error_if_nonfinite: true };
-export const backends: ClipperOptions[] = [{ backend: 'webgpu' }, { backend: 'cpu' }, { backend: 'auto' }, { forceCpu: true }];
+export const backends: ClipperOptions[] = [
+  { backend: 'webgpu' },
+  { backend: 'cpu' },
+  { backend: 'auto' },
+  { forceCpu: true },
+];
 // @ts-expect-error backend is 'auto', 'webgpu' or 'cpu'
 export const gpu: ClipperOptions = { backend: 'gpu' };

@@ -1,0 +1,79 @@
+// Per-binding reads of gradient windows for the norm kernels (norm_partials.wgsl,
+// segment_norm.wgsl). WGSL cannot index bindings, so src/shaders.ts repeats a block for each slot:
+// the vec4 block (array<vec4<T>>, offsets and counts in vec4s) for a dispatch group's first
+// slots, the scalar block (array<T>, in elements) for the rest, which bind the last bytes of
+// buffers whose size is not a whole vec4; generated `sweep` and `loadVec` switch on the slot
+// once per chunk or piece, never per element. Each copy's element type T (f32 or f16) is filled in
+// per slot: every load widens to f32 (a no-op for f32), so f16 gradients accumulate like f32 ones.
+// The windows are read_write because the same bind group serves the in-place write kernels.
+//
+// A sweep covers elements first, first + stride, ... of [offset, offset + count): a workgroup
+// shares a chunk with stride WG (coalesced), a lane owns a piece with stride 1.
+
+// @per-vec4-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<GRAD_T>>;
+
+fn loadVec_SLOT(index: u32) -> vec4<f32> {
+  return vec4<f32>(grad_SLOT[index]);
+}
+
+// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
+// unscaled, and for p = 1 and 2 touches nothing else: one load and one fused add per vec4. Only a
+// chunk whose sum leaves the safe band (or is NaN/Inf) is read again, for its largest |x| and,
+// where needed, a sum scaled by a power of two.
+fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+  let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
+  var sum = vec4<f32>(0.0);
+  var seen = vec4<u32>(0u);
+  var i = first;
+  // Four independent loads per turn (each coalesced across lanes) keep more memory in flight.
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_SLOT(offset + i);
+    let x1 = loadVec_SLOT(offset + i + stride);
+    let x2 = loadVec_SLOT(offset + i + 2u * stride);
+    let x3 = loadVec_SLOT(offset + i + 3u * stride);
+    if (tracksMax) {
+      seen = max(max(seen, max(magnitudeBits(x0), magnitudeBits(x1))), max(magnitudeBits(x2), magnitudeBits(x3)));
+    }
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_SLOT(offset + i);
+    if (tracksMax) { seen = max(seen, magnitudeBits(x)); }
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  if (!tracksMax) {
+    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_SLOT(offset + j))); }
+  }
+  let m = largest(seen);
+  // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
+  // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
+  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  let e = scaleExpFor(m);
+  let inverse = inverseScale(e);
+  sum = vec4<f32>(0.0);
+  for (var j = first; j < count; j += stride) {
+    let magnitude = abs(loadVec_SLOT(offset + j)) * inverse;
+    sum = addPowers(sum, magnitude, magnitude, p);
+  }
+  return combine(acc, Acc(sum, e, m), p);
+}
+// @per-vec4-binding-end
+
+// @per-scalar-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<GRAD_T>;
+
+// A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
+fn sweep_SLOT(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+  var result = acc;
+  for (var i = first; i < count; i += stride) {
+    result = combine(result, accOfVec(vec4<f32>(f32(grad_SLOT[offset + i]), 0.0, 0.0, 0.0), p), p);
+  }
+  return result;
+}
+// @per-scalar-binding-end

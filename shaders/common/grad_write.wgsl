@@ -1,0 +1,64 @@
+// Per-binding in-place writes of gradient windows for the write kernels (elementwise.wgsl,
+// segment_scale.wgsl): `op` 0 multiplies by a coefficient, `op` 1 clamps to [lo, hi] keeping NaN.
+// f16 slots (the element type is filled in per slot) are widened, transformed in f32 and rounded back.
+// src/shaders.ts repeats the vec4 block for a dispatch group's first slots and the scalar block
+// for the rest (the same windows and bindings as grad_read.wgsl, so one bind group serves the
+// norm and the write kernels). An `apply` covers elements first, first + stride, ... of
+// [offset, offset + count); a masked vec4 is rewritten whole by the one lane that owns it, its
+// components outside the mask with their own bits.
+
+override op: u32 = OP_SCALE;
+
+fn transform(x: vec4<f32>, coef: f32, lo: f32, hi: f32) -> vec4<f32> {
+  if (op == OP_SCALE) { return x * coef; }
+  // min/max take ±Inf to the bounds; NaN, whose min/max WGSL leaves open, is kept by bit pattern.
+  let clamped = min(max(x, vec4<f32>(lo)), vec4<f32>(hi));
+  return select(clamped, x, (bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK)) > vec4<u32>(INF_BITS));
+}
+
+// @per-vec4-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<vec4<GRAD_T>>;
+
+fn load_SLOT(index: u32) -> vec4<f32> {
+  return vec4<f32>(grad_SLOT[index]);
+}
+
+fn store_SLOT(index: u32, value: vec4<f32>) {
+  grad_SLOT[index] = vec4<GRAD_T>(value);
+}
+
+fn apply_SLOT(offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f32, hi: f32) {
+  var i = first;
+  // Four independent loads per turn (each coalesced across lanes) keep more memory in flight.
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let j = offset + i;
+    let x0 = load_SLOT(j);
+    let x1 = load_SLOT(j + stride);
+    let x2 = load_SLOT(j + 2u * stride);
+    let x3 = load_SLOT(j + 3u * stride);
+    store_SLOT(j, transform(x0, coef, lo, hi));
+    store_SLOT(j + stride, transform(x1, coef, lo, hi));
+    store_SLOT(j + 2u * stride, transform(x2, coef, lo, hi));
+    store_SLOT(j + 3u * stride, transform(x3, coef, lo, hi));
+  }
+  for (; i < count; i += stride) {
+    store_SLOT(offset + i, transform(load_SLOT(offset + i), coef, lo, hi));
+  }
+}
+
+// The components outside the mask (another view's, or bytes no view covers) keep their bits.
+fn applyMasked_SLOT(index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {
+  let raw = grad_SLOT[index];
+  grad_SLOT[index] = select(raw, vec4<GRAD_T>(transform(vec4<f32>(raw), coef, lo, hi)), mask);
+}
+// @per-vec4-binding-end
+
+// @per-scalar-binding-begin
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> grad_SLOT: array<GRAD_T>;
+
+fn apply_SLOT(offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f32, hi: f32) {
+  for (var i = first; i < count; i += stride) {
+    grad_SLOT[offset + i] = GRAD_T(transform(vec4<f32>(f32(grad_SLOT[offset + i])), coef, lo, hi).x);
+  }
+}
+// @per-scalar-binding-end

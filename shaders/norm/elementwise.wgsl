@@ -1,0 +1,31 @@
+// In-place elementwise pass over a gradient set: `op` 0 multiplies by the clip coefficient the
+// norm pass left on the GPU (and returns at once unless FLAG_SCALED is set), `op` 1 clamps to
+// [params.clipMin, params.clipMax] keeping NaN.
+//
+// Bindings: group(0) = plan + grad_0 .. grad_{K-1} (declared by grad_write.wgsl), the same layout
+// as norm_partials.wgsl, so one bind group serves both; group(1) = params (uniform, dynamic
+// offset) + result (read-only NormResult slot, dynamic offset). Vec4 chunks are whole vec4s
+// inside one view, spread over a workgroup's lanes; each boundary vec4 is owned by one lane.
+
+@group(0) @binding(0) var<storage, read> plan: Plan;
+@group(1) @binding(0) var<uniform> params: Params;
+@group(1) @binding(1) var<storage, read> result: NormResult;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  if (op == OP_SCALE && (result.flags & FLAG_SCALED) == 0u) { return; }
+  let coef = result.coef;
+  let lo = params.clipMin;
+  let hi = params.clipMax;
+  let group = groupId.x;
+  let range = plan.entries[group];
+  for (var c = range.x; c < range.y; c++) {
+    let chunk = plan.entries[plan.chunkBase + c];
+    apply(chunk.x, chunk.y, chunk.z, lane, WG, coef, lo, hi);
+  }
+  let stride = plan.workgroupCount * WG;
+  for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {
+    let entry = plan.entries[plan.boundaryBase + b];
+    applyMasked(entry.x, entry.y, maskLanes(entry.z), coef, lo, hi);
+  }
+}

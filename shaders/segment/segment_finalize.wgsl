@@ -1,0 +1,57 @@
+// Per-segment norms, pass 2: one lane per segment merges its partials into the segment's norm and
+// its coefficient, by `rule`:
+//   0  norms only (coefficient 1)
+//   1  clip by norm (Keras clipnorm): PyTorch's decision per segment at params.maxNorm
+//   2  per-example (Optax): min(1, maxNorm / norm), 1 where that is NaN
+//   3  AGC: with maxNorm = params.maxNorm (clipping) · max(‖w‖, params.eps), 1 when ‖g‖ <= maxNorm,
+//      else maxNorm / max(‖g‖, 1e-6); ‖w‖ is this unit's norm in paramNorms
+//
+// Bindings: group(0) = params (uniform, dynamic offset), partials (read-only), segments (u32:
+// [segmentCount, partialCount, -, -, first partial of each segment, then partialCount]),
+// segmentNorms (vec2: norm, coefficient per segment), paramNorms (AGC; read-only).
+
+override rule: u32 = RULE_NORMS;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> partials: array<Acc>;
+@group(0) @binding(2) var<storage, read> segments: array<u32>;
+@group(0) @binding(3) var<storage, read_write> segmentNorms: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read> paramNorms: array<vec2<f32>>;
+
+fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
+  let maxNorm = params.maxNorm;
+  switch rule {
+    case RULE_CLIP_BY_NORM: {
+      if (flags == 0u && !(norm > maxNorm)) { return 1.0; }
+      return clipCoefficient(norm, flags, maxNorm);
+    }
+    case RULE_PER_EXAMPLE: {
+      if ((flags & FLAG_NAN) != 0u) { return 1.0; }
+      if ((flags & FLAG_INF) != 0u) { return select(0.0, 1.0, classify(maxNorm) != 0u); }
+      if (norm == 0.0 || norm <= maxNorm) { return 1.0; }
+      return maxNorm / norm;
+    }
+    case RULE_AGC: {
+      let paramNorm = paramNorms[segment].x;
+      if ((flags & FLAG_NAN) != 0u || classify(paramNorm) == FLAG_NAN) { return floatFromBits(NAN_BITS); }
+      let unitMax = maxNorm * max(paramNorm, params.eps);
+      if (norm <= unitMax) { return 1.0; }
+      return unitMax / max(norm, 1e-6);
+    }
+    default: { return 1.0; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(ids: GridIds) {
+  let segment = foldedIndex(ids);
+  if (segment >= segments[0]) { return; }
+  let p = params.p;
+  var acc = emptyAcc();
+  let end = segments[SEGMENTS_HEADER + segment + 1u];
+  for (var i = segments[SEGMENTS_HEADER + segment]; i < end; i++) {
+    acc = combine(acc, partials[i], p);
+  }
+  let norm = normOf(acc, p);
+  segmentNorms[segment] = vec2<f32>(norm, coefficient(norm, flagsOf(acc), segment));
+}

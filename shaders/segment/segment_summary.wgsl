@@ -1,0 +1,42 @@
+// Per-segment norms, pass 3 (one workgroup): the set's totals into one NormResult slot, from the
+// same partials: `summary` 0 writes the total norm, 1 the number of segments whose coefficient
+// is below 1 (clipPerExample's numClipped) as the slot's norm. The found-inf flag covers the set.
+//
+// Bindings: group(0) = params (uniform, dynamic offset), partials (read-only), segments (as in
+// segment_finalize.wgsl), segmentNorms (read-only), result (NormResult slot, dynamic offset).
+
+override summary: u32 = SUMMARY_TOTAL_NORM;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> partials: array<Acc>;
+@group(0) @binding(2) var<storage, read> segments: array<u32>;
+@group(0) @binding(3) var<storage, read> segmentNorms: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> result: NormResult;
+
+var<workgroup> clippedCount: atomic<u32>;
+
+@compute @workgroup_size(WG)
+fn main(ids: LaneIds) {
+  let p = params.p;
+  var acc = emptyAcc();
+  for (var i = ids.local; i < segments[1]; i += WG) {
+    acc = combine(acc, partials[i], p);
+  }
+  if (summary == SUMMARY_COUNT_CLIPPED) {
+    var clipped = 0u;
+    for (var s = ids.local; s < segments[0]; s += WG) {
+      if (segmentNorms[s].y < 1.0) { clipped++; }
+    }
+    atomicAdd(&clippedCount, clipped);
+  }
+  let merged = combineWorkgroup(acc, ids, p);
+  if (ids.local != 0u) { return; }
+  let flags = flagsOf(merged);
+  var value = normOf(merged, p);
+  if (summary == SUMMARY_COUNT_CLIPPED) { value = f32(atomicLoad(&clippedCount)); }
+  result.norm = value;
+  result.coef = 1.0;
+  result.flags = flags;
+  result.foundInf = select(0u, 1u, flags != 0u);
+  result.threshold = params.maxNorm;
+}

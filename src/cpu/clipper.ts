@@ -1,0 +1,241 @@
+// The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays),
+// with the GPU backend's contract (sets and handles in set.ts, engines in engines.ts).
+import type { AdaptiveRule } from '../api/adaptive';
+import type { ClipperBackend, ClipperEngines } from '../api/backend';
+import { GradclipError } from '../api/errors';
+import { OPTION_KEYS, readOptions } from '../api/options';
+import { resolveSet, viewsAsSet } from '../api/set-alias';
+import type {
+  AdaptiveGradClipOptions,
+  EncoderOption,
+  GradSet,
+  GradView,
+  NormHandle,
+  NormOptions,
+  NormsHandle,
+  NormsOptions,
+  PerExampleOptions,
+  PerExampleResult,
+} from '../api/types';
+import {
+  checkAgcOptions,
+  checkBatchSize,
+  checkClipRange,
+  checkGivenNorm,
+  checkMaxNorm,
+  checkNormType,
+  checkOnNonfinite,
+  checkSameUnits,
+} from '../plan/validate';
+import { checkNoHalfViews, isFloat16Array, resolveCpuViews, type CpuView, type GradArray } from '../plan/views';
+import { agcCoefficient, perExampleReference, unitRanges, viewNormsReference } from '../reference/modes';
+import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../reference/norms';
+import type { OptimizerSettings } from '../reference/optimizer';
+import { cpuAdaptiveEngine, cpuOptimizerEngine } from './engines';
+import { CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm } from './set';
+
+/** The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays). */
+export class CpuClipper implements ClipperBackend {
+  readonly backend = 'cpu' as const;
+  readonly device = null;
+  destroyed = false;
+  readonly engines: ClipperEngines = {
+    adaptive: (set: GradSet, rule: AdaptiveRule) => cpuAdaptiveEngine(this, set, rule),
+    optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings) =>
+      cpuOptimizerEngine(this, params, grads, settings),
+  };
+
+  /** `fallbackReason`: why WebGPU was not used when it was wanted (see createClipper). */
+  constructor(readonly fallbackReason: string | null = null) {}
+
+  gradients(views: GradView[]): GradSet {
+    this.checkAlive();
+    return new CpuGradSet(this, resolveCpuViews(views));
+  }
+
+  clipGradNorm(set: GradSet, maxNorm: number, optionsIn?: NormOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
+    const cpuSet = this.setOf(set);
+    checkMaxNorm(maxNorm);
+    const { p } = checkNormType(options.normType);
+    const onNonfinite = checkOnNonfinite(options.onNonfinite);
+    checkNoEncoder(options);
+    const norm = float32Norm(cpuSet.arrays, p);
+    const decision = clipDecision(norm, maxNorm, options.errorIfNonfinite, onNonfinite === 'skip');
+    if (decision.scale) scaleInPlace(cpuSet.arrays, decision.coef);
+    return new CpuNormHandle(cpuSet, norm, decision.nonfiniteError);
+  }
+
+  getTotalNorm(set: GradSet, optionsIn?: NormOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
+    const cpuSet = this.setOf(set);
+    const { p } = checkNormType(options.normType);
+    checkOnNonfinite(options.onNonfinite);
+    checkNoEncoder(options);
+    const norm = float32Norm(cpuSet.arrays, p);
+    return new CpuNormHandle(cpuSet, norm, Boolean(options.errorIfNonfinite) && !Number.isFinite(norm));
+  }
+
+  clipGradsWithNorm(
+    set: GradSet,
+    maxNorm: number,
+    totalNorm: NormHandle | number,
+    optionsIn?: EncoderOption | null,
+  ): void {
+    const options = readOptions(optionsIn, OPTION_KEYS.encoder, 'options');
+    const cpuSet = this.setOf(set);
+    checkMaxNorm(maxNorm);
+    checkNoEncoder(options);
+    let norm: number;
+    if (typeof totalNorm === 'number') {
+      norm = Math.fround(checkGivenNorm(totalNorm));
+    } else if (totalNorm instanceof CpuNormHandle) {
+      totalNorm.checkFresh();
+      norm = totalNorm.norm;
+    } else {
+      throw new GradclipError('invalid-argument', 'totalNorm must be a number or a NormHandle from a CPU clipper');
+    }
+    cpuSet.claim();
+    const decision = clipDecision(norm, maxNorm);
+    if (decision.scale) scaleInPlace(cpuSet.arrays, decision.coef);
+  }
+
+  clipGradValue(set: GradSet, clip: number | { min: number; max: number }, optionsIn?: EncoderOption | null): void {
+    const options = readOptions(optionsIn, OPTION_KEYS.encoder, 'options');
+    const arrays = this.arraysOf(set);
+    const { min, max } = checkClipRange(clip);
+    checkNoEncoder(options);
+    clampInPlace(arrays, min, max);
+  }
+
+  perTensorNorms(set: GradSet, optionsIn?: NormsOptions | null): NormsHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norms, 'options');
+    const cpuSet = this.setOf(set);
+    const { p } = checkNormType(options.normType);
+    checkNoEncoder(options);
+    const norms = viewNormsReference(cpuSet.arrays, p).map(Math.fround);
+    return new CpuNormsHandle(cpuSet, norms, new CpuNormHandle(cpuSet, float32Norm(cpuSet.arrays, p), false));
+  }
+
+  clipByNorm(set: GradSet, maxNorm: number, optionsIn?: NormsOptions | null): NormsHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.norms, 'options');
+    const cpuSet = this.setOf(set);
+    const { arrays } = cpuSet;
+    checkMaxNorm(maxNorm);
+    const { p } = checkNormType(options.normType);
+    checkNoEncoder(options);
+    const total = new CpuNormHandle(cpuSet, float32Norm(arrays, p), false);
+    const norms = viewNormsReference(arrays, p).map(Math.fround);
+    norms.forEach((norm, i) => {
+      const decision = clipDecision(norm, maxNorm);
+      if (decision.scale) scaleInPlace([arrays[i]], decision.coef);
+    });
+    return new CpuNormsHandle(cpuSet, norms, total);
+  }
+
+  clipPerExample(set: GradSet, optionsIn: PerExampleOptions): PerExampleResult {
+    const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
+    const cpuSet = this.setOf(set);
+    const { arrays } = cpuSet;
+    checkNoHalfViews(arrays.map(isFloat16Array), 'clipPerExample');
+    const { batchSize, maxNorm } = options;
+    const b = checkBatchSize(
+      batchSize,
+      arrays.map((a) => a.length),
+    );
+    checkMaxNorm(maxNorm);
+    checkNoEncoder(options);
+    if (options.out !== undefined) {
+      throw new GradclipError(
+        'invalid-argument',
+        'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set',
+      );
+    }
+    let sums = cpuSet.perExampleSums.get(b);
+    if (!sums) {
+      const arraysOfSums = arrays.map((a) => new Float32Array(a.length / b));
+      sums = viewsAsSet(arraysOfSums, this.gradients(arraysOfSums));
+      cpuSet.perExampleSums.set(b, sums);
+    }
+    const reference = perExampleReference(arrays, b, maxNorm);
+    reference.sums.forEach((sum, v) => sums[v].set(sum));
+    const anyNonfinite = reference.norms.some((n) => !Number.isFinite(n));
+    return { sum: sums, numClipped: new CpuNormHandle(cpuSet, reference.numClipped, false, anyNonfinite) };
+  }
+
+  adaptiveGradClip(grads: GradSet, params: GradSet, optionsIn?: AdaptiveGradClipOptions | null): NormHandle {
+    const options = readOptions(optionsIn, OPTION_KEYS.agc, 'options');
+    const gradViews = this.viewsOf(grads);
+    const paramViews = this.viewsOf(params);
+    if (resolveSet(grads) === resolveSet(params))
+      throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
+    const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
+    checkNoEncoder(options);
+    checkSameUnits(
+      gradViews.map((v) => ({ length: v.array.length, shape: v.shape })),
+      paramViews.map((v) => ({ length: v.array.length, shape: v.shape })),
+    );
+    const total = new CpuNormHandle(
+      this.setOf(grads),
+      float32Norm(
+        gradViews.map((v) => v.array),
+        2,
+      ),
+      false,
+    );
+    gradViews.forEach((g, i) => {
+      const w = paramViews[i].array;
+      for (const [start, end] of unitRanges(g.array.length, g.shape)) {
+        const unit = g.array.subarray(start, end);
+        const coef = agcCoefficient(
+          totalNormReference([unit], 2),
+          totalNormReference([w.subarray(start, end)], 2),
+          clipping,
+          eps,
+        );
+        if (coef !== 1) scaleInPlace([unit], coef);
+      }
+    });
+    return total;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
+  }
+
+  arraysOf(set: GradSet): GradArray[] {
+    return this.setOf(set).arrays;
+  }
+
+  private viewsOf(value: GradSet): CpuView[] {
+    return this.setOf(value).views;
+  }
+
+  /** Throws unless the clipper and `value` can be used; returns the set as this backend's type. */
+  setOf(value: GradSet): CpuGradSet {
+    this.checkAlive();
+    const set = resolveSet(value);
+    if (!(set instanceof CpuGradSet) || set.owner !== this) {
+      throw new GradclipError('invalid-argument', "set must come from this clipper's gradients()");
+    }
+    if (set.destroyed) throw new GradclipError('destroyed', 'set was destroyed');
+    return set;
+  }
+}
+
+/** Throws when an option only the WebGPU backend takes is given. */
+export function checkNoEncoder(options: EncoderOption | undefined): void {
+  if (!options) return;
+  for (const name of ['encoder', 'timestampWrites'] as const) {
+    if (options[name] !== undefined) {
+      throw new GradclipError(
+        'invalid-argument',
+        `options.${name} applies to the WebGPU backend only; this clipper runs on the CPU`,
+      );
+    }
+  }
+}

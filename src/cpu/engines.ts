@@ -1,0 +1,94 @@
+// The CPU engines behind createAutoClip / createZClip and createOptimizer: the float64 reference
+// rules and optimizer, applied in place, with handles that keep the GPU's contract.
+import type { AdaptiveRule, StepOptions } from '../api/adaptive';
+import type { AdaptiveEngine, OptimizerEngine } from '../api/backend';
+import { GradclipError } from '../api/errors';
+import { OPTION_KEYS, readOptions } from '../api/options';
+import { resolveSet } from '../api/set-alias';
+import type { GradSet } from '../api/types';
+import { checkLearningRate, checkOnNonfinite, checkOptimizerSets } from '../plan/validate';
+import { checkNoHalfViews, isFloat16Array } from '../plan/views';
+import { AutoClipRule, ZClipRule } from '../reference/modes';
+import { clipDecision, scaleInPlace } from '../reference/norms';
+import { OptimizerReference, type OptimizerSettings } from '../reference/optimizer';
+import { checkNoEncoder, type CpuClipper } from './clipper';
+import { CpuNormHandle, float32Norm } from './set';
+
+/** The CPU side of createAutoClip / createZClip: the rule and the clip on float64 norms. */
+export function cpuAdaptiveEngine(clipper: CpuClipper, set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
+  const cpuSet = clipper.setOf(set);
+  const { arrays } = cpuSet;
+  const state =
+    rule.kind === 'autoclip'
+      ? new AutoClipRule(rule.config.percentile, rule.config.history)
+      : new ZClipRule(rule.config);
+  return {
+    step: (stepOptions?: StepOptions | null) => {
+      const options = readOptions(stepOptions, OPTION_KEYS.step, 'options');
+      clipper.arraysOf(set);
+      const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
+      checkNoEncoder(options);
+      const norm = float32Norm(arrays, 2);
+      const threshold = state.observe(norm);
+      const decision = clipDecision(norm, threshold, false, skip);
+      if (decision.scale) scaleInPlace(arrays, decision.coef);
+      return new CpuNormHandle(cpuSet, norm, false, !Number.isFinite(norm), threshold);
+    },
+    readState: () =>
+      Promise.resolve({
+        threshold: state.threshold,
+        mean: state instanceof ZClipRule ? state.mean : NaN,
+        std: state instanceof ZClipRule ? state.std : NaN,
+      }),
+    destroy: () => {},
+  };
+}
+
+/** The CPU side of createOptimizer: the float64 reference, parameters rounded to float32 each step. */
+export function cpuOptimizerEngine(
+  clipper: CpuClipper,
+  params: GradSet,
+  grads: GradSet,
+  settings: OptimizerSettings,
+): OptimizerEngine {
+  for (const set of [grads, params]) checkNoHalfViews(clipper.arraysOf(set).map(isFloat16Array), 'createOptimizer');
+  // Float32Arrays only, as just checked.
+  const gradArrays = clipper.arraysOf(grads) as Float32Array[];
+  const paramArrays = clipper.arraysOf(params) as Float32Array[];
+  checkOptimizerSets(
+    gradArrays.map((a) => ({ length: a.length })),
+    paramArrays.map((a) => ({ length: a.length })),
+    resolveSet(grads) === resolveSet(params),
+  );
+  const reference = new OptimizerReference(
+    settings,
+    gradArrays.map((a) => a.length),
+  );
+  let destroyed = false;
+  const alive = () => {
+    clipper.arraysOf(grads);
+    clipper.arraysOf(params);
+    if (destroyed) throw new GradclipError('destroyed', 'this optimizer was destroyed');
+  };
+  return {
+    step: (stepOptions) => {
+      const options = readOptions(stepOptions, OPTION_KEYS.optimizerStep, 'options');
+      alive();
+      checkNoEncoder(options);
+      const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
+      const { norm } = reference.apply(paramArrays, gradArrays, lr);
+      return new CpuNormHandle(clipper.setOf(grads), norm, false);
+    },
+    state: async () => {
+      alive();
+      return {
+        step: reference.step,
+        first: reference.first.map((a) => Float32Array.from(a)),
+        second: reference.second.map((a) => Float32Array.from(a)),
+      };
+    },
+    destroy: () => {
+      destroyed = true;
+    },
+  };
+}

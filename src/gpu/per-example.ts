@@ -1,0 +1,133 @@
+// clipPerExample on the GPU (DP-SGD): every example's L2 norm over all views, the count clipped,
+// and the clipped examples summed into a target, in one compute pass. The sum kernel for each
+// target is made once and kept while the set uses a few targets, so calls into alternating
+// targets (even within one encoder) each keep their own tables.
+import { GradclipError } from '../api/errors';
+import { OPTION_KEYS, readOptions } from '../api/options';
+import { viewsAsSet } from '../api/set-alias';
+import type { GradSet, GradView, PerExampleOptions, PerExampleResult } from '../api/types';
+import { RULE_PER_EXAMPLE, SUMMARY_COUNT_CLIPPED } from '../kernels/registry';
+import { exampleSegments, planSegments } from '../plan/segments';
+import { checkBatchSize, checkMaxNorm } from '../plan/validate';
+import { checkNoHalfViews } from '../plan/views';
+import { BufferUsage } from './constants';
+import type { GpuContext } from './context';
+import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './segments';
+import type { GpuGradSet } from './set';
+import { ObjectIds } from './weak-list';
+
+/** Sum targets kept per set (older ones are dropped, not destroyed: an unsubmitted encoder may use them). */
+const SUM_TARGETS_KEPT = 8;
+
+export class PerExampleClipping {
+  /** Ids for target buffers, for cache keys that do not hold the buffers. */
+  private readonly targetIds = new ObjectIds();
+
+  constructor(
+    private readonly ctx: GpuContext,
+    /** Makes the sums' own set (the clipper's gradients()). */
+    private readonly gradients: (views: GradView[]) => GradSet,
+  ) {}
+
+  run(set: GradSet, optionsIn: PerExampleOptions): PerExampleResult {
+    const { ctx } = this;
+    const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
+    if (options.out !== undefined) readOptions(options.out, OPTION_KEYS.perExampleOut, 'options.out');
+    const gpuSet = ctx.checkUsable(set);
+    checkNoHalfViews(
+      gpuSet.views.map((v) => v.elementBytes === 2),
+      'clipPerExample',
+    );
+    const b = checkBatchSize(
+      options.batchSize,
+      gpuSet.views.map((v) => v.length),
+    );
+    const maxNorm = checkMaxNorm(options.maxNorm);
+    const lengths = gpuSet.views.map((v) => v.length / b);
+    const { offsets, bytes } = sumLayout(lengths);
+    const target = this.target(gpuSet, b, bytes, options.out);
+    const layout = gpuSet.segmentLayout(
+      `examples:${b}`,
+      () =>
+        new SegmentLayout(
+          ctx,
+          planSegments(gpuSet.views, exampleSegments(gpuSet.views, b), b, ctx.planLimits),
+          `batch of ${b}`,
+        ),
+    );
+    const sum = this.sumKernel(gpuSet, b, layout, target);
+    const paramsOffset = ctx.paramsOffset({ p: 2, maxNorm }, options.encoder);
+    const numClipped = ctx.claimHandle(gpuSet);
+    ctx.record(options, 'clipPerExample', [gpuSet], (pass) => {
+      layout.recordNorms(pass, 2, RULE_PER_EXAMPLE, paramsOffset);
+      layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, numClipped.offset);
+      sum.record(pass);
+    });
+    if (!sum.outputs) {
+      const views = lengths.map((length, v) => ({
+        buffer: target.buffer,
+        offset: target.byteOffset + offsets[v],
+        length,
+      }));
+      sum.outputs = viewsAsSet(views, this.gradients(views));
+    }
+    return { sum: sum.outputs, numClipped };
+  }
+
+  /** The sum kernel for one (batch size, target buffer, offset), made on first use. */
+  private sumKernel(set: GpuGradSet, batchSize: number, layout: SegmentLayout, target: SumTarget): PerExampleSum {
+    const key = `${batchSize}:${target.byteOffset}:${this.targetIds.id(target.buffer)}`;
+    let sum = set.perExampleSums.get(key);
+    if (sum) {
+      set.perExampleSums.delete(key);
+    } else {
+      sum = new PerExampleSum(this.ctx, set.views, batchSize, layout.segmentNorms, target, `batch of ${batchSize}`);
+      if (set.perExampleSums.size >= SUM_TARGETS_KEPT)
+        set.perExampleSums.delete(set.perExampleSums.keys().next().value as string);
+    }
+    set.perExampleSums.set(key, sum);
+    return sum;
+  }
+
+  /** Where the sums go: the caller's buffer (checked) or one the set allocates once per batch size. */
+  private target(set: GpuGradSet, batchSize: number, bytes: number, out: PerExampleOptions['out']): SumTarget {
+    const { device } = this.ctx;
+    if (out === undefined) {
+      let buffer = set.ownSumBuffers.get(batchSize);
+      if (!buffer) {
+        buffer = device.createBuffer({
+          label: `gradclip per-example sums (batch of ${batchSize})`,
+          size: bytes,
+          usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+        });
+        set.ownSumBuffers.set(batchSize, buffer);
+      }
+      return { buffer, byteOffset: 0 };
+    }
+    const { buffer, byteOffset = 0 } = out;
+    const alignment = device.limits.minStorageBufferOffsetAlignment;
+    if (
+      !buffer ||
+      typeof (buffer as GPUBuffer).size !== 'number' ||
+      ((buffer as GPUBuffer).usage & BufferUsage.STORAGE) === 0
+    ) {
+      throw new GradclipError('invalid-argument', 'out.buffer must be a GPUBuffer with GPUBufferUsage.STORAGE');
+    }
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % alignment !== 0) {
+      throw new GradclipError(
+        'invalid-argument',
+        `out.byteOffset must be a non-negative multiple of ${alignment} bytes, got ${byteOffset}`,
+      );
+    }
+    if (byteOffset + bytes > buffer.size) {
+      throw new GradclipError(
+        'out-of-range',
+        `the sums need ${bytes} bytes from out.byteOffset ${byteOffset}, past the end of the ${buffer.size}-byte out.buffer`,
+      );
+    }
+    if (set.views.some((v) => v.buffer === buffer)) {
+      throw new GradclipError('invalid-argument', 'out.buffer must not hold any of the per-example views');
+    }
+    return { buffer, byteOffset };
+  }
+}

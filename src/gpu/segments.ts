@@ -1,0 +1,389 @@
+// The GPU resources of one segmentation of a set (its views, its AGC units, or its examples for
+// one batch size), made once on first use and reused every step: the segment tables, partials,
+// per-segment (norm, coefficient) and the bind groups of segment_norm / _finalize / _summary /
+// _scale. The per-example sum's own tables and windows live here too.
+import { GradclipError } from '../api/errors';
+import { BufferUsage } from './constants';
+import {
+  PARAMS_BYTES,
+  PARTIAL_BYTES,
+  RESULT_BYTES,
+  SEGMENT_NORM_BYTES,
+  type Kernels,
+  type SegmentRule,
+} from '../kernels/registry';
+import type { BindingWindow } from '../plan/windows';
+import type { GradSet, GradView } from '../api/types';
+import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from '../plan/segments';
+import type { NormKind } from '../plan/validate';
+import type { ResolvedView } from '../plan/views';
+
+export interface SegmentOwner {
+  readonly kernels: Kernels;
+  readonly paramsBuffer: GPUBuffer;
+  readonly unusedBinding: GPUBuffer;
+}
+
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+export function createFilledBuffer(
+  device: GPUDevice,
+  label: string,
+  words: Uint32Array<ArrayBuffer>,
+  usage: number,
+): GPUBuffer {
+  const buffer = device.createBuffer({
+    label,
+    size: alignUp(Math.max(16, words.byteLength), 4),
+    usage,
+    mappedAtCreation: true,
+  });
+  new Uint32Array(buffer.getMappedRange()).set(words);
+  buffer.unmap();
+  return buffer;
+}
+
+/**
+ * A bind group of the shared data layout: a table range at binding 0, then the group's windows,
+ * with the clipper's 16-byte spare ranges at slots the group does not use.
+ */
+export function dataBindGroup(
+  owner: SegmentOwner,
+  label: string,
+  table: GPUBufferBinding,
+  windows: readonly BindingWindow[],
+): GPUBindGroup {
+  const { kernels } = owner;
+  const alignment = kernels.device.limits.minStorageBufferOffsetAlignment;
+  return kernels.device.createBindGroup({
+    label,
+    layout: kernels.dataLayout,
+    entries: [
+      { binding: 0, resource: table },
+      ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
+        const w = windows[slot];
+        return {
+          binding: slot + 1,
+          resource: w
+            ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
+            : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
+        };
+      }),
+    ],
+  });
+}
+
+/** Packs per-group tables into one buffer at aligned offsets; returns the buffer and each table's range. */
+export function packTables(
+  device: GPUDevice,
+  label: string,
+  tables: Uint32Array[],
+): { buffer: GPUBuffer; ranges: Array<{ offset: number; size: number }> } {
+  const alignment = device.limits.minStorageBufferOffsetAlignment;
+  const ranges: Array<{ offset: number; size: number }> = [];
+  let bytes = 0;
+  for (const t of tables) {
+    ranges.push({ offset: bytes, size: t.byteLength });
+    bytes = alignUp(bytes + t.byteLength, alignment);
+  }
+  const words = new Uint32Array(Math.max(4, bytes / 4));
+  tables.forEach((t, i) => words.set(t, ranges[i].offset / 4));
+  return { buffer: createFilledBuffer(device, label, words, BufferUsage.STORAGE), ranges };
+}
+
+export class SegmentLayout {
+  readonly segmentCount: number;
+  /** (norm, coefficient) per segment, f32 pairs. */
+  readonly segmentNorms: GPUBuffer;
+  /** Bumped by every call that rewrites segmentNorms; a NormsHandle remembers its own. */
+  generation = 0;
+  private readonly partials: GPUBuffer;
+  private readonly segments: GPUBuffer;
+  private readonly dataBindGroups: GPUBindGroup[];
+  private readonly partialsBindGroup: GPUBindGroup;
+  private readonly scaleBindGroup: GPUBindGroup;
+  private readonly finalizeBindGroups = new Map<GPUBuffer, GPUBindGroup>();
+  private readonly summaryBindGroups = new Map<GPUBuffer, GPUBindGroup>();
+  private readonly buffers: GPUBuffer[];
+
+  constructor(
+    private readonly owner: SegmentOwner,
+    readonly plan: SegmentPlan,
+    private readonly label: string,
+  ) {
+    const { kernels } = owner;
+    const { device } = kernels;
+    this.segmentCount = plan.segmentCount;
+    const tables = packTables(device, `gradclip ${label} segment tables`, plan.groups.map(encodeSegmentTable));
+    this.partials = device.createBuffer({
+      label: `gradclip ${label} segment partials`,
+      size: Math.max(1, plan.partialCount) * PARTIAL_BYTES,
+      usage: BufferUsage.STORAGE,
+    });
+    this.segments = createFilledBuffer(device, `gradclip ${label} segments`, encodeSegments(plan), BufferUsage.STORAGE);
+    this.segmentNorms = device.createBuffer({
+      label: `gradclip ${label} segment norms`,
+      size: Math.max(1, plan.segmentCount) * SEGMENT_NORM_BYTES,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
+    });
+    this.buffers = [tables.buffer, this.partials, this.segments, this.segmentNorms];
+    this.dataBindGroups = plan.groups.map((group, g) =>
+      dataBindGroup(
+        owner,
+        `gradclip ${label} segment data group ${g}`,
+        { buffer: tables.buffer, ...tables.ranges[g] },
+        group.windows,
+      ),
+    );
+    this.partialsBindGroup = device.createBindGroup({
+      label: `gradclip ${label} segment partials group`,
+      layout: kernels.partialsLayout,
+      entries: [
+        { binding: 0, resource: { buffer: owner.paramsBuffer, size: PARAMS_BYTES } },
+        { binding: 1, resource: { buffer: this.partials } },
+      ],
+    });
+    this.scaleBindGroup = device.createBindGroup({
+      label: `gradclip ${label} segment scale group`,
+      layout: kernels.segmentScaleLayout,
+      entries: [{ binding: 0, resource: { buffer: this.segmentNorms } }],
+    });
+  }
+
+  /** Records the per-segment norms and coefficients (segment_norm + segment_finalize). */
+  recordNorms(
+    pass: GPUComputePassEncoder,
+    kind: NormKind,
+    rule: SegmentRule,
+    paramsOffset: number,
+    paramNorms?: GPUBuffer,
+  ): void {
+    const { kernels } = this.owner;
+    const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
+    this.generation++;
+    pass.setBindGroup(1, this.partialsBindGroup, [paramsOffset]);
+    this.plan.groups.forEach((group, g) => {
+      if (group.pieces.length === 0) return;
+      pass.setPipeline(kernels.segmentNorm(kind, group));
+      pass.setBindGroup(0, this.dataBindGroups[g]);
+      pass.dispatchWorkgroups(...foldDispatch(group.pieces.length, kernels.workgroupSize, maxPerDimension));
+    });
+    pass.setPipeline(kernels.segmentFinalize(kind, rule));
+    pass.setBindGroup(0, this.finalizeBindGroup(paramNorms), [paramsOffset]);
+    pass.dispatchWorkgroups(...foldDispatch(this.segmentCount, kernels.workgroupSize, maxPerDimension));
+  }
+
+  /** Records the set-wide summary (total norm or count clipped) into a NormResult slot. */
+  recordSummary(
+    pass: GPUComputePassEncoder,
+    kind: NormKind,
+    summary: number,
+    paramsOffset: number,
+    results: GPUBuffer,
+    resultOffset: number,
+  ): void {
+    const { kernels } = this.owner;
+    let bindGroup = this.summaryBindGroups.get(results);
+    if (!bindGroup) {
+      bindGroup = kernels.device.createBindGroup({
+        label: `gradclip ${this.label} segment summary group`,
+        layout: kernels.segmentSummaryLayout,
+        entries: [
+          { binding: 0, resource: { buffer: this.owner.paramsBuffer, size: PARAMS_BYTES } },
+          { binding: 1, resource: { buffer: this.partials } },
+          { binding: 2, resource: { buffer: this.segments } },
+          { binding: 3, resource: { buffer: this.segmentNorms } },
+          { binding: 4, resource: { buffer: results, size: RESULT_BYTES } },
+        ],
+      });
+      this.summaryBindGroups.set(results, bindGroup);
+    }
+    pass.setPipeline(kernels.segmentSummary(kind, summary));
+    pass.setBindGroup(0, bindGroup, [paramsOffset, resultOffset]);
+    pass.dispatchWorkgroups(1);
+  }
+
+  /** Records the in-place per-segment scale (segment_scale). */
+  recordScale(pass: GPUComputePassEncoder): void {
+    const { kernels } = this.owner;
+    const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
+    pass.setBindGroup(1, this.scaleBindGroup);
+    this.plan.groups.forEach((group, g) => {
+      const lanes = group.pieces.length + group.edges.length;
+      if (lanes === 0) return;
+      pass.setPipeline(kernels.segmentScale(group));
+      pass.setBindGroup(0, this.dataBindGroups[g]);
+      pass.dispatchWorkgroups(...foldDispatch(lanes, kernels.workgroupSize, maxPerDimension));
+    });
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+  }
+
+  /** The finalize bind group; AGC's reads another layout's segmentNorms as the parameter norms. */
+  private finalizeBindGroup(paramNorms?: GPUBuffer): GPUBindGroup {
+    // Without parameter norms the binding is unused: any other buffer that does not alias segmentNorms.
+    const source = paramNorms ?? this.segments;
+    let bindGroup = this.finalizeBindGroups.get(source);
+    if (!bindGroup) {
+      bindGroup = this.owner.kernels.device.createBindGroup({
+        label: `gradclip ${this.label} segment finalize group`,
+        layout: this.owner.kernels.segmentFinalizeLayout,
+        entries: [
+          { binding: 0, resource: { buffer: this.owner.paramsBuffer, size: PARAMS_BYTES } },
+          { binding: 1, resource: { buffer: this.partials } },
+          { binding: 2, resource: { buffer: this.segments } },
+          { binding: 3, resource: { buffer: this.segmentNorms } },
+          { binding: 4, resource: { buffer: source } },
+        ],
+      });
+      this.finalizeBindGroups.set(source, bindGroup);
+    }
+    return bindGroup;
+  }
+}
+
+/** Where clipPerExample writes: a buffer from an aligned byte offset; view v's sum at `viewOffsets[v]` bytes from there. */
+export interface SumTarget {
+  buffer: GPUBuffer;
+  byteOffset: number;
+}
+
+/** Byte offsets of each view's sum (16-byte aligned, as createGradientArena lays them out) and the total. */
+export function sumLayout(lengths: readonly number[]): { offsets: number[]; bytes: number } {
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const length of lengths) {
+    offsets.push(bytes);
+    bytes += alignUp(length * 4, 16);
+  }
+  return { offsets, bytes: Math.max(16, bytes) };
+}
+
+/** per_example_sum's tables, view windows and bind groups for one set, batch size and target. */
+export class PerExampleSum {
+  /** The sums as views that are also a set of the clipper (made on first use). */
+  outputs: (GradView[] & GradSet) | null = null;
+  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number; vec4Slots: number }> = [];
+  private readonly outputBindGroup: GPUBindGroup;
+  private readonly tables: GPUBuffer;
+
+  constructor(
+    private readonly owner: SegmentOwner,
+    views: readonly ResolvedView[],
+    batchSize: number,
+    segmentNorms: GPUBuffer,
+    readonly target: SumTarget,
+    label: string,
+  ) {
+    const { kernels } = owner;
+    const { device } = kernels;
+    const alignment = device.limits.minStorageBufferOffsetAlignment;
+    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    const { offsets, bytes } = sumLayout(views.map((v) => v.length / batchSize));
+    if (bytes > maxBinding) {
+      throw new GradclipError(
+        'out-of-range',
+        `the per-example sums need ${bytes} bytes in one binding, above maxStorageBufferBindingSize (${maxBinding})`,
+      );
+    }
+    // Each view through its own read-only window from the aligned offset below it: as vec4s when
+    // its offset is 16-byte aligned and its slice length a multiple of 4, else as floats.
+    const windows = views.map((v, i) => {
+      const start = Math.floor(v.offsetBytes / alignment) * alignment;
+      const size = v.offsetBytes + v.length * 4 - start;
+      if (size > maxBinding) {
+        throw new GradclipError(
+          'out-of-range',
+          `views[${i}] spans ${size} bytes, above maxStorageBufferBindingSize (${maxBinding}) for clipPerExample`,
+        );
+      }
+      const vec4 = v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
+      // At least 16 bytes where the buffer has them (read-only windows may overlap): wgpu keeps a
+      // vec4 binding's minimum from the previous pipeline in a pass (see planWindows).
+      const bound = Math.min(v.buffer.size - start, Math.max(16, size));
+      return {
+        view: i,
+        buffer: v.buffer,
+        offset: start,
+        size: bound,
+        vec4,
+        skip: (v.offsetBytes - start) / (vec4 ? 16 : 4),
+      };
+    });
+    const ordered = [...windows.filter((w) => w.vec4), ...windows.filter((w) => !w.vec4)].filter(
+      (w) => views[w.view].length > 0,
+    );
+    const perGroup = kernels.sumBindings;
+    const tableWords: Uint32Array[] = [];
+    const groupMembers: (typeof ordered)[] = [];
+    for (let first = 0; first < ordered.length; first += perGroup) {
+      const members = ordered.slice(first, first + perGroup);
+      const words = new Uint32Array(4 + 8 * members.length);
+      let lanes = 0;
+      members.forEach((w, slot) => {
+        const unit = w.vec4 ? 4 : 1;
+        const length = views[w.view].length / batchSize / unit;
+        words.set([slot, w.skip, length, offsets[w.view] / 4], 4 + 4 * slot);
+        words.set([0, 0, lanes, 0], 4 + 4 * (members.length + slot));
+        lanes += length;
+      });
+      words.set([members.length, batchSize, lanes, members.filter((w) => w.vec4).length], 0);
+      tableWords.push(words);
+      groupMembers.push(members);
+    }
+    const packed = packTables(device, `gradclip ${label} per-example sum tables`, tableWords);
+    this.tables = packed.buffer;
+    groupMembers.forEach((members, g) => {
+      this.groups.push({
+        lanes: tableWords[g][2],
+        vec4Slots: tableWords[g][3],
+        bindGroup: device.createBindGroup({
+          label: `gradclip ${label} per-example sum group ${g}`,
+          layout: kernels.sumDataLayout,
+          entries: [
+            {
+              binding: 0,
+              resource: { buffer: packed.buffer, offset: packed.ranges[g].offset, size: packed.ranges[g].size },
+            },
+            ...Array.from({ length: perGroup }, (_, slot): GPUBindGroupEntry => {
+              const w = members[slot];
+              return {
+                binding: slot + 1,
+                resource: w
+                  ? { buffer: w.buffer, offset: w.offset, size: w.size }
+                  : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
+              };
+            }),
+          ],
+        }),
+      });
+    });
+    this.outputBindGroup = device.createBindGroup({
+      label: `gradclip ${label} per-example sum output group`,
+      layout: kernels.sumOutputLayout,
+      entries: [
+        { binding: 0, resource: { buffer: segmentNorms } },
+        { binding: 1, resource: { buffer: target.buffer, offset: target.byteOffset, size: bytes } },
+      ],
+    });
+  }
+
+  record(pass: GPUComputePassEncoder): void {
+    const { kernels } = this.owner;
+    const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
+    pass.setBindGroup(1, this.outputBindGroup);
+    for (const group of this.groups) {
+      pass.setPipeline(kernels.perExampleSum(group.vec4Slots));
+      pass.setBindGroup(0, group.bindGroup);
+      pass.dispatchWorkgroups(...foldDispatch(group.lanes, kernels.workgroupSize, maxPerDimension));
+    }
+  }
+
+  destroy(): void {
+    this.tables.destroy();
+  }
+}

@@ -1,0 +1,92 @@
+// The interface between TypeScript and WGSL, declared once: every flag, mode, variant selector,
+// struct size and byte offset both sides use. TypeScript imports these; WGSL gets them as the
+// generated const prelude `wgslAbiPrelude()` prepended to every shader (kernels/wgsl.ts), and a
+// test fails if a shader file writes one of these values itself.
+
+/** NormResult.flags bits. */
+export const FLAGS = {
+  /** Some element (or the norm) was NaN. */
+  FLAG_NAN: 1,
+  /** Some element (or the norm) was ±Inf. */
+  FLAG_INF: 2,
+  /** The scale pass must run (coefficient < 1, NaN or 0). */
+  FLAG_SCALED: 4,
+  /** errorIfNonfinite tripped: nothing was changed and read() rejects. */
+  FLAG_NONFINITE_ERROR: 8,
+} as const;
+
+/** Params.mode bits: what a norm call asks of the decision. */
+export const MODES = {
+  MODE_ERROR_IF_NONFINITE: 1,
+  /** getTotalNorm: never scale. */
+  MODE_NO_SCALE: 2,
+  /** onNonfinite 'skip': leave every gradient as it was. */
+  MODE_SKIP_NONFINITE: 4,
+} as const;
+
+/** Where norm_finalize takes the norm from (its `source` override). */
+export const SOURCES = { SOURCE_PARTIALS: 0, SOURCE_RESULT: 1, SOURCE_PARAMS: 2 } as const;
+/** What the elementwise kernel does (its `op` override). */
+export const OPS = { OP_SCALE: 0, OP_CLAMP: 1 } as const;
+/** What segment_finalize makes of a segment's norm (its `rule` override). */
+export const SEGMENT_RULES = { RULE_NORMS: 0, RULE_CLIP_BY_NORM: 1, RULE_PER_EXAMPLE: 2, RULE_AGC: 3 } as const;
+/** What segment_summary writes to the result slot (its `summary` override). */
+export const SUMMARIES = { SUMMARY_TOTAL_NORM: 0, SUMMARY_COUNT_CLIPPED: 1 } as const;
+/** adaptive_threshold's `rule` override. */
+export const ADAPTIVE_RULES = { ADAPTIVE_AUTOCLIP: 0, ADAPTIVE_ZCLIP: 1 } as const;
+/** Words before the per-group templates in a set's dispatch-arguments buffer (decision.wgsl). */
+export const DISPATCH = { DISPATCH_HEADER: 4 } as const;
+/** The accumulator's `normKind` override: which p-norm the kernels are specialised for. */
+export const NORM_KINDS = { NORM_KIND_MAX: 0, NORM_KIND_L1: 1, NORM_KIND_L2: 2, NORM_KIND_P: 3 } as const;
+/** AdaptiveState.mode of a ZClip rule. */
+export const ZCLIP_MODES = { ZCLIP_ZSCORE: 0, ZCLIP_ADAPTIVE: 1 } as const;
+/** OptimizerSettings.kind and .clipKind. */
+export const OPTIMIZER = { OPT_SGD: 0, OPT_ADAM: 1, OPT_ADAMW: 2, CLIP_NONE: 0, CLIP_NORM: 1, CLIP_VALUE: 2 } as const;
+/** A SegmentTable piece's first word: the binding slot in the low bits, this flag for an edge piece, the mask above. */
+export const SEGMENT_TABLE = { EDGE_PIECE: 1 << 27, PIECE_WINDOW_BITS: (1 << 27) - 1, SEGMENTS_HEADER: 4 } as const;
+
+/** Struct sizes and offsets in bytes (the WGSL structs in shaders/common/common.wgsl and accumulator.wgsl). */
+export const LAYOUT = {
+  /** One `Acc` in the partials buffer: 24 bytes, rounded to its 16-byte alignment. */
+  PARTIAL_BYTES: 32,
+  /** The `Params` uniform. */
+  PARAMS_BYTES: 32,
+  /** One `NormResult`. */
+  RESULT_BYTES: 32,
+  /** NormResult.foundInf. */
+  FOUND_INF_OFFSET: 12,
+  /** NormResult.threshold. */
+  THRESHOLD_OFFSET: 16,
+  /** One segment's (norm, coefficient) in segmentNorms. */
+  SEGMENT_NORM_BYTES: 8,
+} as const;
+
+/** Result slots per result ring: a NormHandle stays readable until this many later norms of its ring (TypeScript only). */
+export const RESULT_SLOTS = 256;
+
+export const { FLAG_NAN, FLAG_INF, FLAG_SCALED, FLAG_NONFINITE_ERROR } = FLAGS;
+export const { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } = MODES;
+export const { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, FOUND_INF_OFFSET, THRESHOLD_OFFSET, SEGMENT_NORM_BYTES } =
+  LAYOUT;
+
+/** The values WGSL sees, by name (all u32). */
+export const WGSL_CONSTANTS: Readonly<Record<string, number>> = {
+  ...FLAGS,
+  ...MODES,
+  ...SOURCES,
+  ...OPS,
+  ...SEGMENT_RULES,
+  ...SUMMARIES,
+  ...ADAPTIVE_RULES,
+  ...DISPATCH,
+  ...NORM_KINDS,
+  ...ZCLIP_MODES,
+  ...OPTIMIZER,
+  ...SEGMENT_TABLE,
+};
+
+/** The generated WGSL prelude: one `const NAME: u32 = Nu;` per ABI value. */
+export function wgslAbiPrelude(): string {
+  const lines = Object.entries(WGSL_CONSTANTS).map(([name, value]) => `const ${name}: u32 = ${value}u;`);
+  return `// Generated from src/kernels/abi.ts: the values TypeScript and WGSL share.\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,134 @@
+// Planning for the fused optimizer (pure, decided once at createOptimizer): one read-write window
+// per buffer holding gradients or parameters, the views packed into dispatches of at most
+// `windowsPerDispatch` windows, each dispatch's table, and each view's place in the moment buffers.
+import { GradclipError } from '../api/errors';
+import type { ResolvedView } from './views';
+
+export interface OptimizerWindow {
+  buffer: GPUBuffer;
+  offsetBytes: number;
+  sizeBytes: number;
+}
+
+export interface OptimizerPlan {
+  /** Each view's element offset in the moment buffers (each view starts on a vec4). */
+  stateOffsets: number[];
+  /** Elements in each moment buffer. */
+  stateElements: number;
+  /** Per dispatch: its table words and its windows in binding-slot order. */
+  dispatches: Array<{ table: Uint32Array<ArrayBuffer>; windows: OptimizerWindow[]; lanes: number }>;
+}
+
+export interface OptimizerLimits {
+  offsetAlignment: number;
+  maxBindingBytes: number;
+  windowsPerDispatch: number;
+}
+
+export function planOptimizer(
+  grads: readonly ResolvedView[],
+  params: readonly ResolvedView[],
+  limits: OptimizerLimits,
+): OptimizerPlan {
+  // Each view's state starts on a vec4 (optimizer_update.wgsl takes four elements a lane).
+  const quads = grads.map((v) => Math.ceil(v.length / 4));
+  const stateElements = 4 * quads.reduce((n, q) => n + q, 0);
+  if (stateElements * 4 > limits.maxBindingBytes) {
+    throw new GradclipError(
+      'out-of-range',
+      `the optimizer state needs ${stateElements * 4} bytes per moment, above maxStorageBufferBindingSize (${limits.maxBindingBytes})`,
+    );
+  }
+  const stateOffsets: number[] = [];
+  let at = 0;
+  for (const q of quads) {
+    stateOffsets.push(at);
+    at += 4 * q;
+  }
+  const windows = bufferWindows([...grads, ...params], limits);
+  const windowsOf = (i: number) => [windows.get(grads[i].buffer)!, windows.get(params[i].buffer)!];
+  const dispatches = packDispatches(grads, windowsOf, limits.windowsPerDispatch).map((members) =>
+    encodeDispatch(members, grads, params, windows, stateOffsets, quads),
+  );
+  return { stateOffsets, stateElements, dispatches };
+}
+
+/**
+ * One window per buffer over every gradient and parameter view in it (read-write, so a buffer
+ * holding both is bound once and nothing aliases).
+ */
+function bufferWindows(views: readonly ResolvedView[], limits: OptimizerLimits): Map<GPUBuffer, OptimizerWindow> {
+  const extent = new Map<GPUBuffer, { lo: number; hi: number }>();
+  for (const v of views) {
+    const e = extent.get(v.buffer) ?? { lo: v.offsetBytes, hi: v.offsetBytes + v.length * 4 };
+    e.lo = Math.min(e.lo, v.offsetBytes);
+    e.hi = Math.max(e.hi, v.offsetBytes + v.length * 4);
+    extent.set(v.buffer, e);
+  }
+  const windows = new Map<GPUBuffer, OptimizerWindow>();
+  for (const [buffer, { lo, hi }] of extent) {
+    const offsetBytes = Math.floor(lo / limits.offsetAlignment) * limits.offsetAlignment;
+    const sizeBytes = Math.max(4, hi - offsetBytes);
+    if (sizeBytes > limits.maxBindingBytes) {
+      throw new GradclipError(
+        'out-of-range',
+        `the optimizer binds each buffer once: ${sizeBytes} bytes of "${buffer.label}" exceed maxStorageBufferBindingSize (${limits.maxBindingBytes})`,
+      );
+    }
+    windows.set(buffer, { buffer, offsetBytes, sizeBytes });
+  }
+  return windows;
+}
+
+/** Views (indices) packed into dispatches of at most `perDispatch` distinct windows; empty views skipped. */
+function packDispatches(
+  grads: readonly ResolvedView[],
+  windowsOf: (i: number) => OptimizerWindow[],
+  perDispatch: number,
+): number[][] {
+  const dispatches: number[][] = [];
+  let current: number[] = [];
+  let used = new Set<OptimizerWindow>();
+  grads.forEach((view, i) => {
+    if (view.length === 0) return;
+    const needed = windowsOf(i);
+    const after = new Set([...used, ...needed]);
+    if (after.size > perDispatch && current.length > 0) {
+      dispatches.push(current);
+      current = [];
+      used = new Set(needed);
+    } else {
+      used = after;
+    }
+    current.push(i);
+  });
+  if (current.length) dispatches.push(current);
+  return dispatches;
+}
+
+/** A dispatch's table: a header (views, lanes), then per view its two windows and offsets, then its state offset, length and first lane. */
+function encodeDispatch(
+  members: number[],
+  grads: readonly ResolvedView[],
+  params: readonly ResolvedView[],
+  windows: Map<GPUBuffer, OptimizerWindow>,
+  stateOffsets: readonly number[],
+  quads: readonly number[],
+): OptimizerPlan['dispatches'][number] {
+  const slots: OptimizerWindow[] = [];
+  const slotOf = (w: OptimizerWindow) => (slots.includes(w) ? slots.indexOf(w) : slots.push(w) - 1);
+  const table = new Uint32Array(4 + 8 * members.length);
+  let lanes = 0;
+  members.forEach((i, k) => {
+    const [g, p] = [grads[i], params[i]];
+    const [gw, pw] = [windows.get(g.buffer)!, windows.get(p.buffer)!];
+    table.set(
+      [slotOf(gw), (g.offsetBytes - gw.offsetBytes) / 4, slotOf(pw), (p.offsetBytes - pw.offsetBytes) / 4],
+      4 + 4 * k,
+    );
+    table.set([stateOffsets[i] / 4, g.length, lanes, 0], 4 + 4 * (members.length + k));
+    lanes += quads[i];
+  });
+  table.set([members.length, lanes, 0, 0], 0);
+  return { table, windows: slots, lanes };
+}
