@@ -23,6 +23,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^gradclip\/reference$/, replacement: resolve(import.meta.dirname, 'src/reference/index.ts') },
+      { find: /^gradclip\/tfjs$/, replacement: resolve(import.meta.dirname, 'src/interop/index.ts') },
       { find: /^gradclip$/, replacement: resolve(import.meta.dirname, 'src/index.ts') },
     ],
   },
@@ -33,6 +34,8 @@ export default defineConfig({
       '@tensorflow/tfjs-core',
       '@tensorflow/tfjs-backend-webgpu',
       '@tensorflow/tfjs-core/dist/register_all_gradients',
+      '@tensorflow/tfjs-layers',
+      '@tensorflow/tfjs-backend-cpu',
     ],
   },
   build: {

@@ -10,12 +10,14 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     minify: false,
-    rollupOptions: { output: { chunkFileNames: 'shared.js' } },
+    // TF.js is a peer dependency of `gradclip/tfjs` alone: never bundled.
+    rollupOptions: { external: [/^@tensorflow\//], output: { chunkFileNames: 'chunk-[name].js' } },
     lib: {
-      // Two entries, the main one and `gradclip/reference`; what they share goes in a chunk.
+      // Three entries: the main one, `gradclip/reference` and `gradclip/tfjs`; what they share goes in chunks.
       entry: {
         index: resolve(import.meta.dirname, 'src/index.ts'),
         reference: resolve(import.meta.dirname, 'src/reference/index.ts'),
+        tfjs: resolve(import.meta.dirname, 'src/interop/index.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

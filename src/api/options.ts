@@ -33,6 +33,7 @@ export const OPTION_KEYS = {
   optimizerClipValue: ['value'],
   clipRange: ['min', 'max'],
   arena: ['dtype'],
+  kerasClip: ['clipnorm', 'clipvalue', 'globalClipnorm', 'onNorm', 'logEvery'],
 } as const;
 
 /** snake_case (PyTorch, Keras) → camelCase: `error_if_nonfinite` → `errorIfNonfinite`. */

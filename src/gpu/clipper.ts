@@ -217,13 +217,15 @@ export class GpuClipper implements ClipperBackend {
       throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
     const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
     checkSameUnits(gradSet.views, paramSet.views);
-    const units = (s: GpuGradSet) =>
-      s.segmentLayout('units', () => {
+    // Two roles, two layouts: sets of one shape share segment buffers, and the gradients' pass
+    // reads the parameters' norms, so the two must never be one buffer.
+    const units = (s: GpuGradSet, role: string) =>
+      s.segmentLayout(`${role} units`, (cache) => {
         const { ranges, count } = unitSegments(s.views);
-        return new SegmentLayout(ctx, planSegments(s.views, ranges, count, ctx.planLimits), 'units');
+        return new SegmentLayout(ctx, planSegments(s.views, ranges, count, ctx.planLimits), `${role} units`, cache);
       });
-    const gradUnits = units(gradSet);
-    const paramUnits = units(paramSet);
+    const gradUnits = units(gradSet, 'gradient');
+    const paramUnits = units(paramSet, 'parameter');
     const paramsOffset = ctx.paramsOffset({ p: 2, maxNorm: clipping, eps }, options.encoder);
     const handle = ctx.claimHandle(gradSet);
     ctx.record(options, 'adaptiveGradClip', [gradSet, paramSet], (pass) => {
@@ -244,15 +246,10 @@ export class GpuClipper implements ClipperBackend {
     const ctx = this.context;
     const gpuSet = ctx.checkUsable(set);
     const { p, kind } = checkNormType(options.normType);
-    const layout = gpuSet.segmentLayout(
-      'views',
-      () =>
-        new SegmentLayout(
-          ctx,
-          planSegments(gpuSet.views, viewSegments(gpuSet.views), gpuSet.viewCount, ctx.planLimits),
-          'views',
-        ),
-    );
+    const layout = gpuSet.segmentLayout('views', (cache) => {
+      const plan = planSegments(gpuSet.views, viewSegments(gpuSet.views), gpuSet.viewCount, ctx.planLimits);
+      return new SegmentLayout(ctx, plan, 'views', cache);
+    });
     const paramsOffset = ctx.paramsOffset({ p, maxNorm }, options.encoder);
     const total = ctx.claimHandle(gpuSet);
     ctx.record(options, rule === RULE_NORMS ? 'perTensorNorms' : 'clipByNorm', [gpuSet], (pass) => {

@@ -46,15 +46,10 @@ export class PerExampleClipping {
     const lengths = gpuSet.views.map((v) => v.length / b);
     const { offsets, bytes } = sumLayout(lengths);
     const target = this.target(gpuSet, b, bytes, options.out);
-    const layout = gpuSet.segmentLayout(
-      `examples:${b}`,
-      () =>
-        new SegmentLayout(
-          ctx,
-          planSegments(gpuSet.views, exampleSegments(gpuSet.views, b), b, ctx.planLimits),
-          `batch of ${b}`,
-        ),
-    );
+    const layout = gpuSet.segmentLayout(`examples:${b}`, (cache) => {
+      const plan = planSegments(gpuSet.views, exampleSegments(gpuSet.views, b), b, ctx.planLimits);
+      return new SegmentLayout(ctx, plan, `batch of ${b}`, cache);
+    });
     const sum = this.sumKernel(gpuSet, b, layout, target);
     const paramsOffset = ctx.paramsOffset({ p: 2, maxNorm }, options.encoder);
     const numClipped = ctx.claimHandle(gpuSet);

@@ -93,50 +93,45 @@ export function packTables(
   return { buffer: createFilledBuffer(device, label, words, BufferUsage.STORAGE), ranges };
 }
 
-export class SegmentLayout {
-  readonly segmentCount: number;
+/**
+ * The GPU buffers of one segmentation that do not depend on which buffers hold the views (tables,
+ * partials, segments, per-segment norms) and the bind groups over them: shared, like a set's
+ * bundle, by every set of the same shape, so a set built per step allocates nothing here either.
+ */
+export class SegmentBuffers {
+  readonly tables: { buffer: GPUBuffer; ranges: Array<{ offset: number; size: number }> };
+  readonly partials: GPUBuffer;
+  readonly segments: GPUBuffer;
   /** (norm, coefficient) per segment, f32 pairs. */
   readonly segmentNorms: GPUBuffer;
+  readonly partialsBindGroup: GPUBindGroup;
+  readonly scaleBindGroup: GPUBindGroup;
+  readonly finalizeBindGroups = new Map<GPUBuffer, GPUBindGroup>();
+  readonly summaryBindGroups = new Map<GPUBuffer, GPUBindGroup>();
   /** Bumped by every call that rewrites segmentNorms; a NormsHandle remembers its own. */
   generation = 0;
-  private readonly partials: GPUBuffer;
-  private readonly segments: GPUBuffer;
-  private readonly dataBindGroups: GPUBindGroup[];
-  private readonly partialsBindGroup: GPUBindGroup;
-  private readonly scaleBindGroup: GPUBindGroup;
-  private readonly finalizeBindGroups = new Map<GPUBuffer, GPUBindGroup>();
-  private readonly summaryBindGroups = new Map<GPUBuffer, GPUBindGroup>();
-  private readonly buffers: GPUBuffer[];
 
   constructor(
-    private readonly owner: SegmentOwner,
-    readonly plan: SegmentPlan,
-    private readonly label: string,
+    owner: SegmentOwner,
+    plan: SegmentPlan,
+    tableWords: Uint32Array[],
+    segmentWords: Uint32Array<ArrayBuffer>,
+    label: string,
   ) {
     const { kernels } = owner;
     const { device } = kernels;
-    this.segmentCount = plan.segmentCount;
-    const tables = packTables(device, `gradclip ${label} segment tables`, plan.groups.map(encodeSegmentTable));
+    this.tables = packTables(device, `gradclip ${label} segment tables`, tableWords);
     this.partials = device.createBuffer({
       label: `gradclip ${label} segment partials`,
       size: Math.max(1, plan.partialCount) * PARTIAL_BYTES,
       usage: BufferUsage.STORAGE,
     });
-    this.segments = createFilledBuffer(device, `gradclip ${label} segments`, encodeSegments(plan), BufferUsage.STORAGE);
+    this.segments = createFilledBuffer(device, `gradclip ${label} segments`, segmentWords, BufferUsage.STORAGE);
     this.segmentNorms = device.createBuffer({
       label: `gradclip ${label} segment norms`,
       size: Math.max(1, plan.segmentCount) * SEGMENT_NORM_BYTES,
       usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
     });
-    this.buffers = [tables.buffer, this.partials, this.segments, this.segmentNorms];
-    this.dataBindGroups = plan.groups.map((group, g) =>
-      dataBindGroup(
-        owner,
-        `gradclip ${label} segment data group ${g}`,
-        { buffer: tables.buffer, ...tables.ranges[g] },
-        group.windows,
-      ),
-    );
     this.partialsBindGroup = device.createBindGroup({
       label: `gradclip ${label} segment partials group`,
       layout: kernels.partialsLayout,
@@ -152,6 +147,57 @@ export class SegmentLayout {
     });
   }
 
+  destroy(): void {
+    for (const b of [this.tables.buffer, this.partials, this.segments, this.segmentNorms]) b.destroy();
+  }
+}
+
+/** Segment buffers by what they hold: a set's bundle keeps one map for all its sets. */
+export type SegmentBufferCache = Map<string, SegmentBuffers>;
+
+/** One segmentation of one set: the shared buffers, and the bind groups over this set's views. */
+export class SegmentLayout {
+  readonly segmentCount: number;
+  private readonly shared: SegmentBuffers;
+  private readonly dataBindGroups: GPUBindGroup[];
+
+  constructor(
+    private readonly owner: SegmentOwner,
+    readonly plan: SegmentPlan,
+    private readonly label: string,
+    cache: SegmentBufferCache,
+  ) {
+    this.segmentCount = plan.segmentCount;
+    const tableWords = plan.groups.map(encodeSegmentTable);
+    const segmentWords = encodeSegments(plan);
+    const key = `${label}|${plan.partialCount}|${segmentWords.join(',')}|${tableWords.map((t) => t.join(',')).join('/')}`;
+    let shared = cache.get(key);
+    if (!shared) {
+      shared = new SegmentBuffers(owner, plan, tableWords, segmentWords, label);
+      cache.set(key, shared);
+    }
+    this.shared = shared;
+    const { tables } = shared;
+    this.dataBindGroups = plan.groups.map((group, g) =>
+      dataBindGroup(
+        owner,
+        `gradclip ${label} segment data group ${g}`,
+        { buffer: tables.buffer, ...tables.ranges[g] },
+        group.windows,
+      ),
+    );
+  }
+
+  /** (norm, coefficient) per segment, f32 pairs (shared by the sets of this shape). */
+  get segmentNorms(): GPUBuffer {
+    return this.shared.segmentNorms;
+  }
+
+  /** Bumped by every call that rewrites segmentNorms; a NormsHandle remembers its own. */
+  get generation(): number {
+    return this.shared.generation;
+  }
+
   /** Records the per-segment norms and coefficients (segment_norm + segment_finalize). */
   recordNorms(
     pass: GPUComputePassEncoder,
@@ -162,8 +208,8 @@ export class SegmentLayout {
   ): void {
     const { kernels } = this.owner;
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
-    this.generation++;
-    pass.setBindGroup(1, this.partialsBindGroup, [paramsOffset]);
+    this.shared.generation++;
+    pass.setBindGroup(1, this.shared.partialsBindGroup, [paramsOffset]);
     this.plan.groups.forEach((group, g) => {
       if (group.pieces.length === 0) return;
       pass.setPipeline(kernels.segmentNorm(kind, group));
@@ -185,20 +231,20 @@ export class SegmentLayout {
     resultOffset: number,
   ): void {
     const { kernels } = this.owner;
-    let bindGroup = this.summaryBindGroups.get(results);
+    let bindGroup = this.shared.summaryBindGroups.get(results);
     if (!bindGroup) {
       bindGroup = kernels.device.createBindGroup({
         label: `gradclip ${this.label} segment summary group`,
         layout: kernels.segmentSummaryLayout,
         entries: [
           { binding: 0, resource: { buffer: this.owner.paramsBuffer, size: PARAMS_BYTES } },
-          { binding: 1, resource: { buffer: this.partials } },
-          { binding: 2, resource: { buffer: this.segments } },
-          { binding: 3, resource: { buffer: this.segmentNorms } },
+          { binding: 1, resource: { buffer: this.shared.partials } },
+          { binding: 2, resource: { buffer: this.shared.segments } },
+          { binding: 3, resource: { buffer: this.shared.segmentNorms } },
           { binding: 4, resource: { buffer: results, size: RESULT_BYTES } },
         ],
       });
-      this.summaryBindGroups.set(results, bindGroup);
+      this.shared.summaryBindGroups.set(results, bindGroup);
     }
     pass.setPipeline(kernels.segmentSummary(kind, summary));
     pass.setBindGroup(0, bindGroup, [paramsOffset, resultOffset]);
@@ -209,7 +255,7 @@ export class SegmentLayout {
   recordScale(pass: GPUComputePassEncoder): void {
     const { kernels } = this.owner;
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
-    pass.setBindGroup(1, this.scaleBindGroup);
+    pass.setBindGroup(1, this.shared.scaleBindGroup);
     this.plan.groups.forEach((group, g) => {
       const lanes = group.pieces.length + group.edges.length;
       if (lanes === 0) return;
@@ -219,28 +265,25 @@ export class SegmentLayout {
     });
   }
 
-  destroy(): void {
-    for (const b of this.buffers) b.destroy();
-  }
-
   /** The finalize bind group; AGC's reads another layout's segmentNorms as the parameter norms. */
   private finalizeBindGroup(paramNorms?: GPUBuffer): GPUBindGroup {
+    const { shared } = this;
     // Without parameter norms the binding is unused: any other buffer that does not alias segmentNorms.
-    const source = paramNorms ?? this.segments;
-    let bindGroup = this.finalizeBindGroups.get(source);
+    const source = paramNorms ?? shared.segments;
+    let bindGroup = shared.finalizeBindGroups.get(source);
     if (!bindGroup) {
       bindGroup = this.owner.kernels.device.createBindGroup({
         label: `gradclip ${this.label} segment finalize group`,
         layout: this.owner.kernels.segmentFinalizeLayout,
         entries: [
           { binding: 0, resource: { buffer: this.owner.paramsBuffer, size: PARAMS_BYTES } },
-          { binding: 1, resource: { buffer: this.partials } },
-          { binding: 2, resource: { buffer: this.segments } },
-          { binding: 3, resource: { buffer: this.segmentNorms } },
+          { binding: 1, resource: { buffer: shared.partials } },
+          { binding: 2, resource: { buffer: shared.segments } },
+          { binding: 3, resource: { buffer: shared.segmentNorms } },
           { binding: 4, resource: { buffer: source } },
         ],
       });
-      this.finalizeBindGroups.set(source, bindGroup);
+      shared.finalizeBindGroups.set(source, bindGroup);
     }
     return bindGroup;
   }

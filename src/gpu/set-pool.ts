@@ -6,7 +6,7 @@
 // safe because every pass writes the partials and dispatch arguments before it reads them, in
 // queue order, and each call claims its own result slot.
 import { BufferUsage } from './constants';
-import { createFilledBuffer, packTables } from './segments';
+import { createFilledBuffer, packTables, type SegmentBufferCache } from './segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, RESULT_SLOTS } from '../kernels/abi';
 import type { Kernels } from '../kernels/registry';
 import { encodeDispatchArgs, encodePlanTable, type SetPlan } from '../plan/windows';
@@ -39,6 +39,8 @@ export class SetResources {
   readonly elementwiseBindGroup: GPUBindGroup;
   /** Generation written to each result slot; a handle whose generation differs is stale. */
   readonly slotGenerations = new Float64Array(RESULT_SLOTS).fill(-1);
+  /** Per-view, per-unit and per-example segment buffers of this shape (see segments.ts). */
+  readonly segmentBuffers: SegmentBufferCache = new Map();
   /** Sets using the bundle; an unpooled bundle is destroyed when the last one is. */
   users = 0;
   pooled = true;
@@ -116,6 +118,7 @@ export class SetResources {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const b of [this.planTables, this.partials, this.results, this.dispatchArgs]) b.destroy();
+    for (const segment of this.segmentBuffers.values()) segment.destroy();
   }
 }
 

@@ -2,7 +2,7 @@
 // dispatch group), and a share of the bundle of plan-shaped resources (gpu-set-pool.ts) that sets
 // of the same shape reuse. Per-view, per-unit and per-example resources are made on first use.
 import { GradclipError } from '../api/errors';
-import { dataBindGroup, type PerExampleSum, type SegmentLayout } from './segments';
+import { dataBindGroup, type PerExampleSum, type SegmentBufferCache, type SegmentLayout } from './segments';
 import type { SetPool, SetResources } from './set-pool';
 import type { Kernels } from '../kernels/registry';
 import type { SetPlan } from '../plan/windows';
@@ -101,11 +101,11 @@ export class GpuGradSet implements GradSet {
     return this.ownDestroyed || this.owner.destroyed;
   }
 
-  /** The segment layout under `key`, made by `create` on first use. */
-  segmentLayout(key: string, create: () => SegmentLayout): SegmentLayout {
+  /** The segment layout under `key`, made by `create` (over the bundle's shared segment buffers) on first use. */
+  segmentLayout(key: string, create: (cache: SegmentBufferCache) => SegmentLayout): SegmentLayout {
     let layout = this.segmentLayouts.get(key);
     if (!layout) {
-      layout = create();
+      layout = create(this.resources.segmentBuffers);
       this.segmentLayouts.set(key, layout);
     }
     return layout;
@@ -119,7 +119,6 @@ export class GpuGradSet implements GradSet {
   destroy(): void {
     if (this.ownDestroyed) return;
     this.ownDestroyed = true;
-    for (const layout of this.segmentLayouts.values()) layout.destroy();
     for (const sum of this.perExampleSums.values()) sum.destroy();
     for (const b of this.ownSumBuffers.values()) b.destroy();
     this.owner.pool.release(this.resources);

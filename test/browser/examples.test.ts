@@ -5,7 +5,9 @@
 import { afterEach, expect, test, vi } from 'vitest';
 import { totalNormReference } from '../../src/reference/index';
 import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
+import { run as runTfjsFit } from '../../examples/tfjs-fit';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
+import { tfjsOn } from '../../demo/bench/methods';
 import { countLiveBytes } from '../shared/live-bytes';
 import { sharedDevice, withErrorScopes } from './gpu';
 
@@ -85,4 +87,13 @@ test('examples/tfjs-loop.ts (a set per step over TF.js gradients): 1 000 steps, 
   expect(reads.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.norm))).toBe(true);
   expect(reads[0].norm).toBeGreaterThan(1);
   expect(reads[reads.length - 1].loss).toBeLessThan(reads[0].loss);
+});
+
+test('examples/tfjs-fit.ts (Quick start, model.fit with globalClipnorm): the loss falls and the last norm is read', async () => {
+  const device = await sharedDevice();
+  await tfjsOn(device); // TF.js on the clipper's device, so the clip runs in place on the GPU
+  const { losses, lastNorm } = await withErrorScopes(device, () => runTfjsFit(device, { epochs: 20 }));
+  expect(losses).toHaveLength(20);
+  expect(losses[19]).toBeLessThan(losses[0]);
+  expect(lastNorm).toBeGreaterThan(0);
 });

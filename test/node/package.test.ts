@@ -90,7 +90,7 @@ test('the built module carries its WGSL inline (no ?raw import left) and imports
     consumer,
   );
   expect(built).not.toMatch(/(from\s+|import\()['"][^'"]*\?raw/); // only Rollup's `// shaders/x.wgsl?raw` markers remain
-  expect(built).not.toMatch(/^import .* from ['"](?!\.\/shared\.js['"])/m); // only its own shared chunk
+  expect(built).not.toMatch(/^import .* from ['"](?!\.\/chunk-[\w-]+\.js['"])/m); // only its own shared chunks
   expect(built).toMatch(/@compute @workgroup_size\(WG\)/);
 });
 

@@ -133,6 +133,22 @@ describe('sets built every step', () => {
     expect(fake.counts.createBuffer).toBe(buffersAfterFirst);
   });
 
+  test('per-view clipping (Keras clipnorm) and AGC on a set per step create no buffer after the first step', async () => {
+    const fake = createFakeDevice();
+    const clipper = await gpuClipper(fake);
+    const lengths = [12, 300, 8];
+    const step = () => {
+      const grads = clipper.gradients(lengths.map((n) => fakeBuffer(n * 4)));
+      const params = clipper.gradients(lengths.map((n) => fakeBuffer(n * 4)));
+      clipper.clipByNorm(grads, 1);
+      clipper.adaptiveGradClip(grads, params);
+    };
+    step();
+    const buffersAfterFirst = fake.counts.createBuffer;
+    for (let i = 0; i < 500; i++) step();
+    expect(fake.counts.createBuffer).toBe(buffersAfterFirst);
+  });
+
   test(`the pool keeps ${POOLED_SHAPES} shapes; an evicted shape's resources go with its last set`, async () => {
     const fake = createFakeDevice();
     const clipper = await gpuClipper(fake);
