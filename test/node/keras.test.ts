@@ -5,22 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { GradclipError } from 'gradclip';
+import { thrown } from '../shared/thrown';
 import { ClippedOptimizer, clippedOptimizer } from 'gradclip/tfjs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function thrown(call: () => unknown): GradclipError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GradclipError);
-    return error as GradclipError;
-  }
-  throw new Error('expected a GradclipError');
-}
 
 describe('options follow Keras 3', () => {
   test('at most one of clipnorm, clipvalue and globalClipnorm', () => {

@@ -3,6 +3,7 @@
 // every public function rejects a key it does not know, naming it and the closest known key,
 // before anything changes.
 import { describe, expect, test } from 'vitest';
+import { thrown } from '../shared/thrown';
 import {
   GradclipError,
   createAutoClip,
@@ -15,17 +16,6 @@ import {
 } from 'gradclip';
 import { closestKey } from '../../src/api/options';
 import { createFakeDevice, fakeBuffer } from '../shared/fake-device';
-
-/** Runs `call` and returns the GradclipError it throws (failing when it throws anything else or nothing). */
-function thrown(call: () => unknown): GradclipError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GradclipError);
-    return error as GradclipError;
-  }
-  throw new Error('expected a GradclipError');
-}
 
 async function rejected(promise: Promise<unknown>): Promise<GradclipError> {
   const error = await promise.then(

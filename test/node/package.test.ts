@@ -45,6 +45,8 @@ test('the tarball holds the built module, its map and declarations, the README, 
   for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) expect(packedFiles).toContain(name);
   expect(packedFiles).toContain('dist/reference.js');
   expect(packedFiles).toContain('dist/reference/index.d.ts');
+  expect(packedFiles).toContain('dist/tfjs.js');
+  expect(packedFiles).toContain('dist/interop/index.d.ts');
   const stray = packedFiles.filter(
     (f) => !/^(dist\/[\w./-]+\.(js|js\.map|d\.ts)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(f),
   );
