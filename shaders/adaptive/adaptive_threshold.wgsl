@@ -30,11 +30,11 @@ struct AdaptiveState {
   values: array<f32>,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partials: array<Acc>;
-@group(0) @binding(2) var<storage, read_write> result: NormResult;
-@group(0) @binding(3) var<storage, read_write> dispatch: array<u32>;
-@group(0) @binding(4) var<storage, read_write> state: AdaptiveState;
+@group(0) @binding(ADAPTIVE_PARAMS) var<uniform> params: Params;
+@group(0) @binding(ADAPTIVE_PARTIALS) var<storage, read> partials: array<Acc>;
+@group(0) @binding(ADAPTIVE_RESULT) var<storage, read_write> result: NormResult;
+@group(0) @binding(ADAPTIVE_DISPATCH) var<storage, read_write> dispatch: array<u32>;
+@group(0) @binding(ADAPTIVE_STATE) var<storage, read_write> state: AdaptiveState;
 
 const ZCLIP_EPS: f32 = 1e-6;
 

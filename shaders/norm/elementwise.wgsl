@@ -7,9 +7,9 @@
 // offset) + result (read-only NormResult slot, dynamic offset). Vec4 chunks are whole vec4s
 // inside one view, spread over a workgroup's lanes; each boundary vec4 is owned by one lane.
 
-@group(0) @binding(0) var<storage, read> plan: Plan;
-@group(1) @binding(0) var<uniform> params: Params;
-@group(1) @binding(1) var<storage, read> result: NormResult;
+@group(0) @binding(DATA_TABLE) var<storage, read> plan: Plan;
+@group(1) @binding(ELEMENTWISE_PARAMS) var<uniform> params: Params;
+@group(1) @binding(ELEMENTWISE_RESULT) var<storage, read> result: NormResult;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_index) lane: u32) {

@@ -8,10 +8,10 @@
 
 override source: u32 = SOURCE_PARTIALS;
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partials: array<Acc>;
-@group(0) @binding(2) var<storage, read_write> result: NormResult;
-@group(0) @binding(3) var<storage, read_write> dispatch: array<u32>;
+@group(0) @binding(FINALIZE_PARAMS) var<uniform> params: Params;
+@group(0) @binding(FINALIZE_PARTIALS) var<storage, read> partials: array<Acc>;
+@group(0) @binding(FINALIZE_RESULT) var<storage, read_write> result: NormResult;
+@group(0) @binding(FINALIZE_DISPATCH) var<storage, read_write> dispatch: array<u32>;
 
 @compute @workgroup_size(WG)
 fn main(ids: LaneIds) {

@@ -5,9 +5,9 @@
 // buffer windows, declared by grad_read.wgsl), shared with elementwise.wgsl; group(1) = params
 // (uniform, dynamic offset) + partials (array<Acc>, one per workgroup of every dispatch group).
 
-@group(0) @binding(0) var<storage, read> plan: Plan;
-@group(1) @binding(0) var<uniform> params: Params;
-@group(1) @binding(1) var<storage, read_write> partials: array<Acc>;
+@group(0) @binding(DATA_TABLE) var<storage, read> plan: Plan;
+@group(1) @binding(PARTIALS_PARAMS) var<uniform> params: Params;
+@group(1) @binding(PARTIALS_PARTIALS) var<storage, read_write> partials: array<Acc>;
 
 @compute @workgroup_size(WG)
 fn main(ids: LaneIds) {

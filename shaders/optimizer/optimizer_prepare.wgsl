@@ -6,9 +6,9 @@
 // Bindings: group(0) = settings (uniform, dynamic offset), result (NormResult slot, dynamic
 // offset, read-only), state (OptimizerStep).
 
-@group(0) @binding(0) var<uniform> settings: OptimizerSettings;
-@group(0) @binding(1) var<storage, read> result: NormResult;
-@group(0) @binding(2) var<storage, read_write> state: OptimizerStep;
+@group(0) @binding(OPTIMIZER_PREPARE_SETTINGS) var<uniform> settings: OptimizerSettings;
+@group(0) @binding(OPTIMIZER_PREPARE_RESULT) var<storage, read> result: NormResult;
+@group(0) @binding(OPTIMIZER_PREPARE_STEP) var<storage, read_write> state: OptimizerStep;
 
 @compute @workgroup_size(1)
 fn main() {

@@ -18,9 +18,9 @@ struct SumTable {
   entries: array<vec4<u32>>,
 }
 
-@group(0) @binding(0) var<storage, read> table: SumTable;
-@group(1) @binding(0) var<storage, read> segmentNorms: array<vec2<f32>>;
-@group(1) @binding(1) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(SUM_DATA_TABLE) var<storage, read> table: SumTable;
+@group(1) @binding(SUM_OUTPUT_SEGMENT_NORMS) var<storage, read> segmentNorms: array<vec2<f32>>;
+@group(1) @binding(SUM_OUTPUT_SUMS) var<storage, read_write> sums: array<f32>;
 
 // @per-vec4-binding-begin
 @group(0) @binding(SLOT_BINDING) var<storage, read> view_SLOT: array<vec4<f32>>;

@@ -12,11 +12,11 @@
 
 override rule: u32 = RULE_NORMS;
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partials: array<Acc>;
-@group(0) @binding(2) var<storage, read> segments: array<u32>;
-@group(0) @binding(3) var<storage, read_write> segmentNorms: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read> paramNorms: array<vec2<f32>>;
+@group(0) @binding(SEGMENT_FINALIZE_PARAMS) var<uniform> params: Params;
+@group(0) @binding(SEGMENT_FINALIZE_PARTIALS) var<storage, read> partials: array<Acc>;
+@group(0) @binding(SEGMENT_FINALIZE_SEGMENTS) var<storage, read> segments: array<u32>;
+@group(0) @binding(SEGMENT_FINALIZE_SEGMENT_NORMS) var<storage, read_write> segmentNorms: array<vec2<f32>>;
+@group(0) @binding(SEGMENT_FINALIZE_PARAM_NORMS) var<storage, read> paramNorms: array<vec2<f32>>;
 
 fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
   let maxNorm = params.maxNorm;

@@ -6,9 +6,9 @@
 // Bindings: group(0) = the group's SegmentTable + grad_0 .. grad_{K-1} (grad_read.wgsl), the
 // layout of the whole-set kernels; group(1) = params (uniform, dynamic offset) + partials.
 
-@group(0) @binding(0) var<storage, read> table: SegmentTable;
-@group(1) @binding(0) var<uniform> params: Params;
-@group(1) @binding(1) var<storage, read_write> partials: array<Acc>;
+@group(0) @binding(DATA_TABLE) var<storage, read> table: SegmentTable;
+@group(1) @binding(PARTIALS_PARAMS) var<uniform> params: Params;
+@group(1) @binding(PARTIALS_PARTIALS) var<storage, read_write> partials: array<Acc>;
 
 const NO_PARTIAL: u32 = 0xffffffffu;
 

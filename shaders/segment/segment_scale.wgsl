@@ -6,8 +6,8 @@
 // Bindings: group(0) = the group's SegmentTable + grad_0 .. grad_{K-1} (grad_write.wgsl, op 0);
 // group(1) = segmentNorms (vec2: norm, coefficient per segment; read-only).
 
-@group(0) @binding(0) var<storage, read> table: SegmentTable;
-@group(1) @binding(0) var<storage, read> segmentNorms: array<vec2<f32>>;
+@group(0) @binding(DATA_TABLE) var<storage, read> table: SegmentTable;
+@group(1) @binding(SEGMENT_SCALE_SEGMENT_NORMS) var<storage, read> segmentNorms: array<vec2<f32>>;
 
 fn sameVec4(a: vec4<u32>, b: vec4<u32>) -> bool {
   return a.x == b.x && a.y == b.y;

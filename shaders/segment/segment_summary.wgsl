@@ -7,11 +7,11 @@
 
 override summary: u32 = SUMMARY_TOTAL_NORM;
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> partials: array<Acc>;
-@group(0) @binding(2) var<storage, read> segments: array<u32>;
-@group(0) @binding(3) var<storage, read> segmentNorms: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read_write> result: NormResult;
+@group(0) @binding(SEGMENT_SUMMARY_PARAMS) var<uniform> params: Params;
+@group(0) @binding(SEGMENT_SUMMARY_PARTIALS) var<storage, read> partials: array<Acc>;
+@group(0) @binding(SEGMENT_SUMMARY_SEGMENTS) var<storage, read> segments: array<u32>;
+@group(0) @binding(SEGMENT_SUMMARY_SEGMENT_NORMS) var<storage, read> segmentNorms: array<vec2<f32>>;
+@group(0) @binding(SEGMENT_SUMMARY_RESULT) var<storage, read_write> result: NormResult;
 
 var<workgroup> clippedCount: atomic<u32>;
 

@@ -53,8 +53,8 @@ export interface GradSet {
   /** True once the set or its clipper was destroyed. */
   readonly destroyed: boolean;
   /**
-   * Releases what the set alone holds (its bind groups, per-view and per-example scratch) and its
-   * share of the GPU resources it shares with sets of the same plan shape; its handles and later
+   * Releases what the set alone holds (its per-example sum buffers and tables) and its share of
+   * the GPU resources it shares with sets of the same plan shape; its handles and later
    * calls on it then throw 'destroyed'. Optional: a set that is simply dropped is collected, and a
    * set built every step over new tensors reuses the resources of the previous step's set.
    */

@@ -2,6 +2,7 @@
 // createOptimizer from its plan (plan/optimizer-plan.ts): the per-dispatch tables and windows,
 // the first and second moment buffers, the step state and a ring of settings records (one per
 // distinct lr).
+import { FIRST_WINDOW_BINDING } from '../kernels/layouts';
 import { planOptimizer } from '../plan/optimizer-plan';
 import { BufferUsage } from './constants';
 import { packTables } from './segments';
@@ -83,7 +84,7 @@ export class GpuOptimizer {
             ...Array.from({ length: kernels.optimizerBindings }, (_, slot): GPUBindGroupEntry => {
               const w = windows[slot];
               return {
-                binding: slot + 1,
+                binding: FIRST_WINDOW_BINDING + slot,
                 resource: w
                   ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
                   : { buffer: unusedBinding, offset: slot * alignment, size: 16 },

@@ -12,7 +12,8 @@ import { checkBatchSize, checkMaxNorm } from '../plan/validate';
 import { checkNoHalfViews } from '../plan/views';
 import { BufferUsage } from './constants';
 import type { GpuContext } from './context';
-import { PerExampleSum, SegmentLayout, sumLayout, type SumTarget } from './segments';
+import { sumLayout } from '../plan/sum-plan';
+import { PerExampleSum, SegmentLayout, type SumTarget } from './segments';
 import type { GpuGradSet } from './set';
 import { ObjectIds } from './weak-list';
 

@@ -2,7 +2,7 @@
 // one batch size), made once on first use and reused every step: the segment tables, partials,
 // per-segment (norm, coefficient) and the bind groups of segment_norm / _finalize / _summary /
 // _scale. The per-example sum's own tables and windows live here too.
-import { GradclipError } from '../api/errors';
+import { FIRST_WINDOW_BINDING } from '../kernels/layouts';
 import { BufferUsage } from './constants';
 import {
   PARAMS_BYTES,
@@ -17,6 +17,7 @@ import type { GradSet, GradView } from '../api/types';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from '../plan/segments';
 import type { NormKind } from '../plan/validate';
 import type { ResolvedView } from '../plan/views';
+import { planPerExampleSum } from '../plan/sum-plan';
 
 export interface SegmentOwner {
   readonly kernels: Kernels;
@@ -65,7 +66,7 @@ export function dataBindGroup(
       ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
         const w = windows[slot];
         return {
-          binding: slot + 1,
+          binding: FIRST_WINDOW_BINDING + slot,
           resource: w
             ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
             : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
@@ -295,17 +296,6 @@ export interface SumTarget {
   byteOffset: number;
 }
 
-/** Byte offsets of each view's sum (16-byte aligned, as createGradientArena lays them out) and the total. */
-export function sumLayout(lengths: readonly number[]): { offsets: number[]; bytes: number } {
-  const offsets: number[] = [];
-  let bytes = 0;
-  for (const length of lengths) {
-    offsets.push(bytes);
-    bytes += alignUp(length * 4, 16);
-  }
-  return { offsets, bytes: Math.max(16, bytes) };
-}
-
 /** per_example_sum's tables, view windows and bind groups for one set, batch size and target. */
 export class PerExampleSum {
   /** The sums as views that are also a set of the clipper (made on first use). */
@@ -325,65 +315,23 @@ export class PerExampleSum {
     const { kernels } = owner;
     const { device } = kernels;
     const alignment = device.limits.minStorageBufferOffsetAlignment;
-    const maxBinding = device.limits.maxStorageBufferBindingSize;
-    const { offsets, bytes } = sumLayout(views.map((v) => v.length / batchSize));
-    if (bytes > maxBinding) {
-      throw new GradclipError(
-        'out-of-range',
-        `the per-example sums need ${bytes} bytes in one binding, above maxStorageBufferBindingSize (${maxBinding})`,
-      );
-    }
-    // Each view through its own read-only window from the aligned offset below it: as vec4s when
-    // its offset is 16-byte aligned and its slice length a multiple of 4, else as floats.
-    const windows = views.map((v, i) => {
-      const start = Math.floor(v.offsetBytes / alignment) * alignment;
-      const size = v.offsetBytes + v.length * 4 - start;
-      if (size > maxBinding) {
-        throw new GradclipError(
-          'out-of-range',
-          `views[${i}] spans ${size} bytes, above maxStorageBufferBindingSize (${maxBinding}) for clipPerExample`,
-        );
-      }
-      const vec4 = v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
-      // At least 16 bytes where the buffer has them (read-only windows may overlap): wgpu keeps a
-      // vec4 binding's minimum from the previous pipeline in a pass (see planWindows).
-      const bound = Math.min(v.buffer.size - start, Math.max(16, size));
-      return {
-        view: i,
-        buffer: v.buffer,
-        offset: start,
-        size: bound,
-        vec4,
-        skip: (v.offsetBytes - start) / (vec4 ? 16 : 4),
-      };
+    const plan = planPerExampleSum(views, batchSize, {
+      offsetAlignment: alignment,
+      maxBindingBytes: device.limits.maxStorageBufferBindingSize,
+      viewsPerDispatch: kernels.sumBindings,
     });
-    const ordered = [...windows.filter((w) => w.vec4), ...windows.filter((w) => !w.vec4)].filter(
-      (w) => views[w.view].length > 0,
-    );
+    const { bytes } = plan;
     const perGroup = kernels.sumBindings;
-    const tableWords: Uint32Array[] = [];
-    const groupMembers: (typeof ordered)[] = [];
-    for (let first = 0; first < ordered.length; first += perGroup) {
-      const members = ordered.slice(first, first + perGroup);
-      const words = new Uint32Array(4 + 8 * members.length);
-      let lanes = 0;
-      members.forEach((w, slot) => {
-        const unit = w.vec4 ? 4 : 1;
-        const length = views[w.view].length / batchSize / unit;
-        words.set([slot, w.skip, length, offsets[w.view] / 4], 4 + 4 * slot);
-        words.set([0, 0, lanes, 0], 4 + 4 * (members.length + slot));
-        lanes += length;
-      });
-      words.set([members.length, batchSize, lanes, members.filter((w) => w.vec4).length], 0);
-      tableWords.push(words);
-      groupMembers.push(members);
-    }
-    const packed = packTables(device, `gradclip ${label} per-example sum tables`, tableWords);
+    const packed = packTables(
+      device,
+      `gradclip ${label} per-example sum tables`,
+      plan.dispatches.map((d) => d.table),
+    );
     this.tables = packed.buffer;
-    groupMembers.forEach((members, g) => {
+    plan.dispatches.forEach(({ windows: members, lanes, vec4Slots }, g) => {
       this.groups.push({
-        lanes: tableWords[g][2],
-        vec4Slots: tableWords[g][3],
+        lanes,
+        vec4Slots,
         bindGroup: device.createBindGroup({
           label: `gradclip ${label} per-example sum group ${g}`,
           layout: kernels.sumDataLayout,
@@ -395,7 +343,7 @@ export class PerExampleSum {
             ...Array.from({ length: perGroup }, (_, slot): GPUBindGroupEntry => {
               const w = members[slot];
               return {
-                binding: slot + 1,
+                binding: FIRST_WINDOW_BINDING + slot,
                 resource: w
                   ? { buffer: w.buffer, offset: w.offset, size: w.size }
                   : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },

@@ -1,6 +1,6 @@
 // The GPU resources a set's norm and scale passes need besides the gradients themselves: plan
 // tables, partials, the result ring, the indirect-dispatch arguments and the bind groups over
-// them. They depend only on the plan's shape (the table words), not on which buffers hold the
+// them, and the per-view, per-unit and per-example segment buffers (segments.ts). They depend only on the plan's shape (the table words), not on which buffers hold the
 // views, so sets of the same shape share one bundle: a set built every step over new tensors (a
 // TF.js step's gradients) reuses the previous step's bundle and allocates no buffer. Sharing is
 // safe because every pass writes the partials and dispatch arguments before it reads them, in

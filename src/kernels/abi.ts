@@ -1,7 +1,10 @@
 // The interface between TypeScript and WGSL, declared once: every flag, mode, variant selector,
-// struct size and byte offset both sides use. TypeScript imports these; WGSL gets them as the
+// struct size, byte offset and binding index (from the layout table, kernels/layouts.ts) both
+// sides use. TypeScript imports these; WGSL gets them as the
 // generated const prelude `wgslAbiPrelude()` prepended to every shader (kernels/wgsl.ts), and a
 // test fails if a shader file writes one of these values itself.
+
+import { layoutBindingConstants } from './layouts';
 
 /** NormResult.flags bits. */
 export const FLAGS = {
@@ -69,8 +72,9 @@ export const { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } = M
 export const { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, FOUND_INF_OFFSET, THRESHOLD_OFFSET, SEGMENT_NORM_BYTES } =
   LAYOUT;
 
-/** The values WGSL sees, by name (all u32). */
+/** The values WGSL sees, by name (all u32): the tables above, and every binding index (kernels/layouts.ts). */
 export const WGSL_CONSTANTS: Readonly<Record<string, number>> = {
+  ...layoutBindingConstants(),
   ...FLAGS,
   ...MODES,
   ...SOURCES,

@@ -76,7 +76,6 @@ export function kernelsFor(device: GPUDevice): Kernels {
 function buildKernels(device: GPUDevice): Kernels {
   const limits = device.limits;
   const counts = bindingCounts(limits);
-  const { bindings, sumBindings, optimizerBindings } = counts;
   // 64 lanes: a full wave on AMD, two warps on NVIDIA, and on CPU emulators far cheaper per
   // workgroup than 256 (measured on SwiftShader: 4x less per-workgroup overhead).
   const workgroupSize = Math.min(64, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
@@ -87,9 +86,7 @@ function buildKernels(device: GPUDevice): Kernels {
   // wgpu (Deno 2.9) takes a binding's minimum size from the shader only when a pass switches to a
   // pipeline whose layout is another object, so two dispatch groups whose slot k is vec4<f32> in
   // one and f16 or f32 scalar in the next would keep the first shader's 16-byte minimum.
-  const slotLayout = (kernel: string, second: GPUBindGroupLayout, slots: SlotLayout) =>
-    cache.layout(`${kernel} ${slotsLabel(slots)}`, [layouts.dataLayout, second]);
-  const single = (label: string, layout: GPUBindGroupLayout) => cache.layout(label, [layout]);
+  const build: KernelBuild = { counts, subgroups, layouts, cache };
 
   return {
     device,
@@ -97,6 +94,33 @@ function buildKernels(device: GPUDevice): Kernels {
     workgroupSize,
     subgroups,
     ...layouts,
+    ...normKernels(build),
+    ...segmentAndStepKernels(build),
+  };
+}
+
+/** What the kernel getters build from. */
+interface KernelBuild {
+  counts: BindingCounts;
+  subgroups: boolean;
+  layouts: Layouts;
+  cache: PipelineCache;
+}
+
+// The data kernels get one pipeline layout object per slot layout (same bind group layouts):
+// wgpu (Deno 2.9) takes a binding's minimum size from the shader only when a pass switches to a
+// pipeline whose layout is another object, so two dispatch groups whose slot k is vec4<f32> in
+// one and f16 or f32 scalar in the next would keep the first shader's 16-byte minimum.
+function slotLayout({ cache, layouts }: KernelBuild, kernel: string, second: GPUBindGroupLayout, slots: SlotLayout) {
+  return cache.layout(`${kernel} ${slotsLabel(slots)}`, [layouts.dataLayout, second]);
+}
+
+/** The total norm's passes and the elementwise pass. */
+function normKernels(build: KernelBuild): Pick<Kernels, 'partials' | 'finalize' | 'elementwise'> {
+  const { counts, subgroups, layouts, cache } = build;
+  const { bindings } = counts;
+  const single = (label: string, layout: GPUBindGroupLayout) => cache.layout(label, [layout]);
+  return {
     partials: (kind, slots) => {
       const label = `norm_partials ${slotsLabel(slots)}`;
       const shader = cache.module(label, () =>
@@ -104,7 +128,7 @@ function buildKernels(device: GPUDevice): Kernels {
       );
       return cache.pipeline(
         `${label} normKind=${kind}`,
-        slotLayout('partials', layouts.partialsLayout, slots),
+        slotLayout(build, 'partials', layouts.partialsLayout, slots),
         shader,
         { normKind: kind },
       );
@@ -120,10 +144,36 @@ function buildKernels(device: GPUDevice): Kernels {
     elementwise: (op, slots) => {
       const label = `elementwise ${slotsLabel(slots)}`;
       const shader = cache.module(label, () => elementwiseShader(bindings, slots.vec4Slots, slots.halfSlots));
-      return cache.pipeline(`${label} op=${op}`, slotLayout('elementwise', layouts.elementwiseLayout, slots), shader, {
-        op,
-      });
+      return cache.pipeline(
+        `${label} op=${op}`,
+        slotLayout(build, 'elementwise', layouts.elementwiseLayout, slots),
+        shader,
+        {
+          op,
+        },
+      );
     },
+  };
+}
+
+/** The per-segment passes, the per-example sum, the adaptive rules and the fused optimizer. */
+function segmentAndStepKernels(
+  build: KernelBuild,
+): Omit<
+  Kernels,
+  | keyof Layouts
+  | keyof BindingCounts
+  | 'device'
+  | 'workgroupSize'
+  | 'subgroups'
+  | 'partials'
+  | 'finalize'
+  | 'elementwise'
+> {
+  const { counts, subgroups, layouts, cache } = build;
+  const { bindings, sumBindings, optimizerBindings } = counts;
+  const single = (label: string, layout: GPUBindGroupLayout) => cache.layout(label, [layout]);
+  return {
     segmentNorm: (kind, slots) => {
       const label = `segment_norm ${slotsLabel(slots)}`;
       const shader = cache.module(label, () =>
@@ -131,7 +181,7 @@ function buildKernels(device: GPUDevice): Kernels {
       );
       return cache.pipeline(
         `${label} normKind=${kind}`,
-        slotLayout('partials', layouts.partialsLayout, slots),
+        slotLayout(build, 'partials', layouts.partialsLayout, slots),
         shader,
         { normKind: kind },
       );
@@ -152,7 +202,7 @@ function buildKernels(device: GPUDevice): Kernels {
     segmentScale: (slots) => {
       const label = `segment_scale ${slotsLabel(slots)}`;
       const shader = cache.module(label, () => segmentScaleShader(bindings, slots.vec4Slots, slots.halfSlots));
-      return cache.pipeline(label, slotLayout('segment scale', layouts.segmentScaleLayout, slots), shader, {});
+      return cache.pipeline(label, slotLayout(build, 'segment scale', layouts.segmentScaleLayout, slots), shader, {});
     },
     perExampleSum: (vec4Slots) => {
       const label = `per_example_sum vec4Slots=${vec4Slots}`;

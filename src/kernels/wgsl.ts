@@ -24,6 +24,7 @@ import segmentNormWgsl from '../../shaders/segment/segment_norm.wgsl?raw';
 import segmentScaleWgsl from '../../shaders/segment/segment_scale.wgsl?raw';
 import segmentSummaryWgsl from '../../shaders/segment/segment_summary.wgsl?raw';
 import { wgslAbiPrelude } from './abi';
+import { FIRST_WINDOW_BINDING } from './layouts';
 import viewSearchWgsl from '../../shaders/common/view_search.wgsl?raw';
 
 /** No f16 slots: the layout of every set without f16 views. */
@@ -53,7 +54,7 @@ function expandPerBinding(
   const copies = Array.from({ length: bindings }, (_, slot) =>
     (slot < vec4Slots ? vec4 : scalar)![1]
       .replaceAll('GRAD_T', isHalf(slot) ? 'f16' : 'f32')
-      .replaceAll('SLOT_BINDING', String(slot + 1))
+      .replaceAll('SLOT_BINDING', String(FIRST_WINDOW_BINDING + slot))
       .replaceAll('SLOT', String(slot)),
   ).join('\n');
   const first = vec4 ? block('vec4') : block('scalar');

@@ -212,19 +212,15 @@ export function assignSlots(
 /** Plans a set: windows packed into groups of `bindingsPerGroup`, views cut into balanced chunks. */
 export function planSet(views: readonly ResolvedView[], limits: PlanLimits): SetPlan {
   const windowsByBuffer = planWindows(views, limits);
-
   const pieces = cutAtWindows(
     views.map((v, view) => ({ view, start: 0, end: v.length, tag: view })),
     views,
     windowsByBuffer,
   );
   const { groupWindows, slotOf } = assignSlots(pieces, limits.bindingsPerGroup);
-  const granule = limits.workgroupSize;
-
   const groups: DispatchGroup[] = [];
   let partialBase = 0;
-  for (let g = 0; g < groupWindows.length; g++) {
-    const windows = groupWindows[g];
+  groupWindows.forEach((windows, g) => {
     const groupPieces = pieces.filter((p) => slotOf.get(p.window)!.group === g);
     const elementCount = groupPieces.reduce((n, p) => n + p.end - p.start, 0);
     const workgroups = Math.max(
@@ -232,79 +228,96 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
       Math.min(limits.maxWorkgroups, Math.ceil(elementCount / limits.minElementsPerWorkgroup)),
     );
     // Chunks of about a quarter of one workgroup's share (in vec4s, a multiple of the lanes).
+    const granule = limits.workgroupSize;
     const chunkLimit = Math.max(granule, alignUp(Math.ceil(elementCount / 4 / workgroups / CHUNKS_PER_SHARE), granule));
-
-    // Runs of whole vec4s; runs of consecutive views that meet exactly (an arena of lengths that
-    // are multiples of 4) merge, so a model's worth of small tensors costs few chunk turns.
-    // A merged run keeps the first view's index.
-    const runs: Chunk[] = [];
-    const addRun = (slot: number, offset: number, count: number, view: number) => {
-      const last = runs[runs.length - 1];
-      if (last && last.slot === slot && last.offset + last.count === offset) last.count += count;
-      else runs.push({ slot, offset, count, view });
-    };
-    const chunks: Chunk[] = [];
-    const boundaryByKey = new Map<string, Boundary>();
-    const addPartial = (slot: number, element: number, view: number) => {
-      const index = Math.floor(element / 4);
-      const key = `${slot}:${index}`;
-      const entry = boundaryByKey.get(key) ?? { slot, index, mask: 0, view };
-      entry.mask |= 1 << (element % 4);
-      boundaryByKey.set(key, entry);
-    };
-    for (const p of groupPieces) {
-      const slot = slotOf.get(p.window)!.slot;
-      if (p.window.scalar) {
-        chunks.push({ slot, offset: p.start, count: p.end - p.start, view: p.view });
-        continue;
-      }
-      const firstWhole = Math.ceil(p.start / 4);
-      const endWhole = Math.floor(p.end / 4);
-      if (firstWhole < endWhole) {
-        for (let e = p.start; e < firstWhole * 4; e++) addPartial(slot, e, p.view);
-        addRun(slot, firstWhole, endWhole - firstWhole, p.view);
-        for (let e = endWhole * 4; e < p.end; e++) addPartial(slot, e, p.view);
-      } else {
-        for (let e = p.start; e < p.end; e++) addPartial(slot, e, p.view);
-      }
-    }
-    for (const run of runs) {
-      for (let at = run.offset; at < run.offset + run.count; at += chunkLimit) {
-        chunks.push({
-          slot: run.slot,
-          offset: at,
-          count: Math.min(chunkLimit, run.offset + run.count - at),
-          view: run.view,
-        });
-      }
-    }
-
-    // Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads); empty
-    // workgroups are dropped.
+    const { chunks, boundaries } = chunkPieces(groupPieces, (p) => slotOf.get(p.window)!.slot, chunkLimit);
     const layout = slotLayoutOf(windows);
-    const { vec4Slots } = layout;
-    const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
-    const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
-    const workgroupRanges: Array<[number, number]> = [];
-    let prefix = 0;
-    let lastOwner = -1;
-    chunks.forEach((c, i) => {
-      const owner = Math.min(workgroups - 1, Math.floor(((prefix + weight(c) / 2) * workgroups) / totalWeight));
-      prefix += weight(c);
-      if (owner !== lastOwner) workgroupRanges.push([i, i + 1]);
-      else workgroupRanges[workgroupRanges.length - 1][1] = i + 1;
-      lastOwner = owner;
-    });
-    if (workgroupRanges.length === 0) workgroupRanges.push([0, 0]); // boundary vec4s only
-    const boundaries = [...boundaryByKey.values()].sort((a, b) => a.slot - b.slot || a.index - b.index);
+    const workgroupRanges = assignWorkgroups(chunks, workgroups, layout.vec4Slots);
     groups.push({ windows, ...layout, chunks, boundaries, workgroupRanges, partialBase, elementCount });
     partialBase += workgroupRanges.length;
-  }
+  });
   return {
     groups,
     partialCount: partialBase,
     elementCount: groups.reduce((n, g) => n + g.elementCount, 0),
   };
+}
+
+/**
+ * A group's pieces as chunks of whole vec4s (at most `chunkLimit` each) and scalar runs, and the
+ * partly covered vec4s as boundaries. Runs of consecutive views that meet exactly (an arena of
+ * lengths that are multiples of 4) merge first, so a model's worth of small tensors costs few
+ * chunk turns; a merged run keeps the first view's index.
+ */
+function chunkPieces<P extends { window: BindingWindow; start: number; end: number; view: number }>(
+  pieces: readonly P[],
+  slotOfPiece: (piece: P) => number,
+  chunkLimit: number,
+): { chunks: Chunk[]; boundaries: Boundary[] } {
+  const runs: Chunk[] = [];
+  const addRun = (slot: number, offset: number, count: number, view: number) => {
+    const last = runs[runs.length - 1];
+    if (last && last.slot === slot && last.offset + last.count === offset) last.count += count;
+    else runs.push({ slot, offset, count, view });
+  };
+  const chunks: Chunk[] = [];
+  const boundaryByKey = new Map<string, Boundary>();
+  const addPartial = (slot: number, element: number, view: number) => {
+    const index = Math.floor(element / 4);
+    const key = `${slot}:${index}`;
+    const entry = boundaryByKey.get(key) ?? { slot, index, mask: 0, view };
+    entry.mask |= 1 << (element % 4);
+    boundaryByKey.set(key, entry);
+  };
+  for (const p of pieces) {
+    const slot = slotOfPiece(p);
+    if (p.window.scalar) {
+      chunks.push({ slot, offset: p.start, count: p.end - p.start, view: p.view });
+      continue;
+    }
+    const firstWhole = Math.ceil(p.start / 4);
+    const endWhole = Math.floor(p.end / 4);
+    if (firstWhole < endWhole) {
+      for (let e = p.start; e < firstWhole * 4; e++) addPartial(slot, e, p.view);
+      addRun(slot, firstWhole, endWhole - firstWhole, p.view);
+      for (let e = endWhole * 4; e < p.end; e++) addPartial(slot, e, p.view);
+    } else {
+      for (let e = p.start; e < p.end; e++) addPartial(slot, e, p.view);
+    }
+  }
+  for (const run of runs) {
+    for (let at = run.offset; at < run.offset + run.count; at += chunkLimit) {
+      chunks.push({
+        slot: run.slot,
+        offset: at,
+        count: Math.min(chunkLimit, run.offset + run.count - at),
+        view: run.view,
+      });
+    }
+  }
+  const boundaries = [...boundaryByKey.values()].sort((a, b) => a.slot - b.slot || a.index - b.index);
+  return { chunks, boundaries };
+}
+
+/**
+ * Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads; scalar slots,
+ * from `vec4Slots` on, weigh a quarter); empty workgroups are dropped. Chunk index ranges per workgroup.
+ */
+function assignWorkgroups(chunks: readonly Chunk[], workgroups: number, vec4Slots: number): Array<[number, number]> {
+  const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
+  const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
+  const workgroupRanges: Array<[number, number]> = [];
+  let prefix = 0;
+  let lastOwner = -1;
+  chunks.forEach((c, i) => {
+    const owner = Math.min(workgroups - 1, Math.floor(((prefix + weight(c) / 2) * workgroups) / totalWeight));
+    prefix += weight(c);
+    if (owner !== lastOwner) workgroupRanges.push([i, i + 1]);
+    else workgroupRanges[workgroupRanges.length - 1][1] = i + 1;
+    lastOwner = owner;
+  });
+  if (workgroupRanges.length === 0) workgroupRanges.push([0, 0]); // boundary vec4s only
+  return workgroupRanges;
 }
 
 /** Bytes of one group's table (see `Plan` in shaders/common.wgsl): a 32-byte header, then 16 bytes per entry. */

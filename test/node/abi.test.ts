@@ -1,6 +1,7 @@
 // The TypeScript↔WGSL interface is declared once (src/kernels/abi.ts) and reaches WGSL only as the
 // generated prelude: no shader file declares an ABI value itself or compares a kernel selector
-// (normKind, source, op, rule, summary, an optimizer's kind) with a bare number, and the structs
+// (normKind, source, op, rule, summary, an optimizer's kind) with a bare number or writes a
+// binding number (each is named in kernels/layouts.ts and emitted), and the structs
 // both sides read have the sizes and offsets the ABI states.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +27,14 @@ describe('shader files leave the ABI to the prelude', () => {
   test.each(shaderFiles)('$name declares no ABI constant', ({ code }) => {
     const declared = [...withoutComments(code).matchAll(/\bconst\s+(\w+)\s*:/g)].map((m) => m[1]);
     expect(declared.filter((name) => name in WGSL_CONSTANTS)).toEqual([]);
+  });
+
+  test.each(shaderFiles)('$name names every binding index from the layout table', ({ code }) => {
+    const text = withoutComments(code);
+    expect(text.match(/@binding\(\s*\d/g)).toBeNull();
+    for (const [, name] of text.matchAll(/@binding\((\w+)\)/g)) {
+      if (name !== 'SLOT_BINDING') expect(WGSL_CONSTANTS, name).toHaveProperty(name);
+    }
   });
 
   test.each(shaderFiles)('$name compares no kernel selector with a bare number', ({ code }) => {

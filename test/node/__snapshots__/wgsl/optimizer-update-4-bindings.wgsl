@@ -29,11 +29,11 @@ struct UpdateTable {
   entries: array<vec4<u32>>,
 }
 
-@group(0) @binding(0) var<storage, read> table: UpdateTable;
-@group(1) @binding(0) var<uniform> settings: OptimizerSettings;
-@group(1) @binding(1) var<storage, read> state: OptimizerStep;
-@group(1) @binding(2) var<storage, read_write> first: array<vec4<f32>>;
-@group(1) @binding(3) var<storage, read_write> second: array<vec4<f32>>;
+@group(0) @binding(OPTIMIZER_DATA_TABLE) var<storage, read> table: UpdateTable;
+@group(1) @binding(OPTIMIZER_STATE_SETTINGS) var<uniform> settings: OptimizerSettings;
+@group(1) @binding(OPTIMIZER_STATE_STEP) var<storage, read> state: OptimizerStep;
+@group(1) @binding(OPTIMIZER_STATE_FIRST) var<storage, read_write> first: array<vec4<f32>>;
+@group(1) @binding(OPTIMIZER_STATE_SECOND) var<storage, read_write> second: array<vec4<f32>>;
 
 @group(0) @binding(1) var<storage, read_write> window_0: array<f32>;
 
