@@ -54,8 +54,11 @@ export class ClippedOptimizer extends tf.Optimizer {
   private steps = 0;
 
   constructor(
-    /** Clips on the GPU where TF.js runs on its device; null: always TF.js ops. */
-    readonly clipper: Clipper | null,
+    /**
+     * Clips on the GPU where TF.js runs on its device; null: always TF.js ops. Settable: a model
+     * restored by loadLayersModel gets its optimizer back with none, so give it yours again.
+     */
+    public clipper: Clipper | null,
     readonly inner: tf.Optimizer,
     private readonly options: KerasClipOptions = {},
   ) {
@@ -112,9 +115,15 @@ export class ClippedOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const { inner, ...clip } = config as unknown as {
+    // Only the saved keys: TF.js's loaders add their own (customObjects) beside them.
+    const { inner, clipnorm, clipvalue, globalClipnorm } = config as unknown as {
       inner: { className: string; config: tf.serialization.ConfigDict };
     } & KerasClipOptions;
+    const clip: KerasClipOptions = {
+      ...(clipnorm !== undefined && { clipnorm }),
+      ...(clipvalue !== undefined && { clipvalue }),
+      ...(globalClipnorm !== undefined && { globalClipnorm }),
+    };
     const entry = tf.serialization.SerializationMap.getMap().classNameMap[inner.className];
     if (!entry)
       throw new GradclipError(

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type * as TF from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, type Clipper } from 'gradclip';
-import { clippedOptimizer, type KerasClipOptions } from 'gradclip/tfjs';
+import { type ClippedOptimizer, clippedOptimizer, type KerasClipOptions } from 'gradclip/tfjs';
 import { tfjsOn } from '../../demo/bench/methods';
 import { sharedDevice, withErrorScopes } from './gpu';
 
@@ -144,5 +144,38 @@ test('onNorm reads the gradient norm once every logEvery steps, and lastNorm wit
   expect(calls.map(([, step]) => step)).toEqual([10, 20, 30]);
   expect(calls.every(([norm]) => norm > 0)).toBe(true);
   expect(calls[2][0]).toBe(last);
+  tf.dispose([x, y]);
+});
+
+test('model.save with the optimizer, then loadLayersModel: training resumes as if never interrupted', async () => {
+  await tfjsOn(device);
+  const x = tf.randomNormal([32, 6], 0, 2, 'float32', 7);
+  const y = tf.randomNormal([32, 2], 0, 1, 'float32', 8);
+  const trained = model();
+  trained.compile({
+    optimizer: clippedOptimizer(clipper, tf.train.adam(0.05), { globalClipnorm: 0.05 }),
+    loss: 'meanSquaredError',
+  });
+  const train10 = (m: tfl.LayersModel) => m.fit(x, y, { epochs: 10, batchSize: 32, shuffle: false, verbose: 0 });
+  await train10(trained);
+  let saved: TF.io.ModelArtifacts | null = null;
+  await trained.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    { includeOptimizer: true },
+  );
+  const restored = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+  expect(restored.optimizer.getClassName()).toBe('GradclipClippedOptimizer');
+  expect(restored.optimizer.getConfig()).toMatchObject({ globalClipnorm: 0.05, inner: { className: 'Adam' } });
+  (restored.optimizer as ClippedOptimizer).clipper = clipper; // restored without one: clip on the GPU again
+  // TF.js's Adam recomputes its bias-correction powers with pow() on setWeights, where training
+  // keeps a running product: put the uninterrupted model's optimizer through the same step, so
+  // what remains to compare is what saving and loading carried.
+  await trained.optimizer.setWeights(await trained.optimizer.getWeights());
+  await train10(trained);
+  await train10(restored); // Adam's moments and step came back with the weights
+  await expectSameWeights(trained as tfl.Sequential, restored as tfl.Sequential);
   tf.dispose([x, y]);
 });
