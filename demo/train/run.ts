@@ -130,17 +130,14 @@ class TrainingRun {
   async step(step: number, inputs: TF.Tensor2D, targets: TF.Tensor2D): Promise<StepRecord[]> {
     const { tf, device } = this;
     const { value, grads } = tf.variableGrads(() => this.student.loss(inputs, targets), this.student.variables);
+    // Buffers first (one TF.js computed on the CPU is uploaded by TF.js's own encoder), then submit.
+    const sources = this.student.variables.map((v) => tfjsTensorBuffer(grads[v.name], tf.backend()));
+    const loss = tfjsTensorBuffer(value, tf.backend());
     submitTfjsWork(tf.backend());
     const encoder = device.createCommandEncoder({ label: `train ${this.mode} step` });
     this.student.variables.forEach((v, i) => {
       const view = this.arena.views[i] as { offset: number };
-      encoder.copyBufferToBuffer(
-        tfjsTensorBuffer(grads[v.name], tf.backend()),
-        0,
-        this.arena.buffer,
-        view.offset,
-        v.size * 4,
-      );
+      encoder.copyBufferToBuffer(sources[i], 0, this.arena.buffer, view.offset, v.size * 4);
     });
     let handle: NormHandle;
     let threshold: GpuScalar | undefined;
@@ -152,13 +149,7 @@ class TrainingRun {
     } else {
       handle = this.optimizer.step({ encoder });
     }
-    const full = this.monitor.record(
-      encoder,
-      step,
-      { buffer: tfjsTensorBuffer(value, tf.backend()), offset: 0 },
-      handle,
-      threshold,
-    );
+    const full = this.monitor.record(encoder, step, { buffer: loss, offset: 0 }, handle, threshold);
     device.queue.submit([encoder.finish()]);
     tf.dispose([value, ...Object.values(grads)]);
     return full ? this.flush() : [];

@@ -56,6 +56,11 @@ export interface Optimizer {
   step(options?: OptimizerStepOptions | null): NormHandle;
   /** Reads the state back (not per step). */
   state(): Promise<OptimizerState>;
+  /**
+   * Sets the state (a checkpoint from `state()`): the step count and, per view, the first and
+   * second moments, each of its view's length. Takes effect before the next step.
+   */
+  setState(state: OptimizerState): void;
   /** Releases the optimizer's GPU buffers. */
   destroy(): void;
 }

@@ -34,6 +34,18 @@ export const OPTION_KEYS = {
   clipRange: ['min', 'max'],
   arena: ['dtype'],
   kerasClip: ['clipnorm', 'clipvalue', 'globalClipnorm', 'onNorm', 'logEvery'],
+  fusedOptimizer: [
+    'kind',
+    'lr',
+    'momentum',
+    'dampening',
+    'nesterov',
+    'betas',
+    'eps',
+    'weightDecay',
+    'globalClipnorm',
+    'clipvalue',
+  ],
 } as const;
 
 /** snake_case (PyTorch, Keras) → camelCase: `error_if_nonfinite` → `errorIfNonfinite`. */

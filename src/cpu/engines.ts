@@ -6,7 +6,7 @@ import { GradclipError } from '../api/errors';
 import { OPTION_KEYS, readOptions } from '../api/options';
 import { resolveSet } from '../api/set-alias';
 import type { GradSet } from '../api/types';
-import { checkLearningRate, checkOnNonfinite, checkOptimizerSets } from '../plan/validate';
+import { checkLearningRate, checkOnNonfinite, checkOptimizerSets, checkOptimizerState } from '../plan/validate';
 import { checkNoHalfViews, isFloat16Array } from '../plan/views';
 import { AutoClipRule, ZClipRule } from '../reference/modes';
 import { clipDecision, scaleInPlace } from '../reference/norms';
@@ -86,6 +86,16 @@ export function cpuOptimizerEngine(
         first: reference.first.map((a) => Float32Array.from(a)),
         second: reference.second.map((a) => Float32Array.from(a)),
       };
+    },
+    setState: (value) => {
+      alive();
+      const state = checkOptimizerState(
+        value,
+        gradArrays.map((a) => a.length),
+      );
+      reference.step = state.step;
+      state.first.forEach((m, i) => reference.first[i].set(Array.from(m, Math.fround)));
+      state.second.forEach((v, i) => reference.second[i].set(Array.from(v, Math.fround)));
     },
     destroy: () => {
       destroyed = true;

@@ -7,7 +7,13 @@ import { GradclipError } from '../api/errors';
 import { OPTION_KEYS, readOptions } from '../api/options';
 import type { GradSet } from '../api/types';
 import { SOURCE_PARTIALS } from '../kernels/registry';
-import { checkLearningRate, checkNormType, checkOnNonfinite, checkOptimizerSets } from '../plan/validate';
+import {
+  checkLearningRate,
+  checkNormType,
+  checkOnNonfinite,
+  checkOptimizerSets,
+  checkOptimizerState,
+} from '../plan/validate';
 import { checkNoHalfViews } from '../plan/views';
 import type { OptimizerSettings } from '../reference/optimizer';
 import { GpuAdaptiveState } from './adaptive';
@@ -108,6 +114,15 @@ export function gpuOptimizerEngine(
       const perView = (all: Float32Array) =>
         gradSet.views.map((v, i) => all.slice(optimizer.stateOffsets[i], optimizer.stateOffsets[i] + v.length));
       return { step: new Uint32Array(step.buffer)[0], first: perView(first), second: perView(second) };
+    },
+    setState: (value) => {
+      alive();
+      optimizer.setState(
+        checkOptimizerState(
+          value,
+          gradSet.views.map((v) => v.length),
+        ),
+      );
     },
     destroy: () => {
       optimizer.destroy();

@@ -62,14 +62,14 @@ export class GpuOptimizer {
       device.createBuffer({
         label: `gradclip optimizer ${label}`,
         size: Math.max(16, total * 4),
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
       });
     this.first = stateBuffer('first moments');
     this.second = stateBuffer('second moments');
     this.stepState = device.createBuffer({
       label: 'gradclip optimizer step state',
       size: STEP_BYTES,
-      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
     });
     this.settingsRing = new ParamsRing(device, SETTINGS_BYTES, 'gradclip optimizer settings ring');
 
@@ -143,6 +143,21 @@ export class GpuOptimizer {
         Math.max(1, Math.min(this.maxWorkgroups, Math.ceil(group.lanes / kernels.workgroupSize))),
       );
     }
+  }
+
+  /**
+   * Writes a checkpoint (queued before the next step): the step count, its bias corrections
+   * 1 − beta^t worked out in float64, and the moments at each view's state offset.
+   */
+  setState(state: { step: number; first: ArrayLike<number>[]; second: ArrayLike<number>[] }): void {
+    const { queue } = this.kernels.device;
+    const [beta1, beta2] = this.settings.betas;
+    const step = new ArrayBuffer(STEP_BYTES);
+    new Uint32Array(step, 0, 3).set([state.step, 0, state.step === 0 ? 1 : 0]);
+    new Float32Array(step, 32, 2).set([1 - beta1 ** state.step, 1 - beta2 ** state.step]);
+    queue.writeBuffer(this.stepState, 0, step);
+    state.first.forEach((m, i) => queue.writeBuffer(this.first, this.stateOffsets[i] * 4, Float32Array.from(m)));
+    state.second.forEach((v, i) => queue.writeBuffer(this.second, this.stateOffsets[i] * 4, Float32Array.from(v)));
   }
 
   destroy(): void {

@@ -8,6 +8,7 @@
  * model.compile({ optimizer: clippedOptimizer(clipper, tf.train.adam(1e-3), { globalClipnorm: 1 }), loss: 'meanSquaredError' });
  * @packageDocumentation
  */
+export { FusedOptimizer, fusedOptimizer, type FusedOptimizerOptions } from './fused-optimizer';
 export { ClippedOptimizer, clippedOptimizer, clipWithOps, type KerasClipOptions } from './keras-optimizer';
 export {
   gradientsFromTfjs,

@@ -102,10 +102,13 @@ function bufferOf(backend: TfjsWebGPUBackendLike, tensor: TfjsTensorLike, name: 
 /**
  * The GPUBuffer holding a TF.js tensor's data from byte 0 (`tensor.size` elements), for copying
  * it on the GPU, e.g. each step's gradients into a fixed arena that an optimizer binds. Valid
- * until the tensor is disposed; submit TF.js's work (submitTfjsWork) before reading it.
+ * until the tensor is disposed. Call it before submitTfjsWork(): a tensor TF.js holds on the CPU
+ * is uploaded by a copy recorded in TF.js's own encoder, which that submit sends first.
  *
  * @example
- * encoder.copyBufferToBuffer(tfjsTensorBuffer(grads.w), 0, arena, 0, grads.w.size * 4);
+ * const source = tfjsTensorBuffer(grads.w); // may record TF.js's upload
+ * submitTfjsWork();                          // TF.js's work, the upload included
+ * encoder.copyBufferToBuffer(source, 0, arena, 0, grads.w.size * 4);
  */
 export function tfjsTensorBuffer(tensor: TfjsTensorLike, backend: unknown = currentBackend()): GPUBuffer {
   requireWebGPUBackend(backend);

@@ -271,6 +271,31 @@ export function checkOptimizerSettings(options: {
   return { kind, lr, momentum, dampening, nesterov, betas: [beta1, beta2], eps, weightDecay, clip };
 }
 
+/** An optimizer state to set: a step count and one moment array per view of each view's length. */
+export function checkOptimizerState(
+  state: unknown,
+  lengths: readonly number[],
+): { step: number; first: ArrayLike<number>[]; second: ArrayLike<number>[] } {
+  const s = state as { step?: unknown; first?: unknown; second?: unknown } | null;
+  if (!s || typeof s !== 'object') throw new GradclipError('invalid-argument', 'state must be { step, first, second }');
+  const step = checkIntegerIn('state.step', s.step, 0, 2 ** 31 - 1);
+  const moments = (name: 'first' | 'second') => {
+    const list = s[name];
+    if (!Array.isArray(list) || list.length !== lengths.length) {
+      throw new GradclipError('invalid-argument', `state.${name} must hold one array per view (${lengths.length})`);
+    }
+    list.forEach((a: { length?: unknown }, i) => {
+      if (!a || a.length !== lengths[i])
+        throw new GradclipError(
+          'invalid-argument',
+          `state.${name}[${i}] must have ${lengths[i]} elements, got ${String(a?.length)}`,
+        );
+    });
+    return list as ArrayLike<number>[];
+  };
+  return { step, first: moments('first'), second: moments('second') };
+}
+
 /** A step's learning rate: a number >= 0. */
 export function checkLearningRate(lr: unknown): number {
   return checkNumberIn('lr', lr, 0, Infinity, false, true);
