@@ -15,21 +15,13 @@ import { CpuClipper } from '../cpu/clipper';
 import { checkOptimizerSettings } from '../plan/validate';
 import { gradientsFromTfjs, submitTfjsWork, tfjsTensorBuffer } from './tfjs';
 
-/** The fused optimizer's settings: PyTorch's SGD / Adam / AdamW and one Keras-style clip. */
-export interface FusedOptimizerOptions {
-  kind: 'sgd' | 'adam' | 'adamw';
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  nesterov?: boolean;
-  betas?: [number, number];
-  eps?: number;
-  weightDecay?: number;
+/** The fused optimizer's settings: createOptimizer's (PyTorch's SGD / Adam / AdamW) with one Keras-style clip. */
+export type FusedOptimizerOptions = Omit<OptimizerOptions, 'params' | 'grads' | 'clip'> & {
   /** Clip by the global L2 norm first (PyTorch's clip_grad_norm_ semantics). */
   globalClipnorm?: number;
   /** Clamp every gradient element to [-clipvalue, clipvalue] first. */
   clipvalue?: number;
-}
+};
 
 /** What one set of variables runs on: the GPU (variables in place, an arena for gradients) or the CPU backend. */
 interface Engine {
