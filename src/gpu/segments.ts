@@ -12,7 +12,7 @@ import {
   type Kernels,
   type SegmentRule,
 } from '../kernels/registry';
-import type { BindingWindow } from '../plan/windows';
+import { alignUp, type BindingWindow } from '../plan/windows';
 import type { GradSet, GradView } from '../api/types';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from '../plan/segments';
 import type { NormKind } from '../plan/validate';
@@ -23,10 +23,6 @@ export interface SegmentOwner {
   readonly kernels: Kernels;
   readonly paramsBuffer: GPUBuffer;
   readonly unusedBinding: GPUBuffer;
-}
-
-function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
 }
 
 export function createFilledBuffer(

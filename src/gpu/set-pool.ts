@@ -9,7 +9,7 @@ import { BufferUsage } from './constants';
 import { createFilledBuffer, packTables, type SegmentBufferCache } from './segments';
 import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, RESULT_SLOTS } from '../kernels/abi';
 import type { Kernels } from '../kernels/registry';
-import { encodeDispatchArgs, encodePlanTable, type SetPlan } from '../plan/windows';
+import { alignUp, encodeDispatchArgs, encodePlanTable, type SetPlan } from '../plan/windows';
 
 /** Plan shapes whose bundles the pool keeps for reuse; older ones live on only in their sets. */
 export const POOLED_SHAPES = 8;
@@ -18,10 +18,6 @@ export const POOLED_SHAPES = 8;
 export interface BundleOwner {
   readonly kernels: Kernels;
   readonly paramsBuffer: GPUBuffer;
-}
-
-function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
 }
 
 export class SetResources {

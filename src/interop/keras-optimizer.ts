@@ -49,6 +49,7 @@ export class ClippedOptimizer extends tf.Optimizer {
   static className = 'GradclipClippedOptimizer';
   /** The gradients' norm of the latest step clipped on the GPU (global: the total; per-variable: the total too); null before. */
   lastNorm: NormHandle | null = null;
+  private readonly options: KerasClipOptions;
   private readonly clip: Clip;
   private readonly logEvery: number;
   private steps = 0;
@@ -60,17 +61,17 @@ export class ClippedOptimizer extends tf.Optimizer {
      */
     public clipper: Clipper | null,
     readonly inner: tf.Optimizer,
-    private readonly options: KerasClipOptions = {},
+    options?: KerasClipOptions | null,
   ) {
     super();
-    readOptions(options, OPTION_KEYS.kerasClip, 'options');
+    this.options = readOptions(options, OPTION_KEYS.kerasClip, 'options');
     if (!(inner instanceof tf.Optimizer))
       throw new GradclipError(
         'invalid-argument',
         'inner must be a TF.js optimizer (tf.train.sgd(…), tf.train.adam(…), …)',
       );
-    this.clip = checkClip(options);
-    this.logEvery = options.logEvery ?? 100;
+    this.clip = checkClip(this.options);
+    this.logEvery = this.options.logEvery ?? 100;
     if (!Number.isInteger(this.logEvery) || this.logEvery < 1)
       throw new GradclipError('invalid-argument', `logEvery must be an integer >= 1, got ${this.logEvery}`);
   }
@@ -205,5 +206,5 @@ export function clippedOptimizer(
   inner: tf.Optimizer,
   options?: KerasClipOptions | null,
 ): ClippedOptimizer {
-  return new ClippedOptimizer(clipper, inner, readOptions(options, OPTION_KEYS.kerasClip, 'options'));
+  return new ClippedOptimizer(clipper, inner, options);
 }

@@ -3,6 +3,7 @@
 // `viewsPerDispatch`, and each dispatch's table (per_example_sum.wgsl).
 import { GradclipError } from '../api/errors';
 import type { ResolvedView } from './views';
+import { alignUp } from './windows';
 
 /** Byte offset of each view's sum in the target (16-byte aligned), and the bytes of all of them. */
 export function sumLayout(lengths: readonly number[]): { offsets: number[]; bytes: number } {
@@ -10,7 +11,7 @@ export function sumLayout(lengths: readonly number[]): { offsets: number[]; byte
   let bytes = 0;
   for (const length of lengths) {
     offsets.push(bytes);
-    bytes += Math.ceil((length * 4) / 16) * 16;
+    bytes += alignUp(length * 4, 16);
   }
   return { offsets, bytes: Math.max(16, bytes) };
 }

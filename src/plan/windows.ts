@@ -98,7 +98,8 @@ function alignDown(value: number, alignment: number): number {
   return Math.floor(value / alignment) * alignment;
 }
 
-function alignUp(value: number, alignment: number): number {
+/** `value` rounded up to a multiple of `alignment`. */
+export function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
