@@ -1,4 +1,5 @@
 // What a benchmark run covers, shared by the page and the CLI, with the CLI's flag parser.
+import { BROWSERS, type BrowserName } from '../browser-names';
 import { DEFAULT_COUNTS, DEFAULT_SIZES, PRESETS, type Preset } from './cases';
 
 export const METHODS = [
@@ -48,13 +49,15 @@ export interface CliOptions {
   config: BenchConfig;
   /** Where results.json goes; the PNG goes beside it. */
   out: string;
+  /** The browser the CLI drives (its system package). */
+  browser: BrowserName;
   help: boolean;
 }
 
 export const HELP = `Usage: npm run bench -- [flags]
 
-Runs the gradclip benchmark page headless in the system Chromium (WebGPU on whatever adapter it
-finds) and writes the results as JSON and a PNG of the charts.
+Runs the gradclip benchmark page headless in the system Chromium or Firefox (WebGPU on whatever
+adapter it finds) and writes the results as JSON and a PNG of the charts.
 
   --preset LIST     presets to run: ${PRESETS.join(', ')}, all or none (default all)
   --custom LIST     one extra case with these tensor lengths, e.g. 4096,4096,1000 (default none)
@@ -67,6 +70,7 @@ finds) and writes the results as JSON and a PNG of the charts.
                     against plain clipGradNorm on the transformer preset (default yes)
   --quick           the transformer preset only (same as --preset transformer --sizes none --counts none)
   --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
+  --browser NAME    ${BROWSERS.join(' or ')}, the system package (default chromium)
   --help            this text
 `;
 
@@ -102,6 +106,7 @@ function parseNumbers(flag: string, value: string): number[] {
 export function parseArgs(argv: readonly string[]): CliOptions {
   const config: BenchConfig = { ...DEFAULT_CONFIG };
   let out = 'results/bench.json';
+  let browser: BrowserName = 'chromium';
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -149,6 +154,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--out':
         out = needValue();
         break;
+      case '--browser': {
+        const value = needValue();
+        if (!BROWSERS.includes(value as BrowserName)) {
+          throw new UsageError(`--browser takes ${BROWSERS.join(' or ')}, got "${value}"`);
+        }
+        browser = value as BrowserName;
+        break;
+      }
       default:
         throw new UsageError(`unknown flag "${flag}" (see --help)`);
     }
@@ -161,7 +174,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none and --modes is no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
-  return { config, out, help };
+  return { config, out, browser, help };
 }
 
 /**

@@ -63,7 +63,12 @@ describe('cases', () => {
 
 describe('CLI flags', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ config: DEFAULT_CONFIG, out: 'results/bench.json', help: false });
+    expect(parseArgs([])).toEqual({
+      config: DEFAULT_CONFIG,
+      out: 'results/bench.json',
+      browser: 'chromium',
+      help: false,
+    });
     const o = parseArgs([
       '--preset',
       'mlp,transformer',
@@ -79,6 +84,8 @@ describe('CLI flags', () => {
       'tfjs,cpu',
       '--out',
       '/tmp/r.json',
+      '--browser',
+      'firefox',
     ]);
     expect(o.config).toEqual({
       presets: ['mlp', 'transformer'],
@@ -96,6 +103,7 @@ describe('CLI flags', () => {
       modes: true,
     });
     expect(o.out).toBe('/tmp/r.json');
+    expect(o.browser).toBe('firefox');
     expect(parseArgs(['--quick']).config).toMatchObject({
       presets: ['transformer'],
       sizes: [],
@@ -121,6 +129,7 @@ describe('CLI flags', () => {
     [['--preset', 'none', '--sizes', 'none', '--counts', 'none', '--modes', 'no'], /nothing to run/],
     [['--modes', 'maybe'], /--modes takes yes or no, got "maybe"/],
     [['--custom', '0'], /--custom must be an integer >= 1/],
+    [['--browser', 'webkit'], /--browser takes chromium or firefox, got "webkit"/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
