@@ -2,7 +2,7 @@
 // settings (a uniform slot, dynamic offset) and its step state on the GPU.
 
 struct OptimizerSettings {
-  kind: u32,            // OPT_*
+  kind: u32,            // OPT_* (optimizer_update.wgsl is specialised for it: its `kind` override)
   clipKind: u32,        // CLIP_*
   lr: f32,
   beta1: f32,

@@ -8,7 +8,7 @@ import { BufferUsage } from './constants';
 import { packTables } from './segments';
 import type { GpuGradSet } from './set';
 import { OPTIMIZER, RESULT_BYTES } from '../kernels/abi';
-import type { Kernels } from '../kernels/registry';
+import type { Kernels, OptimizerSlots, OptimizerVariant } from '../kernels/registry';
 import type { OptimizerSettings } from '../reference/optimizer';
 import { ParamsRing } from './params-ring';
 
@@ -16,6 +16,10 @@ import { ParamsRing } from './params-ring';
 const SETTINGS_BYTES = 64;
 const STEP_BYTES = 48;
 const KINDS = { sgd: OPTIMIZER.OPT_SGD, adam: OPTIMIZER.OPT_ADAM, adamw: OPTIMIZER.OPT_ADAMW } as const;
+
+function clipKindOf(clip: OptimizerSettings['clip']): number {
+  return clip === null ? OPTIMIZER.CLIP_NONE : 'maxNorm' in clip ? OPTIMIZER.CLIP_NORM : OPTIMIZER.CLIP_VALUE;
+}
 
 export class GpuOptimizer {
   readonly first: GPUBuffer;
@@ -28,9 +32,10 @@ export class GpuOptimizer {
   destroyed = false;
   private readonly settingsRing: ParamsRing;
   private readonly tables: GPUBuffer;
-  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number }> = [];
+  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number; slots: OptimizerSlots }> = [];
   private readonly prepareBindGroup: GPUBindGroup;
   private readonly stateBindGroup: GPUBindGroup;
+  private readonly variant: OptimizerVariant;
 
   constructor(
     private readonly kernels: Kernels,
@@ -49,6 +54,12 @@ export class GpuOptimizer {
       windowsPerDispatch: kernels.optimizerBindings,
     });
     this.stateOffsets = plan.stateOffsets;
+    this.variant = {
+      kind: KINDS[settings.kind],
+      clipKind: clipKindOf(settings.clip),
+      momentum: settings.kind === 'sgd' && settings.momentum !== 0,
+      nesterov: settings.kind === 'sgd' && settings.momentum !== 0 && settings.nesterov,
+    };
     const total = plan.stateElements;
     const tables = packTables(
       device,
@@ -73,9 +84,10 @@ export class GpuOptimizer {
     });
     this.settingsRing = new ParamsRing(device, SETTINGS_BYTES, 'gradclip optimizer settings ring');
 
-    plan.dispatches.forEach(({ windows, lanes }, g) => {
+    plan.dispatches.forEach(({ windows, lanes, slots }, g) => {
       this.groups.push({
         lanes,
+        slots,
         bindGroup: device.createBindGroup({
           label: `gradclip optimizer data group ${g}`,
           layout: kernels.optimizerDataLayout,
@@ -122,7 +134,7 @@ export class GpuOptimizer {
     const words = new Uint32Array(data);
     const floats = new Float32Array(data);
     words[0] = KINDS[kind];
-    words[1] = clip === null ? OPTIMIZER.CLIP_NONE : 'maxNorm' in clip ? OPTIMIZER.CLIP_NORM : OPTIMIZER.CLIP_VALUE;
+    words[1] = clipKindOf(clip);
     floats.set([lr, betas[0], betas[1], 1 - betas[0], 1 - betas[1], eps, weightDecay, momentum, 1 - dampening], 2);
     words[11] = nesterov ? 1 : 0;
     floats[12] = clip !== null && 'value' in clip ? clip.value : 0;
@@ -135,9 +147,9 @@ export class GpuOptimizer {
     pass.setPipeline(kernels.optimizerPrepare());
     pass.setBindGroup(0, this.prepareBindGroup, [settingsOffset, resultOffset]);
     pass.dispatchWorkgroups(1);
-    pass.setPipeline(kernels.optimizerUpdate());
     pass.setBindGroup(1, this.stateBindGroup, [settingsOffset]);
     for (const group of this.groups) {
+      pass.setPipeline(kernels.optimizerUpdate(this.variant, group.slots));
       pass.setBindGroup(0, group.bindGroup);
       pass.dispatchWorkgroups(
         Math.max(1, Math.min(this.maxWorkgroups, Math.ceil(group.lanes / kernels.workgroupSize))),

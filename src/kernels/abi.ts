@@ -43,8 +43,19 @@ export const DISPATCH = { DISPATCH_HEADER: 4 } as const;
 export const NORM_KINDS = { NORM_KIND_MAX: 0, NORM_KIND_L1: 1, NORM_KIND_L2: 2, NORM_KIND_P: 3 } as const;
 /** AdaptiveState.mode of a ZClip rule. */
 export const ZCLIP_MODES = { ZCLIP_ZSCORE: 0, ZCLIP_ADAPTIVE: 1 } as const;
-/** OptimizerSettings.kind and .clipKind. */
-export const OPTIMIZER = { OPT_SGD: 0, OPT_ADAM: 1, OPT_ADAMW: 2, CLIP_NONE: 0, CLIP_NORM: 1, CLIP_VALUE: 2 } as const;
+/**
+ * OptimizerSettings.kind and .clipKind (optimizer_update's `kind` and `clipKind` overrides), and
+ * its `gradSlot` / `paramSlot` overrides' "each view's slot from the table".
+ */
+export const OPTIMIZER = {
+  OPT_SGD: 0,
+  OPT_ADAM: 1,
+  OPT_ADAMW: 2,
+  CLIP_NONE: 0,
+  CLIP_NORM: 1,
+  CLIP_VALUE: 2,
+  OPT_WINDOW_FROM_TABLE: 0xffff,
+} as const;
 /** A SegmentTable piece's first word: the binding slot in the low bits, this flag for an edge piece, the mask above. */
 export const SEGMENT_TABLE = { EDGE_PIECE: 1 << 27, PIECE_WINDOW_BITS: (1 << 27) - 1, SEGMENTS_HEADER: 4 } as const;
 

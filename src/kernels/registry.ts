@@ -1,7 +1,7 @@
 // Bind-group layouts and compute pipelines, built once per device and cached in a WeakMap so they
 // vanish with the device. Pipelines are keyed by everything that changes the compiled shader:
 // the device's binding count and subgroup support (module text) and the override constants.
-import { ADAPTIVE_RULES, NORM_KINDS, OPS, SEGMENT_RULES, SOURCES, SUMMARIES } from './abi';
+import { ADAPTIVE_RULES, NORM_KINDS, OPS, OPTIMIZER, SEGMENT_RULES, SOURCES, SUMMARIES } from './abi';
 import { bindingCounts, createLayouts, type BindingCounts, type Layouts } from './layouts';
 import { PipelineCache } from './pipeline-cache';
 import {
@@ -53,8 +53,20 @@ export interface Kernels extends Layouts, BindingCounts {
   perExampleSum(vec4Slots: number): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
   optimizerPrepare(): GPUComputePipeline;
-  optimizerUpdate(): GPUComputePipeline;
+  /** The update pass specialised for one optimizer's rule (override constants of optimizer_update.wgsl). */
+  optimizerUpdate(variant: OptimizerVariant, slots: OptimizerSlots): GPUComputePipeline;
 }
+
+/** What optimizer_update.wgsl is specialised for: OPTIMIZER.OPT_* and CLIP_*, and SGD's momentum options. */
+export interface OptimizerVariant {
+  kind: number;
+  clipKind: number;
+  momentum: boolean;
+  nesterov: boolean;
+}
+
+/** The window slots of a dispatch whose every view has its gradients in one and its parameters in one; null: mixed. */
+export type OptimizerSlots = readonly [gradSlot: number, paramSlot: number] | null;
 
 const kernelsByDevice = new WeakMap<GPUDevice, Kernels>();
 
@@ -231,10 +243,16 @@ function segmentAndStepKernels(
         {},
       );
     },
-    optimizerUpdate: () => {
+    optimizerUpdate: ({ kind, clipKind, momentum, nesterov }, slots) => {
       const shader = cache.module('optimizer_update', () => optimizerUpdateShader(optimizerBindings));
       const layout = cache.layout('optimizer update', [layouts.optimizerDataLayout, layouts.optimizerStateLayout]);
-      return cache.pipeline('optimizer_update', layout, shader, {});
+      const [gradSlot, paramSlot] = slots ?? [OPTIMIZER.OPT_WINDOW_FROM_TABLE, OPTIMIZER.OPT_WINDOW_FROM_TABLE];
+      return cache.pipeline(
+        `optimizer_update kind=${kind} clipKind=${clipKind} momentum=${momentum} nesterov=${nesterov} slots=${slots ?? 'table'}`,
+        layout,
+        shader,
+        { kind, clipKind, momentum: Number(momentum), nesterov: Number(nesterov), gradSlot, paramSlot },
+      );
     },
   };
 }

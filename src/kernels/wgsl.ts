@@ -203,17 +203,25 @@ export function optimizerPrepareShader(): string {
 
 /** The fused optimizer step, pass 2: clip and update over `bindings` read-write windows. */
 export function optimizerUpdateShader(bindings: number): string {
+  const slots = range(0, bindings);
   const dispatchers = [
     dispatcher(
-      'load4(slot: u32, index: u32, count: u32) -> vec4<f32>',
-      range(0, bindings),
-      (s) => `return load4_${s}(index, count);`,
+      'load4(slot: u32, index: u32) -> vec4<f32>',
+      slots,
+      (s) => `return load4_${s}(index);`,
+      'return vec4<f32>(0.0);',
+    ),
+    dispatcher('store4(slot: u32, index: u32, value: vec4<f32>)', slots, (s) => `store4_${s}(index, value);`, ''),
+    dispatcher(
+      'loadPart(slot: u32, index: u32, count: u32) -> vec4<f32>',
+      slots,
+      (s) => `return loadPart_${s}(index, count);`,
       'return vec4<f32>(0.0);',
     ),
     dispatcher(
-      'store4(slot: u32, index: u32, value: vec4<f32>, count: u32)',
-      range(0, bindings),
-      (s) => `store4_${s}(index, value, count);`,
+      'storePart(slot: u32, index: u32, value: vec4<f32>, count: u32)',
+      slots,
+      (s) => `storePart_${s}(index, value, count);`,
       '',
     ),
   ].join('\n\n');

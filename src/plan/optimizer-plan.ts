@@ -15,8 +15,20 @@ export interface OptimizerPlan {
   stateOffsets: number[];
   /** Elements in each moment buffer. */
   stateElements: number;
-  /** Per dispatch: its table words and its windows in binding-slot order. */
-  dispatches: Array<{ table: Uint32Array<ArrayBuffer>; windows: OptimizerWindow[]; lanes: number }>;
+  /** Per dispatch: its table words, its windows in binding-slot order and its quads. */
+  dispatches: OptimizerDispatch[];
+}
+
+export interface OptimizerDispatch {
+  table: Uint32Array<ArrayBuffer>;
+  windows: OptimizerWindow[];
+  /** Quads (four elements of one view) in the dispatch. */
+  lanes: number;
+  /**
+   * The gradient and parameter window slots when every view of the dispatch has the same two (an
+   * arena's case): the update kernel is specialised for them and switches on no slot; else null.
+   */
+  slots: readonly [number, number] | null;
 }
 
 export interface OptimizerLimits {
@@ -114,21 +126,25 @@ function encodeDispatch(
   windows: Map<GPUBuffer, OptimizerWindow>,
   stateOffsets: readonly number[],
   quads: readonly number[],
-): OptimizerPlan['dispatches'][number] {
+): OptimizerDispatch {
   const slots: OptimizerWindow[] = [];
   const slotOf = (w: OptimizerWindow) => (slots.includes(w) ? slots.indexOf(w) : slots.push(w) - 1);
   const table = new Uint32Array(4 + 8 * members.length);
   let lanes = 0;
+  const pairs = new Set<string>();
   members.forEach((i, k) => {
     const [g, p] = [grads[i], params[i]];
     const [gw, pw] = [windows.get(g.buffer)!, windows.get(p.buffer)!];
+    const [gradSlot, paramSlot] = [slotOf(gw), slotOf(pw)];
+    pairs.add(`${gradSlot},${paramSlot}`);
     table.set(
-      [slotOf(gw), (g.offsetBytes - gw.offsetBytes) / 4, slotOf(pw), (p.offsetBytes - pw.offsetBytes) / 4],
+      [gradSlot, (g.offsetBytes - gw.offsetBytes) / 4, paramSlot, (p.offsetBytes - pw.offsetBytes) / 4],
       4 + 4 * k,
     );
     table.set([stateOffsets[i] / 4, g.length, lanes, 0], 4 + 4 * (members.length + k));
     lanes += quads[i];
   });
   table.set([members.length, lanes, 0, 0], 0);
-  return { table, windows: slots, lanes };
+  const single = pairs.size === 1 ? ([table[4], table[6]] as const) : null;
+  return { table, windows: slots, lanes, slots: single };
 }

@@ -206,3 +206,44 @@ test('bad settings throw before anything is made; one buffer of both gradients a
   optimizer.destroy();
   expect(() => optimizer.step()).toThrow(/destroyed/);
 });
+
+test('a buffer per view (dispatches that take each view’s slots from their table) updates bit for bit as an arena does', async () => {
+  await withErrorScopes(device, async () => {
+    const random = seededRandom(21);
+    const params0 = LENGTHS.map((n) => randomGradient(n, random));
+    const steps = Array.from({ length: 12 }, (_, s) => LENGTHS.map((n) => randomGradient(n, random, s % 2 ? 2 : 0.1)));
+    const settings = { kind: 'adam', lr: 1e-2, weightDecay: 1e-3, clip: { value: 0.5 } } as const;
+    const run = async (clipper: Clipper, perView: boolean) => {
+      const buffers = (data: Float32Array[]) =>
+        perView
+          ? data.map((d) => upload(device, d))
+          : [upload(device, new Float32Array(LENGTHS.reduce((a, b) => a + b)))];
+      const gradBuffers = buffers(steps[0]);
+      const paramBuffers = buffers(params0);
+      const starts = LENGTHS.map((_, i) => (perView ? 0 : LENGTHS.slice(0, i).reduce((a, b) => a + b, 0)));
+      const viewsIn = (list: GPUBuffer[]): GradView[] =>
+        LENGTHS.map((length, i) => ({ buffer: list[perView ? i : 0], offset: starts[i] * 4, length }));
+      params0.forEach((p, i) => device.queue.writeBuffer(paramBuffers[perView ? i : 0], starts[i] * 4, p));
+      const optimizer = createOptimizer(clipper, {
+        params: clipper.gradients(viewsIn(paramBuffers)),
+        grads: clipper.gradients(viewsIn(gradBuffers)),
+        ...settings,
+      });
+      for (const grads of steps) {
+        grads.forEach((g, i) => device.queue.writeBuffer(gradBuffers[perView ? i : 0], starts[i] * 4, g));
+        optimizer.step();
+      }
+      const after = await Promise.all(
+        LENGTHS.map(async (length, i) =>
+          (await readBack(device, paramBuffers[perView ? i : 0])).slice(starts[i], starts[i] + length),
+        ),
+      );
+      optimizer.destroy();
+      return after;
+    };
+    const arena = await run(gpu, false);
+    expect(arena.some((p, i) => p.some((v, k) => v !== params0[i][k]))).toBe(true);
+    expect((await run(gpuOneWorkgroup, true)).map(bits)).toEqual(arena.map(bits));
+    expect((await run(gpu, true)).map(bits)).toEqual(arena.map(bits));
+  });
+});

@@ -69,6 +69,7 @@ const OPT_ADAMW: u32 = 2u;
 const CLIP_NONE: u32 = 0u;
 const CLIP_NORM: u32 = 1u;
 const CLIP_VALUE: u32 = 2u;
+const OPT_WINDOW_FROM_TABLE: u32 = 65535u;
 const EDGE_PIECE: u32 = 134217728u;
 const PIECE_WINDOW_BITS: u32 = 134217727u;
 const SEGMENTS_HEADER: u32 = 4u;

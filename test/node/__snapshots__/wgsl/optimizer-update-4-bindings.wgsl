@@ -6,20 +6,31 @@
 
 // ⟨shaders/common/view_search.wgsl⟩
 
-// The fused optimizer step, pass 2 of 2: each lane takes quads, four consecutive elements of one
-// view (one binding switch per four loads), clips the gradients (by the GPU's
-// coefficient or by value), then applies PyTorch's SGD (momentum, dampening, nesterov, weight
-// decay), Adam (L2 decay) or AdamW (decoupled decay) to the parameters and their state in place.
-// The gradients are only read. Nothing is written when optimizer_prepare.wgsl marked the step
-// skipped.
+// The fused optimizer step, pass 2 of 2: clips the gradients (by the GPU's coefficient or by
+// value), then applies PyTorch's SGD (momentum, dampening, nesterov, weight decay), Adam (L2
+// decay) or AdamW (decoupled decay) to the parameters and their state in place. The gradients are
+// only read. Nothing is written when optimizer_prepare.wgsl marked the step skipped.
+//
+// Specialised by override constants (`kind`, `clipKind`, `momentum`, `nesterov`, and the window
+// slots when one pair serves the whole dispatch): the emulators run every side of a branch they
+// cannot prove uniform, so the hot loop holds one update rule and, for an arena, no slot switch.
 //
 // Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>: the buffers that
 // hold the gradients and the parameters, one window per buffer); group(1) = settings (uniform,
 // dynamic offset), state (OptimizerStep, read-only), first (momentum buffer / Adam's m), second
 // (Adam's v), both vec4: each view's state starts at a multiple of four elements. Table: header
-// (viewCount, laneCount, -, -), then per view (gradient slot, element offset in its window,
-// parameter slot, element offset), then per view (state vec4 offset, length, first lane, -)
+// (viewCount, quadCount, -, -), then per view (gradient slot, element offset in its window,
+// parameter slot, element offset), then per view (state vec4 offset, length, first quad, -)
 // (view_search.wgsl).
+
+override kind: u32;
+override clipKind: u32;
+/** SGD with momentum != 0: the momentum buffer is read and written. */
+override momentum: bool = false;
+override nesterov: bool = false;
+/** Every view's gradient / parameter window slot, or OPT_WINDOW_FROM_TABLE: each view's own. */
+override gradSlot: u32 = OPT_WINDOW_FROM_TABLE;
+override paramSlot: u32 = OPT_WINDOW_FROM_TABLE;
 
 struct UpdateTable {
   viewCount: u32,
@@ -37,166 +48,206 @@ struct UpdateTable {
 
 @group(0) @binding(1) var<storage, read_write> window_0: array<f32>;
 
-// Elements index .. index + count - 1 (count ≤ 4; the rest read as 0).
-fn load4_0(index: u32, count: u32) -> vec4<f32> {
-  if (count == 4u) {
-    return vec4<f32>(window_0[index], window_0[index + 1u], window_0[index + 2u], window_0[index + 3u]);
-  }
+fn load4_0(index: u32) -> vec4<f32> {
+  return vec4<f32>(window_0[index], window_0[index + 1u], window_0[index + 2u], window_0[index + 3u]);
+}
+
+fn store4_0(index: u32, value: vec4<f32>) {
+  window_0[index] = value.x;
+  window_0[index + 1u] = value.y;
+  window_0[index + 2u] = value.z;
+  window_0[index + 3u] = value.w;
+}
+
+// Elements index .. index + count - 1 (count < 4; the rest read as 0).
+fn loadPart_0(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var k = 0u; k < count; k++) { r[k] = window_0[index + k]; }
   return r;
 }
 
-fn store4_0(index: u32, value: vec4<f32>, count: u32) {
-  if (count == 4u) {
-    window_0[index] = value.x;
-    window_0[index + 1u] = value.y;
-    window_0[index + 2u] = value.z;
-    window_0[index + 3u] = value.w;
-    return;
-  }
+fn storePart_0(index: u32, value: vec4<f32>, count: u32) {
   for (var k = 0u; k < count; k++) { window_0[index + k] = value[k]; }
 }
 
 @group(0) @binding(2) var<storage, read_write> window_1: array<f32>;
 
-// Elements index .. index + count - 1 (count ≤ 4; the rest read as 0).
-fn load4_1(index: u32, count: u32) -> vec4<f32> {
-  if (count == 4u) {
-    return vec4<f32>(window_1[index], window_1[index + 1u], window_1[index + 2u], window_1[index + 3u]);
-  }
+fn load4_1(index: u32) -> vec4<f32> {
+  return vec4<f32>(window_1[index], window_1[index + 1u], window_1[index + 2u], window_1[index + 3u]);
+}
+
+fn store4_1(index: u32, value: vec4<f32>) {
+  window_1[index] = value.x;
+  window_1[index + 1u] = value.y;
+  window_1[index + 2u] = value.z;
+  window_1[index + 3u] = value.w;
+}
+
+// Elements index .. index + count - 1 (count < 4; the rest read as 0).
+fn loadPart_1(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var k = 0u; k < count; k++) { r[k] = window_1[index + k]; }
   return r;
 }
 
-fn store4_1(index: u32, value: vec4<f32>, count: u32) {
-  if (count == 4u) {
-    window_1[index] = value.x;
-    window_1[index + 1u] = value.y;
-    window_1[index + 2u] = value.z;
-    window_1[index + 3u] = value.w;
-    return;
-  }
+fn storePart_1(index: u32, value: vec4<f32>, count: u32) {
   for (var k = 0u; k < count; k++) { window_1[index + k] = value[k]; }
 }
 
 @group(0) @binding(3) var<storage, read_write> window_2: array<f32>;
 
-// Elements index .. index + count - 1 (count ≤ 4; the rest read as 0).
-fn load4_2(index: u32, count: u32) -> vec4<f32> {
-  if (count == 4u) {
-    return vec4<f32>(window_2[index], window_2[index + 1u], window_2[index + 2u], window_2[index + 3u]);
-  }
+fn load4_2(index: u32) -> vec4<f32> {
+  return vec4<f32>(window_2[index], window_2[index + 1u], window_2[index + 2u], window_2[index + 3u]);
+}
+
+fn store4_2(index: u32, value: vec4<f32>) {
+  window_2[index] = value.x;
+  window_2[index + 1u] = value.y;
+  window_2[index + 2u] = value.z;
+  window_2[index + 3u] = value.w;
+}
+
+// Elements index .. index + count - 1 (count < 4; the rest read as 0).
+fn loadPart_2(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var k = 0u; k < count; k++) { r[k] = window_2[index + k]; }
   return r;
 }
 
-fn store4_2(index: u32, value: vec4<f32>, count: u32) {
-  if (count == 4u) {
-    window_2[index] = value.x;
-    window_2[index + 1u] = value.y;
-    window_2[index + 2u] = value.z;
-    window_2[index + 3u] = value.w;
-    return;
-  }
+fn storePart_2(index: u32, value: vec4<f32>, count: u32) {
   for (var k = 0u; k < count; k++) { window_2[index + k] = value[k]; }
 }
 
 @group(0) @binding(4) var<storage, read_write> window_3: array<f32>;
 
-// Elements index .. index + count - 1 (count ≤ 4; the rest read as 0).
-fn load4_3(index: u32, count: u32) -> vec4<f32> {
-  if (count == 4u) {
-    return vec4<f32>(window_3[index], window_3[index + 1u], window_3[index + 2u], window_3[index + 3u]);
-  }
+fn load4_3(index: u32) -> vec4<f32> {
+  return vec4<f32>(window_3[index], window_3[index + 1u], window_3[index + 2u], window_3[index + 3u]);
+}
+
+fn store4_3(index: u32, value: vec4<f32>) {
+  window_3[index] = value.x;
+  window_3[index + 1u] = value.y;
+  window_3[index + 2u] = value.z;
+  window_3[index + 3u] = value.w;
+}
+
+// Elements index .. index + count - 1 (count < 4; the rest read as 0).
+fn loadPart_3(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var k = 0u; k < count; k++) { r[k] = window_3[index + k]; }
   return r;
 }
 
-fn store4_3(index: u32, value: vec4<f32>, count: u32) {
-  if (count == 4u) {
-    window_3[index] = value.x;
-    window_3[index + 1u] = value.y;
-    window_3[index + 2u] = value.z;
-    window_3[index + 3u] = value.w;
-    return;
-  }
+fn storePart_3(index: u32, value: vec4<f32>, count: u32) {
   for (var k = 0u; k < count; k++) { window_3[index + k] = value[k]; }
 }
 
-fn load4(slot: u32, index: u32, count: u32) -> vec4<f32> {
+fn load4(slot: u32, index: u32) -> vec4<f32> {
   switch slot {
-    case 0u: { return load4_0(index, count); }
-    case 1u: { return load4_1(index, count); }
-    case 2u: { return load4_2(index, count); }
-    case 3u: { return load4_3(index, count); }
+    case 0u: { return load4_0(index); }
+    case 1u: { return load4_1(index); }
+    case 2u: { return load4_2(index); }
+    case 3u: { return load4_3(index); }
     default: { return vec4<f32>(0.0); }
   }
 }
 
-fn store4(slot: u32, index: u32, value: vec4<f32>, count: u32) {
+fn store4(slot: u32, index: u32, value: vec4<f32>) {
   switch slot {
-    case 0u: { store4_0(index, value, count); }
-    case 1u: { store4_1(index, value, count); }
-    case 2u: { store4_2(index, value, count); }
-    case 3u: { store4_3(index, value, count); }
+    case 0u: { store4_0(index, value); }
+    case 1u: { store4_1(index, value); }
+    case 2u: { store4_2(index, value); }
+    case 3u: { store4_3(index, value); }
     default: {  }
   }
 }
 
-// One quad's update: elements 4·quad .. of view `v`.
-fn updateQuad(v: u32, quadOfView: u32) {
-  let place = table.entries[v];
-  let extent = table.entries[table.viewCount + v];
-  let j = quadOfView * 4u;
-  let count = min(4u, extent.y - j);
-  let s = extent.x + quadOfView;
+fn loadPart(slot: u32, index: u32, count: u32) -> vec4<f32> {
+  switch slot {
+    case 0u: { return loadPart_0(index, count); }
+    case 1u: { return loadPart_1(index, count); }
+    case 2u: { return loadPart_2(index, count); }
+    case 3u: { return loadPart_3(index, count); }
+    default: { return vec4<f32>(0.0); }
+  }
+}
 
-  var g = load4(place.x, place.y + j, count);
-  if (settings.clipKind == CLIP_VALUE) {
+fn storePart(slot: u32, index: u32, value: vec4<f32>, count: u32) {
+  switch slot {
+    case 0u: { storePart_0(index, value, count); }
+    case 1u: { storePart_1(index, value, count); }
+    case 2u: { storePart_2(index, value, count); }
+    case 3u: { storePart_3(index, value, count); }
+    default: {  }
+  }
+}
+
+// The new parameters from the clipped gradient `g` and the parameters `w`; updates the state at `s`.
+fn update(gradient: vec4<f32>, w: vec4<f32>, s: u32) -> vec4<f32> {
+  var g = gradient;
+  if (clipKind == CLIP_VALUE) {
     g = clamp(g, vec4<f32>(-settings.clipValue), vec4<f32>(settings.clipValue));
-  } else {
+  } else if (clipKind == CLIP_NORM) {
     g *= state.coef;
   }
-  var w = load4(place.z, place.w + j, count);
-  if (settings.kind == OPT_SGD) {
+  if (kind == OPT_SGD) {
     g = fma(vec4<f32>(settings.weightDecay), w, g);
-    if (settings.momentum != 0.0) {
+    if (momentum) {
       var velocity = g;
       if (state.firstStep == 0u) { velocity = settings.momentum * first[s] + settings.oneMinusDampening * g; }
       first[s] = velocity;
-      g = select(velocity, fma(vec4<f32>(settings.momentum), velocity, g), settings.nesterov != 0u);
+      if (nesterov) { g = fma(vec4<f32>(settings.momentum), velocity, g); } else { g = velocity; }
     }
-    w -= settings.lr * g;
-  } else {
-    if (settings.kind == OPT_ADAMW) {
-      w *= state.decay;
-    } else {
-      g = fma(vec4<f32>(settings.weightDecay), w, g);
-    }
-    let m = settings.beta1 * first[s] + settings.oneMinusBeta1 * g;
-    let v2 = settings.beta2 * second[s] + settings.oneMinusBeta2 * g * g;
-    first[s] = m;
-    second[s] = v2;
-    w -= state.stepSize * m / (sqrt(v2) / state.correction2Sqrt + settings.eps);
+    return w - settings.lr * g;
   }
-  store4(place.z, place.w + j, w, count);
+  var decayed = w;
+  if (kind == OPT_ADAMW) {
+    decayed = w * state.decay;
+  } else {
+    g = fma(vec4<f32>(settings.weightDecay), w, g);
+  }
+  let m = settings.beta1 * first[s] + settings.oneMinusBeta1 * g;
+  let v2 = settings.beta2 * second[s] + settings.oneMinusBeta2 * g * g;
+  first[s] = m;
+  second[s] = v2;
+  return decayed - state.stepSize * m / (sqrt(v2) / state.correction2Sqrt + settings.eps);
 }
 
-// A grid-stride loop over the quads (the workgroup count is the clipper's cap): the view is found
-// once by binary search, then followed forward as the quad index grows.
+// Each workgroup takes one contiguous range of the dispatch's quads (four consecutive elements
+// of one view) and walks the views it overlaps; per view its lanes stride over the whole quads,
+// so the view's slots and offsets are the same for every lane, and one lane takes the last,
+// partial quad.
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
   if (state.skip != 0u) { return; }
-  let stride = groups.x * WG;
-  var quad = group.x * WG + local;
-  if (quad >= table.laneCount) { return; }
-  var v = viewOfLane(quad);
-  for (; quad < table.laneCount; quad += stride) {
-    while (v + 1u < table.viewCount && table.entries[table.viewCount + v + 1u].z <= quad) { v++; }
-    updateQuad(v, quad - table.entries[table.viewCount + v].z);
+  let quads = table.laneCount;
+  let perGroup = (quads + groups.x - 1u) / groups.x;
+  let begin = min(group.x * perGroup, quads);
+  let end = min(begin + perGroup, quads);
+  if (begin >= end) { return; }
+  for (var v = viewOfLane(begin); v < table.viewCount; v++) {
+    let entry = table.entries[v];
+    let place = vec4<u32>(
+      select(entry.x, gradSlot, gradSlot != OPT_WINDOW_FROM_TABLE),
+      entry.y,
+      select(entry.z, paramSlot, paramSlot != OPT_WINDOW_FROM_TABLE),
+      entry.w,
+    );
+    let extent = table.entries[table.viewCount + v];
+    let firstQuad = extent.z;
+    if (firstQuad >= end) { break; }
+    let lo = max(begin, firstQuad) - firstQuad;
+    let hi = min(end - firstQuad, (extent.y + 3u) / 4u);
+    let whole = min(hi, extent.y / 4u);
+    for (var q = lo + local; q < whole; q += WG) {
+      let j = 4u * q;
+      store4(place.z, place.w + j, update(load4(place.x, place.y + j), load4(place.z, place.w + j), extent.x + q));
+    }
+    if (hi > whole && local == 0u) {
+      let j = 4u * whole;
+      let count = extent.y - j;
+      let w = update(loadPart(place.x, place.y + j, count), loadPart(place.z, place.w + j, count), extent.x + whole);
+      storePart(place.z, place.w + j, w, count);
+    }
   }
 }
