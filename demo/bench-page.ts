@@ -3,10 +3,20 @@
 // `window.gradclipBench.run(config)`.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { DEFAULT_CONFIG, METHODS, type BenchConfig, type MethodName } from './bench/config';
+import {
+  DEFAULT_CONFIG,
+  FULL_CONFIG,
+  METHODS,
+  MODES,
+  OPERATIONS,
+  type BenchConfig,
+  type MethodName,
+} from './bench/config';
+import { METHOD_COLORS, modesChart, operationChart, optimizerChart } from './bench/charts';
 import { runBenchmark, type Progress } from './bench/harness';
-import { formatModes, formatReport, operationLabel, reportRows } from './bench/report';
+import { formatModes, formatReport, reportRows } from './bench/report';
 import type { BenchResults, CaseResult } from './bench/schema';
+import { OPTIMIZER_ROOFLINE_TARGET } from './bench/targets';
 import { pageDevice } from './page-device';
 
 declare global {
@@ -22,24 +32,18 @@ declare global {
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#controls');
-const COLORS: Record<MethodName, string> = {
-  'gradclip-arena': '#1565c0',
-  'gradclip-arena-read': '#42a5f5',
-  'gradclip-separate': '#00897b',
-  tfjs: '#ef6c00',
-  naive: '#8e24aa',
-  cpu: '#6d4c41',
-  'copy-kernel': '#212121',
-  'copy-buffer': '#9e9e9e',
-};
 
 for (const method of METHODS) {
   const label = document.createElement('label');
   label.innerHTML = `<input type="checkbox" name="method" value="${method}" checked /> ${method}`;
   $('#methods').append(label);
 }
-(form.elements.namedItem('sizes') as HTMLInputElement).value = DEFAULT_CONFIG.sizes.join(',');
-(form.elements.namedItem('counts') as HTMLInputElement).value = DEFAULT_CONFIG.counts.join(',');
+form.querySelectorAll<HTMLInputElement>('input[name="preset"]').forEach((input) => {
+  input.checked = DEFAULT_CONFIG.presets.includes(input.value as BenchConfig['presets'][number]);
+});
+(form.elements.namedItem('sizes') as HTMLInputElement).placeholder = `e.g. ${FULL_CONFIG.sizes.join(',')}`;
+(form.elements.namedItem('counts') as HTMLInputElement).placeholder = `e.g. ${FULL_CONFIG.counts.join(',')}`;
+(form.elements.namedItem('budget') as HTMLInputElement).value = String(DEFAULT_CONFIG.budgetMs);
 
 function numbers(name: string): number[] {
   const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
@@ -59,9 +63,11 @@ function configFromForm(): BenchConfig {
     sizes: numbers('sizes'),
     counts: numbers('counts'),
     methods: data.getAll('method') as MethodName[],
+    operations: [...OPERATIONS],
     reps: Math.max(1, Number(data.get('reps')) | 0),
     warmup: Math.max(0, Number(data.get('warmup')) | 0),
-    modes: data.get('modes') === 'yes',
+    budgetMs: Math.max(0, Number(data.get('budget')) | 0),
+    modes: data.get('modes') === 'yes' ? [...MODES] : [],
   };
 }
 
@@ -131,7 +137,7 @@ function chart(
       axes: [{ label: xLabel }, { label: 'ms per step (median)' }],
       series: [
         { label: xLabel },
-        ...methods.map((m) => ({ label: m, stroke: COLORS[m], width: 2, points: { show: true } })),
+        ...methods.map((m) => ({ label: m, stroke: METHOD_COLORS[m], width: 2, points: { show: true } })),
       ],
     },
     [xs, ...series] as uPlot.AlignedData,
@@ -140,11 +146,25 @@ function chart(
   return figure;
 }
 
+/** An SVG string as an element in a figure. */
+function svgFigure(svg: string): HTMLElement {
+  const figure = document.createElement('figure');
+  figure.innerHTML = svg;
+  return figure;
+}
+
 function renderCharts(results: BenchResults) {
   const methods = results.config.methods;
   const clip = (c: CaseResult) => c.operation === 'clip-norm' && c.normType === 2;
   const noClip = (c: CaseResult) => c.operation === 'no-clip-norm';
-  const figures = [
+  const bars = [
+    ...results.cases.filter((c) => c.series === 'preset').map(operationChart),
+    results.modes ? modesChart(results.modes) : null,
+    results.modes ? optimizerChart(results.modes, OPTIMIZER_ROOFLINE_TARGET) : null,
+  ]
+    .filter((svg): svg is string => svg !== null)
+    .map(svgFigure);
+  const sweeps = [
     chart(
       'Time vs total size (clipping, p = 2)',
       results.cases.filter((c) => c.series === 'size' && clip(c)),
@@ -167,14 +187,11 @@ function renderCharts(results: BenchResults) {
       methods,
     ),
   ].filter((f): f is HTMLElement => f !== null);
-  if (figures.length === 0) {
-    // No sweep ran: show the presets as a chart of speed-ups over gradclip instead.
-    const presets = results.cases.filter((c) => c.series === 'preset');
-    const figure = document.createElement('figure');
-    figure.innerHTML = `<figcaption>Presets: ms per step (median), by operation</figcaption><pre>${presets.map((c) => `${c.label} · ${operationLabel(c)}: ${c.methods.map((m) => `${m.method} ${m.wall?.median.toFixed(1) ?? '–'}`).join(' · ')}`).join('\n')}</pre>`;
-    figures.push(figure);
-  }
-  $('#charts').replaceChildren(...figures);
+  const a = results.adapter;
+  const caption = document.createElement('p');
+  caption.className = 'chart-caption';
+  caption.textContent = `gradclip benchmark ${results.date.slice(0, 10)} · ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')} · workgroup cap ${results.tuning.maxWorkgroups ?? '–'} · wall-time medians`;
+  $('#charts').replaceChildren(caption, ...bars, ...sweeps);
 }
 
 async function run(config: BenchConfig): Promise<BenchResults> {

@@ -1,5 +1,6 @@
 // What a benchmark run covers, shared by the page and the CLI, with the CLI's flag parser.
 import { BROWSERS, type BrowserName } from '../browser-names';
+import { MIN_SAMPLES } from './budget';
 import { DEFAULT_COUNTS, DEFAULT_SIZES, PRESETS, type Preset } from './cases';
 
 export const METHODS = [
@@ -14,6 +15,28 @@ export const METHODS = [
 ] as const;
 export type MethodName = (typeof METHODS)[number];
 
+/** The operations a case runs: clip by L2 norm, the same with nothing to clip, clip by ∞-norm, clip by value. */
+export const OPERATIONS = ['clip-l2', 'no-clip-l2', 'clip-inf', 'clip-value'] as const;
+export type OperationName = (typeof OPERATIONS)[number];
+
+/** The clipping modes' lines (demo/bench/modes.ts), in the order they run. */
+export const MODES = [
+  'clipGradNorm',
+  'clipByNorm',
+  'perTensorNorms',
+  'adaptiveGradClip',
+  'autoClip',
+  'zClip',
+  'clipGradNorm (batch)',
+  'clipPerExample',
+  'copy kernel',
+  'adam (fused clip)',
+  'clipGradNorm then adam',
+  'tfjs adam + clip',
+  'clipGradNorm f16',
+] as const;
+export type ModeName = (typeof MODES)[number];
+
 export interface BenchConfig {
   presets: Preset[];
   /** A custom shape list: element counts of the tensors of one extra case; empty skips it. */
@@ -23,27 +46,52 @@ export interface BenchConfig {
   /** Tensor-count sweep at 1 M floats; empty skips it. */
   counts: number[];
   methods: MethodName[];
-  /** Timed steps per case and method (the median of these is reported). */
+  /** The operations each case runs (a sweep runs those of its own that are listed). */
+  operations: OperationName[];
+  /** Timed steps per case and method at most (the median of these is reported). */
   reps: number;
-  /** Untimed steps first (pipeline compilation, caches). */
+  /** Untimed steps first at most (pipeline compilation, caches). */
   warmup: number;
-  /** Also time each clipping mode against plain clipGradNorm (demo/bench/modes.ts). */
-  modes: boolean;
+  /**
+   * Milliseconds of timed steps per method (and mode line) after which timing stops once
+   * MIN_SAMPLES are taken, so the slow baselines (naive, TF.js) take fewer steps; 0: every rep.
+   */
+  budgetMs: number;
+  /** The mode lines to time against plain clipGradNorm (their baselines are added); empty skips them. */
+  modes: ModeName[];
 }
 
+/** `npm run bench`: the transformer preset, every method, operation and mode line, within a time budget. */
 export const DEFAULT_CONFIG: BenchConfig = {
-  presets: [...PRESETS],
+  presets: ['transformer'],
   custom: [],
-  sizes: DEFAULT_SIZES,
-  counts: DEFAULT_COUNTS,
+  sizes: [],
+  counts: [],
   methods: [...METHODS],
+  operations: [...OPERATIONS],
   reps: 21,
   warmup: 3,
-  modes: true,
+  budgetMs: 1500,
+  modes: [...MODES],
 };
 
-/** `--quick`: the transformer preset alone, every method. */
-export const QUICK_CONFIG: BenchConfig = { ...DEFAULT_CONFIG, presets: ['transformer'], sizes: [], counts: [] };
+/** `--full`: every preset and both sweeps, every step of every method. */
+export const FULL_CONFIG: BenchConfig = {
+  ...DEFAULT_CONFIG,
+  presets: [...PRESETS],
+  sizes: DEFAULT_SIZES,
+  counts: DEFAULT_COUNTS,
+  budgetMs: 0,
+};
+
+/** `--quick`: the transformer preset, clipping and not, gradclip against TF.js, naive and the copy roofline, and the fused optimizer. */
+export const QUICK_CONFIG: BenchConfig = {
+  ...DEFAULT_CONFIG,
+  methods: ['gradclip-arena', 'gradclip-arena-read', 'tfjs', 'naive', 'copy-kernel'],
+  operations: ['clip-l2', 'no-clip-l2'],
+  budgetMs: 1000,
+  modes: ['clipGradNorm', 'copy kernel', 'adam (fused clip)'],
+};
 
 export interface CliOptions {
   config: BenchConfig;
@@ -57,18 +105,29 @@ export interface CliOptions {
 export const HELP = `Usage: npm run bench -- [flags]
 
 Runs the gradclip benchmark page headless in the system Chromium or Firefox (WebGPU on whatever
-adapter it finds) and writes the results as JSON and a PNG of the charts.
+adapter it finds) and writes the results as JSON and a PNG of the charts. With no flags: the
+transformer preset, every method, operation and mode line, each timed within a budget (a few
+minutes on a software adapter).
 
-  --preset LIST     presets to run: ${PRESETS.join(', ')}, all or none (default all)
+  --quick           under a minute: the transformer preset, clipping and not, gradclip against
+                    TF.js, the naive clip and the copy roofline, and the fused optimizer line
+  --full            every preset, both sweeps, every step of every method (the slow baselines
+                    make this long on a software adapter)
+  --preset LIST     presets to run: ${PRESETS.join(', ')}, all or none (default transformer)
   --custom LIST     one extra case with these tensor lengths, e.g. 4096,4096,1000 (default none)
-  --sizes LIST      total-size sweep in floats, e.g. 65536,1048576, or none (default ${DEFAULT_SIZES.join(',')})
-  --counts LIST     tensor-count sweep at 1 M floats, or none (default ${DEFAULT_COUNTS.join(',')})
+  --sizes LIST      total-size sweep in floats, e.g. 65536,1048576, or none (default none;
+                    --full: ${DEFAULT_SIZES.join(',')})
+  --counts LIST     tensor-count sweep at 1 M floats, or none (default none; --full: ${DEFAULT_COUNTS.join(',')})
   --methods LIST    methods: ${METHODS.join(', ')} (default all)
-  --reps N          timed steps per case and method, >= 1 (default 21)
-  --warmup N        untimed steps first, >= 0 (default 3)
-  --modes yes|no    also time each clipping mode (per-view, AGC, AutoClip, ZClip, per-example)
-                    against plain clipGradNorm on the transformer preset (default yes)
-  --quick           the transformer preset only (same as --preset transformer --sizes none --counts none)
+  --operations LIST operations: ${OPERATIONS.join(', ')} (default all)
+  --reps N          timed steps per case and method at most, >= 1 (default 21)
+  --warmup N        untimed steps first at most, >= 0 (default 3)
+  --budget MS       stop timing a method after MS ms once it has ${MIN_SAMPLES} steps; 0 times every
+                    step (default ${DEFAULT_CONFIG.budgetMs}; --quick ${QUICK_CONFIG.budgetMs}; --full 0)
+  --modes yes|no|LIST
+                    the clipping-mode lines (per-view, AGC, AutoClip, ZClip, per-example, the
+                    fused optimizer, ...) against plain clipGradNorm on the transformer preset:
+                    all, none, or a list of ${MODES.map((m) => `"${m}"`).join(', ')} (default yes)
   --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
   --browser NAME    ${BROWSERS.join(' or ')}, the system package (default chromium)
   --help            this text
@@ -121,7 +180,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         help = true;
         break;
       case '--quick':
-        Object.assign(config, { presets: QUICK_CONFIG.presets, sizes: [], counts: [] });
+        Object.assign(config, QUICK_CONFIG);
+        break;
+      case '--full':
+        Object.assign(config, FULL_CONFIG);
         break;
       case '--preset':
       case '--presets':
@@ -139,6 +201,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--methods':
         config.methods = parseList(flag, needValue(), METHODS);
         break;
+      case '--operations':
+        config.operations = parseList(flag, needValue(), OPERATIONS);
+        break;
+      case '--budget':
+        config.budgetMs = parseCount(flag, needValue(), 0);
+        break;
       case '--reps':
         config.reps = parseCount(flag, needValue(), 1);
         break;
@@ -147,8 +215,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--modes': {
         const value = needValue();
-        if (value !== 'yes' && value !== 'no') throw new UsageError(`--modes takes yes or no, got "${value}"`);
-        config.modes = value === 'yes';
+        config.modes = value === 'yes' ? [...MODES] : value === 'no' ? [] : parseList(flag, value, MODES);
         break;
       }
       case '--out':
@@ -169,9 +236,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (
     !help &&
     config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0 &&
-    !config.modes
+    config.modes.length === 0
   ) {
     throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none and --modes is no');
+  }
+  if (!help && config.operations.length === 0 && config.modes.length === 0) {
+    throw new UsageError('nothing to run: --operations none and --modes no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
   return { config, out, browser, help };

@@ -6,9 +6,10 @@ import { totalNormReference } from '../../src/reference/index';
 import type { GpuClipper } from '../../src/gpu/clipper';
 import { idealCopyRatio, type Operation } from './byte-model';
 import { countSweep, customCase, elementCount, presetCase, seeded, sizeSweep, type CaseShape } from './cases';
-import type { BenchConfig, MethodName } from './config';
+import type { BenchConfig, MethodName, OperationName } from './config';
+import { sample } from './budget';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
-import { MODES, runModes } from './modes';
+import { modesToRun, runModes } from './modes';
 import { SET_BUILD_VIEWS, measureSetBuild } from './set-build';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
 import { summarize } from './stats';
@@ -21,15 +22,16 @@ export interface Progress {
 }
 
 interface OperationSpec {
+  name: OperationName;
   operation: Operation;
   normType: number | null;
 }
 
 const PRESET_OPERATIONS: OperationSpec[] = [
-  { operation: 'clip-norm', normType: 2 },
-  { operation: 'no-clip-norm', normType: 2 },
-  { operation: 'clip-norm', normType: Infinity },
-  { operation: 'clip-value', normType: null },
+  { name: 'clip-l2', operation: 'clip-norm', normType: 2 },
+  { name: 'no-clip-l2', operation: 'no-clip-norm', normType: 2 },
+  { name: 'clip-inf', operation: 'clip-norm', normType: Infinity },
+  { name: 'clip-value', operation: 'clip-value', normType: null },
 ];
 const SIZE_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 2);
 const COUNT_OPERATIONS: OperationSpec[] = PRESET_OPERATIONS.slice(0, 1);
@@ -146,26 +148,34 @@ async function measureMethod(
   try {
     method = createMethod(name, data);
     await method.prepare();
-    for (let i = 0; i < config.warmup; i++) {
-      await method.reset();
-      await method.step();
-    }
-    const wall: number[] = [];
-    for (let i = 0; i < config.reps; i++) {
-      await method.reset();
-      const start = performance.now();
-      await method.step();
-      wall.push(performance.now() - start);
-    }
+    const m = method;
+    const wall = await sample(
+      config,
+      async () => {
+        await m.reset();
+        await m.step();
+      },
+      async () => {
+        await m.reset();
+        const start = performance.now();
+        await m.step();
+        return performance.now() - start;
+      },
+    );
     result.wall = summarize(wall);
-    if (method.gpuStep) {
-      const gpu: number[] = [];
-      for (let i = 0; i < config.reps; i++) {
-        await method.reset();
-        const ms = await method.gpuStep();
-        if (Number.isFinite(ms)) gpu.push(ms);
-      }
-      if (gpu.length) result.gpu = summarize(gpu);
+    if (m.gpuStep) {
+      const gpuStep = m.gpuStep.bind(m);
+      // The GPU times repeat steps already warmed up and timed: half the budget.
+      const gpu = await sample(
+        { ...config, warmup: 0, budgetMs: config.budgetMs / 2 },
+        async () => {},
+        async () => {
+          await m.reset();
+          return gpuStep();
+        },
+      );
+      const finite = gpu.filter((ms) => Number.isFinite(ms));
+      if (finite.length) result.gpu = summarize(finite);
     }
     if (method instanceof GradclipMethod && name !== 'gradclip-arena-read') {
       await method.reset();
@@ -218,8 +228,10 @@ export function planCases(config: BenchConfig, device: GPUDevice): { shapes: Cas
   return { shapes, skipped };
 }
 
-function operationsFor(shape: CaseShape): OperationSpec[] {
-  return shape.series === 'preset' ? PRESET_OPERATIONS : shape.series === 'size' ? SIZE_OPERATIONS : COUNT_OPERATIONS;
+function operationsFor(shape: CaseShape, config: BenchConfig): OperationSpec[] {
+  const own =
+    shape.series === 'preset' ? PRESET_OPERATIONS : shape.series === 'size' ? SIZE_OPERATIONS : COUNT_OPERATIONS;
+  return own.filter((spec) => config.operations.includes(spec.name));
 }
 
 export async function runBenchmark(
@@ -232,12 +244,14 @@ export async function runBenchmark(
   const maxWorkgroups = tuned.maxWorkgroups ?? null;
   tuned.destroy();
   const total =
-    shapes.reduce((n, s) => n + operationsFor(s).length * config.methods.length, 0) + (config.modes ? MODES.length : 0);
+    shapes.reduce((n, s) => n + operationsFor(s, config).length * config.methods.length, 0) +
+    modesToRun(config.modes).length;
+  onProgress({ done: 0, total, label: `gradclip's autotuned workgroup cap: ${maxWorkgroups ?? 'none (CPU)'}` });
   let done = 0;
   const cases: CaseResult[] = [];
   for (const [index, shape] of shapes.entries()) {
     const grads = gradientsFor(shape, 1234 + index);
-    for (const spec of operationsFor(shape)) {
+    for (const spec of operationsFor(shape, config)) {
       const normType = spec.normType ?? 2;
       const norm = totalNormReference(grads, normType);
       const threshold = spec.operation === 'clip-norm' ? norm / 2 : spec.operation === 'no-clip-norm' ? norm * 2 : 0.5;
@@ -278,7 +292,7 @@ export async function runBenchmark(
       cases.push(caseResult);
     }
   }
-  const modes = config.modes
+  const modes = config.modes.length
     ? await runModes(device, config, (label) => onProgress({ done: done++, total, label }))
     : undefined;
   onProgress({ done, total, label: `set build · ${SET_BUILD_VIEWS} views` });
@@ -310,6 +324,6 @@ export async function runBenchmark(
     cases,
     modes,
     setBuild,
-    targets: checkTargets(cases),
+    targets: checkTargets(cases, modes),
   };
 }

@@ -16,28 +16,14 @@ import {
 } from '../../src/index';
 import { perExampleReference } from '../../src/reference/index';
 import { seeded, transformerShapes, type Tensor } from './cases';
-import type { BenchConfig } from './config';
+import { MODES, type BenchConfig, type ModeName } from './config';
+import { moreSamples, moreWarmup } from './budget';
 import type * as TF from '@tensorflow/tfjs-core';
 import { TimestampPair } from '../../src/gpu/timestamps';
 import { addAll, createMethod, readBuffer, tfjsOn } from './methods';
 import { summarize, type Summary } from './stats';
 
-export const MODES = [
-  'clipGradNorm',
-  'clipByNorm',
-  'perTensorNorms',
-  'adaptiveGradClip',
-  'autoClip',
-  'zClip',
-  'clipGradNorm (batch)',
-  'clipPerExample',
-  'copy kernel',
-  'adam (fused clip)',
-  'clipGradNorm, then adam',
-  'tfjs adam + clip',
-  'clipGradNorm f16',
-] as const;
-export type ModeName = (typeof MODES)[number];
+export { MODES, type ModeName } from './config';
 
 /** Examples per batch in the per-example line: the transformer's gradients this many times. */
 export const PER_EXAMPLE_BATCH = 4;
@@ -513,7 +499,7 @@ function modeRuns(
       },
     ],
     ['adam (fused clip)', () => optimizerRun(true)],
-    ['clipGradNorm, then adam', () => optimizerRun(false)],
+    ['clipGradNorm then adam', () => optimizerRun(false)],
     ['tfjs adam + clip', () => tfjsAdamRun()],
     [
       'clipPerExample',
@@ -540,7 +526,22 @@ function modeRuns(
   ]);
 }
 
-/** Times every mode; never throws (a failing mode carries `error`). */
+/** The line a mode is divided by: plain clipGradNorm on the same bytes. */
+function baselineOf(mode: ModeName): ModeName {
+  return mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
+}
+
+/** The chosen lines with what their ratios need (their baseline; the copy kernel for the optimizer lines), in MODES order. */
+export function modesToRun(chosen: readonly ModeName[]): ModeName[] {
+  const needed = new Set<ModeName>(chosen);
+  for (const mode of chosen) {
+    needed.add(baselineOf(mode));
+    if (mode.includes('adam')) needed.add('copy kernel');
+  }
+  return MODES.filter((m) => needed.has(m));
+}
+
+/** Times the chosen modes (config.modes, with their baselines); never throws (a failing mode carries `error`). */
 export async function runModes(
   device: GPUDevice,
   config: BenchConfig,
@@ -553,10 +554,9 @@ export async function runModes(
   const timer = device.features.has('timestamp-query') ? new TimestampPair(device, 'bench modes') : null;
   const results: ModeResult[] = [];
   try {
-    for (const mode of MODES) {
+    for (const mode of modesToRun(config.modes)) {
       onProgress(`modes · ${mode}`);
-      const baseline: ModeName =
-        mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
+      const baseline = baselineOf(mode);
       const result: ModeResult = {
         mode,
         label: '',
@@ -575,36 +575,36 @@ export async function runModes(
         result.elements = run.work.cpu.arrays.reduce((n, a) => n + a.length, 0);
         const wall: number[] = [];
         const gpuTimes: number[] = [];
-        const steps = config.warmup + config.reps;
         await run.prepare?.();
-        for (let step = 0; step < steps && run.timedStep; step++) {
-          load(device, run.work, step);
-          await device.queue.onSubmittedWorkDone(); // the uploads are not part of the step
-          const { wallMs, gpuMs } = await run.timedStep(step, timer);
-          if (step >= config.warmup) {
-            wall.push(wallMs);
-            if (gpuMs !== undefined) gpuTimes.push(gpuMs);
+        // Untimed steps, then timed ones (within the budget); the CPU twin takes every one.
+        let step = 0;
+        const phase = async (more: (taken: number, elapsedMs: number) => boolean, timed: boolean) => {
+          const start = performance.now();
+          for (let taken = 0; more(taken, performance.now() - start); taken++, step++) {
+            load(device, run.work, step);
+            await device.queue.onSubmittedWorkDone(); // the uploads are not part of the step
+            const { wallMs, gpuMs } = await (run.timedStep ?? recordedStep)(step, timer);
+            if (timed) {
+              wall.push(wallMs);
+              if (gpuMs !== undefined) gpuTimes.push(gpuMs);
+            }
+            run.cpuStep(); // the same step on the CPU backend, on the same gradients (untimed)
           }
-          run.cpuStep();
-        }
-        for (let step = 0; step < steps && !run.timedStep; step++) {
-          load(device, run.work, step);
-          await device.queue.onSubmittedWorkDone();
+        };
+        const recordedStep = async (_: number, stepTimer: TimestampPair | null) => {
           const start = performance.now();
           const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
           // Empty passes around the step carry the timestamps: the step's own passes are the library's.
-          if (timer) stamp(encoder, timer, 'begin');
+          if (stepTimer) stamp(encoder, stepTimer, 'begin');
           run.gpuStep(encoder);
-          if (timer) stamp(encoder, timer, 'end');
+          if (stepTimer) stamp(encoder, stepTimer, 'end');
           device.queue.submit([encoder.finish()]);
           await device.queue.onSubmittedWorkDone();
           const wallMs = performance.now() - start;
-          if (step >= config.warmup) {
-            wall.push(wallMs);
-            if (timer) gpuTimes.push(await timer.readMs());
-          }
-          run.cpuStep(); // the same step on the CPU backend, on the same gradients (untimed)
-        }
+          return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
+        };
+        await phase((taken, elapsed) => moreWarmup(taken, elapsed, config), false);
+        await phase((taken, elapsed) => moreSamples(taken, elapsed, config), true);
         const { actual, reference } = await run.results();
         const error = maxRelativeError(actual, reference);
         result.check = { ok: error <= (run.tolerance ?? 1e-4), maxRelativeError: error };

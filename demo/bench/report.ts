@@ -1,5 +1,7 @@
 // Turns results into rows for the terminal table and the page's table (one source for both).
 import type { BenchResults, CaseResult, MethodResult } from './schema';
+import { MIN_SAMPLES } from './budget';
+import type { BenchConfig } from './config';
 import type { SetBuildResult } from './set-build';
 
 export interface ReportRow {
@@ -49,6 +51,12 @@ function fmt(value: number | null, digits = 2): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(digits);
 }
 
+/** How many steps each median is over (results from before the budget have none: every rep). */
+function stepsText(config: BenchConfig): string {
+  if (!config.budgetMs) return `over ${config.reps} steps`;
+  return `over ${MIN_SAMPLES}–${config.reps} steps (each method timed until ${config.budgetMs} ms of steps are spent)`;
+}
+
 /** A plain-text table (ms medians, ratios) with the adapter and targets, for the terminal and README. */
 export function formatReport(results: BenchResults): string {
   const rows = reportRows(results);
@@ -71,7 +79,7 @@ export function formatReport(results: BenchResults): string {
   const out = [
     `gradclip benchmark, ${results.date.slice(0, 10)}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter'}`,
     `browser: ${results.browser}; gradclip's autotuned workgroup cap: ${results.tuning?.maxWorkgroups ?? '-'}`,
-    `wall-time medians in ms over ${results.config.reps} steps; gc/copy = gradclip-arena / copy kernel (ideal from the byte model); tfjs/gc = TF.js / gradclip reading the norm each step`,
+    `wall-time medians in ms ${stepsText(results.config)}; gc/copy = gradclip-arena / copy kernel (ideal from the byte model); tfjs/gc = TF.js / gradclip reading the norm each step`,
     '',
     line(header),
     `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
@@ -139,7 +147,7 @@ export function formatModes(results: BenchResults): string[] {
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => (text.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   return [
-    `clipping modes (wall${withGpu ? ' and GPU-timestamp' : ''} medians over ${results.config.reps} steps; each divided by clipGradNorm on the same bytes in this run;`,
+    `clipping modes (wall${withGpu ? ' and GPU-timestamp' : ''} medians ${stepsText(results.config)}; each divided by clipGradNorm on the same bytes in this run;`,
     `vs roofline: divided by the copy kernel's time for the bytes the step must move):`,
     line(header),
     `|${widths.map((w, i) => (text.has(i) ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,

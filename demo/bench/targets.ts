@@ -1,5 +1,9 @@
 // The issue's speed targets, checked on a finished run (never in timed tests).
+import type { ModeResult } from './modes';
 import type { CaseResult, TargetCheck } from './schema';
+
+/** The fused clip + Adam step's time over the copy kernel's time for its bytes, at most (issue 18). */
+export const OPTIMIZER_ROOFLINE_TARGET = 2;
 
 /** "≥ 4 M floats" in the issue's targets. */
 const FOUR_M = 4_000_000;
@@ -8,7 +12,7 @@ function method(c: CaseResult, name: string) {
   return c.methods.find((m) => m.method === name);
 }
 
-export function checkTargets(cases: CaseResult[]): TargetCheck[] {
+export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] = []): TargetCheck[] {
   const targets: TargetCheck[] = [];
 
   const transformer = cases.find((c) => c.id === 'transformer' && c.operation === 'clip-norm' && c.normType === 2);
@@ -70,5 +74,16 @@ export function checkTargets(cases: CaseResult[]): TargetCheck[] {
     0,
     'gradclip-arena, createBuffer calls counted over untimed steps',
   );
+
+  const fused = modes.find((m) => m.mode === 'adam (fused clip)');
+  const overRoofline = fused?.overRoofline ?? null;
+  targets.push({
+    name: 'fused clip + Adam step: time / roofline',
+    measured: overRoofline,
+    comparison: '<=',
+    threshold: OPTIMIZER_ROOFLINE_TARGET,
+    met: overRoofline === null ? null : overRoofline <= OPTIMIZER_ROOFLINE_TARGET,
+    detail: `wall medians; roofline = the copy kernel's time in the same run × ${(fused?.bytesPerFloat ?? 32) / 8} (${fused?.bytesPerFloat ?? 32} B per float against its 8)`,
+  });
   return targets;
 }

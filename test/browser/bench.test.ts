@@ -2,7 +2,8 @@
 // method that is fast because it is wrong fails here.
 import { expect, test } from 'vitest';
 import { runBenchmark } from '../../demo/bench/harness';
-import { METHODS, type BenchConfig } from '../../demo/bench/config';
+import { METHODS, OPERATIONS, type BenchConfig } from '../../demo/bench/config';
+import { MIN_SAMPLES } from '../../demo/bench/budget';
 import { validateResults } from '../../demo/bench/schema';
 import { MODES, runModes } from '../../demo/bench/modes';
 import { transformerShapes } from '../../demo/bench/cases';
@@ -16,9 +17,11 @@ test('every method on a small preset and sweep points, checked against the refer
     sizes: [5000],
     counts: [7],
     methods: [...METHODS],
+    operations: [...OPERATIONS],
     reps: 2,
     warmup: 1,
-    modes: false,
+    budgetMs: 0,
+    modes: [],
   };
   const progress: string[] = [];
   const results = await runBenchmark(device, config, (p) => progress.push(`${p.done}/${p.total} ${p.label}`));
@@ -52,9 +55,11 @@ test('presets cover ∞-norm and clip by value, and the naive baseline says wher
     sizes: [],
     counts: [],
     methods: ['gradclip-arena', 'tfjs', 'naive', 'cpu'],
+    operations: [...OPERATIONS],
     reps: 1,
     warmup: 0,
-    modes: false,
+    budgetMs: 0,
+    modes: [],
   };
   const results = await runBenchmark(device, config);
   expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual([
@@ -83,9 +88,11 @@ test('every clipping mode is timed against clipGradNorm and matches the CPU back
     sizes: [],
     counts: [],
     methods: [],
+    operations: [],
     reps: 3,
     warmup: 3,
-    modes: true,
+    budgetMs: 0,
+    modes: [...MODES],
   };
   // A small transformer (2 layers of width 16) keeps this quick; the benchmark runs the full preset.
   const modes = await runModes(device, config, () => {}, transformerShapes(2, 16, 64, 16));
@@ -110,4 +117,35 @@ test('every clipping mode is timed against clipGradNorm and matches the CPU back
     expect(m.gpuOverBaseline, m.mode).toBeGreaterThan(0);
   }
   expect(modes.find((m) => m.mode === 'clipGradNorm')!.overBaseline).toBe(1);
+});
+
+test('a time budget cuts the timed steps to the minimum; chosen operations and mode lines run with their baselines', async () => {
+  const device = await sharedDevice();
+  const config: BenchConfig = {
+    presets: [],
+    custom: [],
+    sizes: [5000],
+    counts: [],
+    methods: ['gradclip-arena', 'copy-kernel'],
+    operations: ['no-clip-l2'],
+    reps: 21,
+    warmup: 3,
+    budgetMs: 1, // spent by the first step
+    modes: ['adam (fused clip)'],
+  };
+  const results = await runBenchmark(device, config);
+  expect(results.cases.map((c) => `${c.id} ${c.operation}`)).toEqual(['size-5000 no-clip-norm']);
+  for (const m of results.cases[0].methods) {
+    expect(m.check?.ok, m.method).toBe(true);
+    expect(m.wall!.samples, m.method).toBe(MIN_SAMPLES);
+  }
+  // The fused line's ratios need clipGradNorm and the copy kernel: they run too, in MODES order.
+  expect(results.modes!.map((m) => m.mode)).toEqual(['clipGradNorm', 'copy kernel', 'adam (fused clip)']);
+  for (const m of results.modes!) {
+    expect(m.check?.ok, m.mode).toBe(true);
+    expect(m.wall!.samples, m.mode).toBe(MIN_SAMPLES);
+  }
+  const fused = results.modes![2];
+  expect(fused.overRoofline).toBeGreaterThan(0);
+  expect(results.targets.find((t) => t.name.startsWith('fused clip + Adam'))?.measured).toBe(fused.overRoofline);
 });

@@ -10,11 +10,25 @@ import {
   sizeSweep,
   transformerShapes,
 } from '../../demo/bench/cases';
-import { DEFAULT_CONFIG, HELP, METHODS, UsageError, parseArgs, readCli } from '../../demo/bench/config';
+import { MIN_SAMPLES, moreSamples, moreWarmup } from '../../demo/bench/budget';
+import { barChart, logTicks, modesChart, operationChart, optimizerChart } from '../../demo/bench/charts';
+import {
+  DEFAULT_CONFIG,
+  FULL_CONFIG,
+  HELP,
+  METHODS,
+  MODES,
+  OPERATIONS,
+  QUICK_CONFIG,
+  UsageError,
+  parseArgs,
+  readCli,
+} from '../../demo/bench/config';
+import type { ModeResult } from '../../demo/bench/modes';
 import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
-import { checkTargets } from '../../demo/bench/targets';
+import { OPTIMIZER_ROOFLINE_TARGET, checkTargets } from '../../demo/bench/targets';
 
 describe('statistics', () => {
   test('percentiles interpolate between ranks', () => {
@@ -93,23 +107,37 @@ describe('CLI flags', () => {
       sizes: [65536, 1048576],
       counts: [],
       methods: ['tfjs', 'cpu'],
+      operations: [...OPERATIONS],
       reps: 31,
       warmup: 0,
-      modes: true,
+      budgetMs: DEFAULT_CONFIG.budgetMs,
+      modes: [...MODES],
     });
-    expect(parseArgs(['--modes', 'no']).config.modes).toBe(false);
+    expect(parseArgs(['--modes', 'no']).config.modes).toEqual([]);
+    expect(parseArgs(['--modes', 'adam (fused clip),clipGradNorm then adam']).config.modes).toEqual([
+      'adam (fused clip)',
+      'clipGradNorm then adam',
+    ]);
+    expect(parseArgs(['--operations', 'clip-inf,clip-value', '--budget', '0']).config).toMatchObject({
+      operations: ['clip-inf', 'clip-value'],
+      budgetMs: 0,
+    });
     expect(parseArgs(['--preset', 'none', '--sizes', 'none', '--counts', 'none']).config).toMatchObject({
       presets: [],
-      modes: true,
+      modes: [...MODES],
     });
     expect(o.out).toBe('/tmp/r.json');
     expect(o.browser).toBe('firefox');
-    expect(parseArgs(['--quick']).config).toMatchObject({
-      presets: ['transformer'],
-      sizes: [],
-      counts: [],
-      methods: [...METHODS],
-    });
+    // No flags: the transformer preset within a budget; --full: every case, every step; --quick: less.
+    expect(DEFAULT_CONFIG).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
+    expect(DEFAULT_CONFIG.budgetMs).toBeGreaterThan(0);
+    expect(parseArgs(['--full']).config).toEqual(FULL_CONFIG);
+    expect(FULL_CONFIG).toMatchObject({ presets: ['mlp', 'transformer', 'many-small'], budgetMs: 0 });
+    expect(FULL_CONFIG.sizes.length).toBeGreaterThan(0);
+    expect(FULL_CONFIG.counts.length).toBeGreaterThan(0);
+    expect(parseArgs(['--quick']).config).toEqual(QUICK_CONFIG);
+    expect(QUICK_CONFIG.modes).toContain('adam (fused clip)');
+    expect(parseArgs(['--quick', '--reps', '5']).config).toEqual({ ...QUICK_CONFIG, reps: 5 });
     expect(parseArgs(['--help']).help).toBe(true);
     expect(parseArgs(['--preset', 'none', '--custom', '4096,17']).config).toMatchObject({
       presets: [],
@@ -127,7 +155,10 @@ describe('CLI flags', () => {
     [['--frobnicate'], /unknown flag "--frobnicate" \(see --help\)/],
     [['--out'], /--out needs a value/],
     [['--preset', 'none', '--sizes', 'none', '--counts', 'none', '--modes', 'no'], /nothing to run/],
-    [['--modes', 'maybe'], /--modes takes yes or no, got "maybe"/],
+    [['--modes', 'maybe'], /--modes: unknown value "maybe"/],
+    [['--operations', 'clip-l3'], /--operations: unknown value "clip-l3"/],
+    [['--operations', 'none', '--modes', 'no'], /nothing to run: --operations none and --modes no/],
+    [['--budget', '-5'], /--budget must be an integer >= 0/],
     [['--custom', '0'], /--custom must be an integer >= 1/],
     [['--browser', 'webkit'], /--browser takes chromium or firefox, got "webkit"/],
   ])('%j is rejected', (argv, message) => {
@@ -204,7 +235,17 @@ describe('results schema and targets', () => {
     expect(targets[0]).toMatchObject({ measured: 150 / 21, met: true, threshold: 5 });
     expect(targets[1]).toMatchObject({ measured: 20 / 12, met: true, threshold: 2 });
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
-    expect(targets.slice(3).map((t) => t.met)).toEqual([true, true, true]);
+    expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
+    // No mode lines: the optimizer target is unmeasured, not met or missed.
+    expect(targets[6]).toMatchObject({ name: 'fused clip + Adam step: time / roofline', measured: null, met: null });
+  });
+
+  test('the fused optimizer target: its time over the copy time for 32 B per float', () => {
+    const line = (mode: ModeResult['mode'], overRoofline: number) =>
+      ({ mode, overRoofline, bytesPerFloat: 32 }) as ModeResult;
+    const met = checkTargets([], [line('adam (fused clip)', 1.4)]).at(-1)!;
+    expect(met).toMatchObject({ measured: 1.4, threshold: OPTIMIZER_ROOFLINE_TARGET, met: true });
+    expect(checkTargets([], [line('adam (fused clip)', 6.7)]).at(-1)!.met).toBe(false);
   });
 });
 
@@ -246,5 +287,77 @@ describe('the report and the CLI front', () => {
     expect(readCli(['--quick'])).toMatchObject({ out: 'results/bench.json', help: false });
     log.mockRestore();
     error.mockRestore();
+  });
+});
+
+describe('time budget', () => {
+  const limits = { reps: 21, warmup: 3, budgetMs: 1000 };
+  test('timed steps: at least the minimum, then until the budget is spent or reps are taken', () => {
+    expect(moreSamples(MIN_SAMPLES - 1, 5000, limits)).toBe(true);
+    expect(moreSamples(MIN_SAMPLES, 999, limits)).toBe(true);
+    expect(moreSamples(MIN_SAMPLES, 1000, limits)).toBe(false);
+    expect(moreSamples(21, 0, limits)).toBe(false);
+    expect(moreSamples(20, 1e9, { ...limits, budgetMs: 0 })).toBe(true);
+    expect(moreSamples(2, 0, { ...limits, reps: 2 })).toBe(false);
+  });
+  test('warm-up: one step at least, more while under a quarter of the budget', () => {
+    expect(moreWarmup(0, 0, limits)).toBe(true);
+    expect(moreWarmup(1, 249, limits)).toBe(true);
+    expect(moreWarmup(1, 250, limits)).toBe(false);
+    expect(moreWarmup(3, 0, limits)).toBe(false);
+    expect(moreWarmup(0, 0, { ...limits, warmup: 0 })).toBe(false);
+    expect(moreWarmup(2, 1e9, { ...limits, budgetMs: 0 })).toBe(true);
+  });
+});
+
+describe('charts', () => {
+  test('log ticks: decades, with 2 and 5 between over a short range', () => {
+    expect(logTicks(1, 1000)).toEqual([1, 10, 100, 1000]);
+    expect(logTicks(10, 100)).toEqual([10, 20, 50, 100]);
+  });
+
+  test('an operation chart: one bar per timed method, lengths in log proportion, the roofline at copy × ideal', () => {
+    const c = sampleResults().cases[0]; // copy 12 ms, clip by norm: ideal 1.5 → roofline 18 ms
+    const svg = operationChart(c)!;
+    const widths = [...svg.matchAll(/<rect x="170" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(c.methods.length);
+    // Bars for 20, 21, 150 and 12 ms on a 10–1000 ms axis of 380 px: 190 · log10(v / 10).
+    widths.forEach((w, i) => expect(w).toBeCloseTo(190 * Math.log10(c.methods[i].wall!.median / 10), 6));
+    const roofline = /<line x1="([\d.]+)"[^>]*stroke-dasharray/.exec(svg)!;
+    expect(Number(roofline[1])).toBeCloseTo(170 + 190 * Math.log10(18 / 10), 6);
+    expect(svg).toContain('roofline: copy kernel × 1.5');
+    expect(svg).toContain('transformer · clip p=2');
+  });
+
+  test('a method with a wrong result is flagged on its bar; a case with no timing has no chart', () => {
+    const c = structuredClone(sampleResults().cases[0]);
+    c.methods[2].check = { ok: false, maxRelativeError: 0.5 };
+    expect(operationChart(c)).toContain('wrong result');
+    expect(operationChart({ ...c, methods: c.methods.map((m) => ({ ...m, wall: null })) })).toBeNull();
+  });
+
+  test('mode and optimizer charts: ratio bars with the baseline and the target marked', () => {
+    const mode = (m: ModeResult['mode'], overBaseline: number, overRoofline?: number) =>
+      ({
+        mode: m,
+        baseline: 'clipGradNorm',
+        overBaseline,
+        overRoofline,
+        bytesPerFloat: overRoofline ? 32 : undefined,
+        check: { ok: true, maxRelativeError: 0 },
+      }) as ModeResult;
+    const modes = [mode('clipGradNorm', 1), mode('clipByNorm', 2.5), mode('adam (fused clip)', 2, 1.4)];
+    const svg = modesChart(modes)!;
+    expect(svg.match(/<rect x="170"/g)).toHaveLength(2); // the baseline itself is the marker, not a bar
+    expect(svg).toContain('2.50×');
+    const opt = optimizerChart(modes, 2)!;
+    expect(opt.match(/<rect x="170"/g)).toHaveLength(1);
+    expect(opt).toContain('1.40×');
+    expect(opt).toContain('target for the fused step (≤ 2)');
+    expect(optimizerChart([mode('clipByNorm', 2)], 2)).toBeNull();
+  });
+
+  test('text is escaped', () => {
+    expect(barChart('a < b & c', [{ label: '<x>', value: 1, color: '#000' }], [], 'ms')).toContain('a &lt; b &amp; c');
   });
 });
