@@ -5,7 +5,8 @@
 // (scaleExp 0), which is exact while the sum stays in a band where nothing overflows or flushes to
 // zero; only a chunk whose sum leaves the band is read again, scaled by the power of two just above
 // its largest |x| (the idea of BLAS nrm2, with exact power-of-two scales). For p = 1 and 2 the hot
-// loop is one load and one fused add per vec4.
+// loop is one load and one fused add per vec4 (p = 2 also ORs the bits, so all-zero chunks, common
+// in real gradients, are not read again).
 // NaN and ±Inf are found by bit pattern (WGSL may assume finite math) through `maxBits`: the
 // largest |x| bits seen are above INF_BITS if any NaN was seen, equal to INF_BITS if an Inf was
 // (a NaN or Inf spoils the unscaled sum, which sends the chunk to the second read that finds it).
@@ -51,7 +52,8 @@ fn magnitudeBits(x: vec4<f32>) -> vec4<u32> {
 }
 
 // Whether an unscaled sum can be kept: finite, at most 2^100, and for p = 2 not so small that
-// flushed squares could matter (below 2^-80, zero included, the chunk is read again).
+// flushed squares could matter (below 2^-80, zero included, the chunk is read again unless the
+// sweep saw only zeros).
 fn sumInBand(sum: vec4<f32>) -> bool {
   let top = largest(magnitudeBits(sum));
   if (top > 0x71800000u) { return false; }       // NaN, Inf or above 2^100

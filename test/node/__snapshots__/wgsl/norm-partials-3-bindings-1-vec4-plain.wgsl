@@ -25,11 +25,14 @@ fn loadVec_0(index: u32) -> vec4<f32> {
 }
 
 // Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 and 2 touches nothing else: one load and one fused add per vec4. Only a
-// chunk whose sum leaves the safe band (or is NaN/Inf) is read again, for its largest |x| and,
-// where needed, a sum scaled by a power of two.
+// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
+// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
+// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
+// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
+// scaled by a power of two.
 fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
+  let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
   var seen = vec4<u32>(0u);
   var i = first;
@@ -42,6 +45,9 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     if (tracksMax) {
       seen = max(max(seen, max(magnitudeBits(x0), magnitudeBits(x1))), max(magnitudeBits(x2), magnitudeBits(x3)));
     }
+    if (tracksBits) {
+      seen = seen | ((bitcast<vec4<u32>>(x0) | bitcast<vec4<u32>>(x1)) | (bitcast<vec4<u32>>(x2) | bitcast<vec4<u32>>(x3)));
+    }
     sum = addPowers(sum, x0, abs(x0), p);
     sum = addPowers(sum, x1, abs(x1), p);
     sum = addPowers(sum, x2, abs(x2), p);
@@ -50,10 +56,16 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   for (; i < count; i += stride) {
     let x = loadVec_0(offset + i);
     if (tracksMax) { seen = max(seen, magnitudeBits(x)); }
+    if (tracksBits) { seen = seen | bitcast<vec4<u32>>(x); }
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
     if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
+    if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
+      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+    }
+    seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_0(offset + j))); }
   }
   let m = largest(seen);
