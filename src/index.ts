@@ -47,6 +47,7 @@ export type {
   UnitShape,
   Clipper,
   ClipperOptions,
+  ClipperTuning,
   EncoderOption,
   Float16ArrayLike,
   GradDtype,
@@ -55,4 +56,5 @@ export type {
   NormHandle,
   NormOptions,
   NormType,
+  TuningCandidate,
 } from './api/types';

@@ -1,7 +1,7 @@
-import { DEFAULT_MAX_WORKGROUPS, tunedMaxWorkgroups } from '../gpu/autotune';
+import { DEFAULT_MAX_WORKGROUPS, deviceTuning } from '../gpu/autotune';
 import { CpuClipper } from '../cpu/clipper';
 import { GradclipError } from './errors';
-import { GpuClipper } from '../gpu/clipper';
+import { GpuClipper, fixedTuning } from '../gpu/clipper';
 import { OPTION_KEYS, readOptions } from './options';
 import { SwitchingClipper } from '../gpu/switching';
 import type { Clipper, ClipperOptions } from './types';
@@ -94,8 +94,12 @@ export async function createClipper(options?: ClipperOptions | null): Promise<Cl
     return new CpuClipper(request.reason);
   }
   const { device } = request;
-  const maxWorkgroups =
-    opts.maxWorkgroups ?? (opts.autotune === false ? DEFAULT_MAX_WORKGROUPS : await tunedMaxWorkgroups(device));
-  const clipper = new GpuClipper(device, { maxWorkgroups });
+  const tuning =
+    opts.maxWorkgroups !== undefined
+      ? fixedTuning(device, opts.maxWorkgroups, 'option')
+      : opts.autotune === false
+        ? fixedTuning(device, DEFAULT_MAX_WORKGROUPS, 'default')
+        : await deviceTuning(device);
+  const clipper = new GpuClipper(device, { maxWorkgroups: tuning.maxWorkgroups, tuning });
   return opts.onDeviceLost === 'cpu' ? new SwitchingClipper(clipper) : clipper;
 }

@@ -198,6 +198,12 @@ export interface Clipper {
    * the CPU was asked for.
    */
   readonly fallbackReason: string | null;
+  /**
+   * How the workgroup cap of the GPU passes was chosen: the autotune's candidates with their
+   * timings and the choice, or the cap given. Null on the CPU backend (and once a clipper with
+   * `onDeviceLost: 'cpu'` runs on the CPU). Nothing is measured when read.
+   */
+  readonly tuning: ClipperTuning | null;
   /** Validates and plans a set of views once; the set is reused every step. */
   gradients(views: GradView[]): GradSet;
   /** PyTorch `clip_grad_norm_`: scales every view by min(1, maxNorm / (norm + 1e-6)) when norm > maxNorm. */
@@ -235,6 +241,48 @@ export interface Clipper {
   adaptiveGradClip(grads: GradSet, params: GradSet, options?: AdaptiveGradClipOptions | null): NormHandle;
   /** Releases every GPU object the clipper made; its sets become unusable. */
   destroy(): void;
+}
+
+/** One workgroup cap the autotune timed (see `ClipperTuning`). */
+export interface TuningCandidate {
+  /** The cap: workgroups per dispatch group at most. */
+  readonly maxWorkgroups: number;
+  /**
+   * Milliseconds per step, one per batch timed, in the order taken. A step is a norm pass and a
+   * clamp pass over the tuning buffer (`ClipperTuning.elements` floats).
+   */
+  readonly samplesMs: readonly number[];
+  /** What the choice compares: the median of `samplesMs`, in ms per step. */
+  readonly medianMs: number;
+  /** Timed in the final rounds (the chosen cap and its two neighbours, timed the most); the choice is the fastest of these. */
+  readonly final: boolean;
+}
+
+/**
+ * How a WebGPU clipper's workgroup cap was chosen (`clipper.tuning`). The autotune runs once per
+ * device, when the first clipper on it is created; every later clipper on that device shares its result.
+ */
+export interface ClipperTuning {
+  /** The cap every norm and scale pass of this clipper uses (at most `maxComputeWorkgroupsPerDimension`). */
+  readonly maxWorkgroups: number;
+  /** `'autotune'`: measured on this device; `'option'`: `maxWorkgroups` was given; `'default'`: `autotune: false`. */
+  readonly source: 'autotune' | 'option' | 'default';
+  /**
+   * The candidate of smallest `medianMs` among the `final` ones (`'autotune'` only, else null).
+   * `maxWorkgroups` equals it, except when it is the largest cap the tuning buffer can use (one
+   * workgroup per 4 096 floats): more parallelism then pays, and the cap is the device's limit.
+   */
+  readonly chosen: number | null;
+  /** The caps timed, in increasing order (empty unless `'autotune'`); caps far from the fastest are never timed. */
+  readonly candidates: readonly TuningCandidate[];
+  /** Where the search started: the adapter's core count for a CPU (fallback) adapter, else a mid-size GPU's cap; null unless `'autotune'`. */
+  readonly prior: number | null;
+  /** How batches were timed: GPU timestamps where the device has `timestamp-query`, else the wall clock; null unless `'autotune'`. */
+  readonly timer: 'timestamps' | 'wall' | null;
+  /** Floats in the tuning buffer (0 unless `'autotune'`). */
+  readonly elements: number;
+  /** Wall-clock milliseconds the autotune took, buffers and warm-up included (0 unless `'autotune'`). */
+  readonly elapsedMs: number;
 }
 
 export interface ClipperOptions {

@@ -38,6 +38,8 @@ import { CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm } from './set';
 export class CpuClipper implements ClipperBackend {
   readonly backend = 'cpu' as const;
   readonly device = null;
+  /** No workgroups to tune on the CPU. */
+  readonly tuning = null;
   destroyed = false;
   readonly engines: ClipperEngines = {
     adaptive: (set: GradSet, rule: AdaptiveRule) => cpuAdaptiveEngine(this, set, rule),

@@ -1,15 +1,17 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over 32 MiB for a few caps. The best cap differs by orders of magnitude between
-// GPUs (thousands of workgroups) and CPU emulators (a handful), and no limit reveals which one we
-// are on, so it is measured rather than guessed.
+// plus a clamp pass over 32 MiB (16 MiB on a slow device) for caps around a prior. The best cap
+// differs by orders of magnitude between GPUs (thousands of workgroups) and CPU emulators (a
+// handful), so it is measured rather than guessed; the search itself (interleaved rounds, medians,
+// a climb from the prior, early stops) is in autotune-search.ts.
 //
-// Each candidate runs a batch of steps in one submission, sized so that the batch takes well over
-// the timer's resolution: GPU timestamps where the device has `timestamp-query` (browsers quantise
+// Each timing is a batch of steps in one submission, sized so that the batch takes well over the
+// timer's resolution: GPU timestamps where the device has `timestamp-query` (browsers quantise
 // them to 100 µs), else the wall clock around submit-to-completion (some hosts poll every ~10 ms).
-import { BufferUsage } from './constants';
+import type { ClipperTuning, GradSet } from '../api/types';
+import { median, searchBestCap } from './autotune-search';
 import { GpuClipper } from './clipper';
+import { BufferUsage } from './constants';
 import { TimestampPair } from './timestamps';
-import type { GradSet } from '../api/types';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -18,25 +20,52 @@ import type { GradSet } from '../api/types';
  * few to fill it (the H100 run in the README).
  */
 const TUNE_ELEMENTS = 1 << 23;
-/** Caps tried; if the largest wins, more parallelism pays on this device and the cap is lifted. */
-const CANDIDATE_CAPS = [4, 16, 64, 256, 1024, 2048];
+/** A step over the tuning buffer slower than this (ms) halves the buffer, down to MIN_TUNE_ELEMENTS. */
+const STEP_BUDGET_MS = 25;
+/** About a small model's gradients (the benchmark's transformer); caps up to 1 024 still differ. */
+const MIN_TUNE_ELEMENTS = 1 << 22;
+/** Floats per workgroup at least (the plan's MIN_ELEMENTS_PER_WORKGROUP): larger caps add nothing. */
+const ELEMENTS_PER_WORKGROUP = 4096;
 /** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
 const MIN_BATCH_MS = { timestamps: 2, wall: 40 };
 const MAX_BATCH_STEPS = 256;
+/** Where a GPU's search starts: a few workgroups per compute unit of a mid-size GPU. */
+const GPU_PRIOR = 256;
 
 /** Cap used when tuning is off: enough workgroups to fill a large GPU. */
 export const DEFAULT_MAX_WORKGROUPS = 1024;
 
-const tunedCaps = new WeakMap<GPUDevice, Promise<number>>();
+const tunings = new WeakMap<GPUDevice, Promise<ClipperTuning>>();
 
-/** The measured best workgroup cap for `device` (cached per device). */
-export function tunedMaxWorkgroups(device: GPUDevice): Promise<number> {
-  let cap = tunedCaps.get(device);
-  if (!cap) {
-    cap = measureBestCap(device);
-    tunedCaps.set(device, cap);
+/** The autotune's result for `device`, measured on first use (cached per device). */
+export function deviceTuning(device: GPUDevice): Promise<ClipperTuning> {
+  let tuning = tunings.get(device);
+  if (!tuning) {
+    tuning = measureTuning(device);
+    tunings.set(device, tuning);
   }
-  return cap;
+  return tuning;
+}
+
+/** Powers of two from 1 up to the most workgroups `elements` floats can use (and the device allows). */
+export function candidateCaps(elements: number, limit: number): number[] {
+  const most = Math.min(limit, Math.max(1, Math.floor(elements / ELEMENTS_PER_WORKGROUP)));
+  const caps: number[] = [];
+  for (let cap = 1; cap <= most; cap *= 2) caps.push(cap);
+  return caps;
+}
+
+/**
+ * Where the search starts. Limits do not tell a GPU from a CPU emulator (SwiftShader, lavapipe and
+ * WARP report GPU-like limits); the adapter's `isFallbackAdapter` does. A CPU runs about one
+ * workgroup per core at a time, so a fallback adapter starts at the core count; a GPU at GPU_PRIOR.
+ */
+export function priorCap(device: GPUDevice, candidates: readonly number[]): number {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency || 4;
+  const wanted = info?.isFallbackAdapter ? cores : GPU_PRIOR;
+  // The candidate nearest `wanted` in log2 (candidates are powers of two).
+  return candidates.reduce((a, b) => (Math.abs(Math.log2(b / wanted)) < Math.abs(Math.log2(a / wanted)) ? b : a));
 }
 
 /** Times `steps` norm + clamp steps recorded into one submission. */
@@ -47,8 +76,12 @@ class BatchTimer {
     this.pair = device.features.has('timestamp-query') ? new TimestampPair(device, 'gradclip autotune') : null;
   }
 
+  get kind(): 'timestamps' | 'wall' {
+    return this.pair ? 'timestamps' : 'wall';
+  }
+
   get minMs(): number {
-    return this.pair ? MIN_BATCH_MS.timestamps : MIN_BATCH_MS.wall;
+    return MIN_BATCH_MS[this.kind];
   }
 
   async time(clipper: GpuClipper, set: GradSet, steps: number): Promise<number> {
@@ -72,42 +105,83 @@ class BatchTimer {
   }
 }
 
-async function measureBestCap(device: GPUDevice): Promise<number> {
+/** Per cap, a clipper and a set over the first `elements` floats of the tuning buffer, made on first use. */
+class TuningRuns {
+  private readonly runs = new Map<number, { clipper: GpuClipper; set: GradSet }>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly buffer: GPUBuffer,
+    public elements: number,
+  ) {}
+
+  get(cap: number): { clipper: GpuClipper; set: GradSet } {
+    const key = cap * 2 ** 32 + this.elements;
+    let run = this.runs.get(key);
+    if (!run) {
+      const clipper = new GpuClipper(this.device, { maxWorkgroups: cap });
+      run = { clipper, set: clipper.gradients([{ buffer: this.buffer, offset: 0, length: this.elements }]) };
+      this.runs.set(key, run);
+    }
+    return run;
+  }
+
+  destroy(): void {
+    for (const { clipper } of this.runs.values()) clipper.destroy();
+  }
+}
+
+async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
+  const started = performance.now();
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
-  const candidates = CANDIDATE_CAPS.filter((c) => c <= limit);
-  const elements = Math.min(TUNE_ELEMENTS, Math.floor(device.limits.maxStorageBufferBindingSize / 16) * 4);
+  const full = Math.min(TUNE_ELEMENTS, Math.floor(device.limits.maxStorageBufferBindingSize / 16) * 4);
   const buffer = device.createBuffer({
     label: 'gradclip autotune gradients',
-    size: elements * 4,
+    size: full * 4,
     usage: BufferUsage.STORAGE,
   });
   const timer = new BatchTimer(device);
-  const clippers: GpuClipper[] = [];
+  const runs = new TuningRuns(device, buffer, full);
   try {
-    const runs = candidates.map((cap) => {
-      const clipper = new GpuClipper(device, { maxWorkgroups: cap });
-      clippers.push(clipper);
-      return { cap, clipper, set: clipper.gradients([buffer]) };
-    });
-    // Non-zero data (a zero sum takes the norm's slower second read): clamp zeros up to 0.5.
-    runs[0].clipper.clipGradValue(runs[0].set, { min: 0.5, max: 0.5 });
-    // Warm up (pipelines are shared by the candidates), then size the batch on a middle cap.
-    await timer.time(runs[0].clipper, runs[0].set, 1);
-    const probe = runs[Math.floor(runs.length / 2)];
-    let steps = 1;
-    while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
-
-    // Caps in rising order; once a cap is clearly slower than the best, larger ones will not win.
-    let best = { cap: DEFAULT_MAX_WORKGROUPS, ms: Infinity };
-    for (const run of runs) {
-      let ms = await timer.time(run.clipper, run.set, steps);
-      if (ms < 1.5 * best.ms) ms = Math.min(ms, await timer.time(run.clipper, run.set, steps));
-      if (ms < best.ms) best = { cap: run.cap, ms };
-      else if (ms > 2 * best.ms) break;
+    let prior = priorCap(device, candidateCaps(full, limit));
+    const first = runs.get(prior);
+    // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
+    first.clipper.clipGradValue(first.set, { min: 0.5, max: 0.5 });
+    await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap
+    // A slow device tunes on less of the buffer: its steps are far above the timer's resolution
+    // anyway, and a few dozen of them over 32 MiB would take seconds.
+    let stepMs = await timer.time(first.clipper, first.set, 1);
+    while (stepMs > STEP_BUDGET_MS && runs.elements / 2 >= MIN_TUNE_ELEMENTS) {
+      runs.elements /= 2;
+      stepMs /= 2;
     }
-    return best.cap === candidates[candidates.length - 1] ? limit : best.cap;
+    const candidates = candidateCaps(runs.elements, limit);
+    prior = priorCap(device, candidates);
+    let steps = 1;
+    const probe = runs.get(prior);
+    while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
+    const search = await searchBestCap(candidates, prior, async (cap) => {
+      const { clipper, set } = runs.get(cap);
+      return (await timer.time(clipper, set, steps)) / steps;
+    });
+    const timed = [...search.samples.entries()].sort(([a], [b]) => a - b);
+    return {
+      maxWorkgroups: search.chosen === candidates[candidates.length - 1] ? limit : search.chosen,
+      source: 'autotune',
+      chosen: search.chosen,
+      candidates: timed.map(([cap, samplesMs]) => ({
+        maxWorkgroups: cap,
+        samplesMs,
+        medianMs: median(samplesMs),
+        final: search.final.includes(cap),
+      })),
+      prior,
+      timer: timer.kind,
+      elements: runs.elements,
+      elapsedMs: performance.now() - started,
+    };
   } finally {
-    for (const c of clippers) c.destroy();
+    runs.destroy();
     timer.destroy();
     buffer.destroy();
   }

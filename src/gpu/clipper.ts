@@ -8,6 +8,7 @@ import { GradclipError } from '../api/errors';
 import { OPTION_KEYS, readOptions } from '../api/options';
 import type {
   AdaptiveGradClipOptions,
+  ClipperTuning,
   EncoderOption,
   GradSet,
   GradView,
@@ -55,12 +56,30 @@ import { GpuGradSet } from './set';
 export interface GpuClipperOptions {
   /** Workgroup cap per dispatch group (autotuned or from limits by the caller). */
   maxWorkgroups: number;
+  /** How the cap was chosen (`clipper.tuning`); default: given as an option. */
+  tuning?: ClipperTuning;
+}
+
+/** The tuning of a cap that was not measured: given (`maxWorkgroups`) or the default (`autotune: false`). */
+export function fixedTuning(device: GPUDevice, maxWorkgroups: number, source: 'option' | 'default'): ClipperTuning {
+  return {
+    maxWorkgroups: Math.min(maxWorkgroups, device.limits.maxComputeWorkgroupsPerDimension),
+    source,
+    chosen: null,
+    candidates: [],
+    prior: null,
+    timer: null,
+    elements: 0,
+    elapsedMs: 0,
+  };
 }
 
 export class GpuClipper implements ClipperBackend {
   readonly backend = 'webgpu' as const;
   readonly fallbackReason = null;
   readonly engines: ClipperEngines;
+  /** How the workgroup cap was chosen (see `Clipper.tuning`). */
+  readonly tuning: ClipperTuning;
   /** Everything the operations share: kernels, rings, pool, recording, readback. */
   readonly context: GpuContext;
   private readonly perExample: PerExampleClipping;
@@ -71,6 +90,7 @@ export class GpuClipper implements ClipperBackend {
   ) {
     const ctx = new GpuContext(device, options.maxWorkgroups);
     this.context = ctx;
+    this.tuning = options.tuning ?? fixedTuning(device, options.maxWorkgroups, 'option');
     this.perExample = new PerExampleClipping(ctx, (views) => this.gradients(views));
     this.engines = {
       adaptive: (set: GradSet, rule: AdaptiveRule) => gpuAdaptiveEngine(ctx, set, rule),

@@ -7,6 +7,7 @@ import type { ClipperBackend, ClipperEngines } from '../api/backend';
 import { resolveSet } from '../api/set-alias';
 import type {
   AdaptiveGradClipOptions,
+  ClipperTuning,
   EncoderOption,
   GradSet,
   GradView,
@@ -48,6 +49,10 @@ export class SwitchingClipper implements ClipperBackend {
 
   get fallbackReason(): string | null {
     return this.live.fallbackReason;
+  }
+
+  get tuning(): ClipperTuning | null {
+    return this.live.tuning;
   }
 
   gradients(views: GradView[]): GradSet {

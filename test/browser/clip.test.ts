@@ -230,7 +230,7 @@ test('squares that overflow or underflow float32 still give the true norm', asyn
         totalNormReference([tiny], 2),
       ),
     ).toBeLessThan(1e-4);
-    // All zeros: a zero norm (the p = 2 fast path reads such chunks twice, but must not scale by 0).
+    // All zeros: a zero norm (the p = 2 sweep skips their second read, and must not scale by 0).
     const zeros = clipper.gradients([upload(device, new Float32Array(10_000))]);
     for (const p of [1, 2, 3, Infinity]) expect(await clipper.getTotalNorm(zeros, { normType: p }).read()).toBe(0);
     // Mixed magnitudes in one set: the huge values dominate, the tiny ones must not poison the sum.
@@ -362,12 +362,31 @@ test('bad input throws before any GPU work and leaves data as it was', async () 
   });
 });
 
-test('createClipper requests its own device and autotunes when given nothing', async () => {
+test('createClipper requests its own device and autotunes when given nothing; tuning reports the choice', async () => {
   const clipper = await createClipper();
   expect(clipper.backend).toBe('webgpu');
-  const cap = (clipper as unknown as { maxWorkgroups: number }).maxWorkgroups;
-  expect([4, 16, 64, 256, 1024, clipper.device!.limits.maxComputeWorkgroupsPerDimension]).toContain(cap);
   const own = clipper.device!;
+  const tuning = clipper.tuning!;
+  expect(tuning).toMatchObject({ source: 'autotune', timer: 'timestamps' });
+  expect(tuning.elements).toBeGreaterThanOrEqual(1 << 22);
+  // The prior: the core count on a CPU (fallback) adapter such as SwiftShader, else 256.
+  const cores = 2 ** Math.round(Math.log2(navigator.hardwareConcurrency));
+  expect(tuning.prior).toBe(own.adapterInfo.isFallbackAdapter ? cores : 256);
+  const caps = tuning.candidates.map((c) => c.maxWorkgroups);
+  expect(caps).toContain(tuning.prior);
+  expect(caps).toEqual([...caps].sort((a, b) => a - b));
+  for (const c of tuning.candidates) {
+    expect(c.samplesMs.length).toBeGreaterThan(0);
+    expect(c.samplesMs.every((ms) => ms > 0 && Number.isFinite(ms))).toBe(true);
+  }
+  // The choice: the final candidate of smallest median, and the cap the clipper's passes use.
+  const final = tuning.candidates.filter((c) => c.final);
+  const fastest = final.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+  expect(tuning.chosen).toBe(fastest.maxWorkgroups);
+  const largest = 2 ** Math.floor(Math.log2(tuning.elements / 4096));
+  const limit = own.limits.maxComputeWorkgroupsPerDimension;
+  expect(tuning.maxWorkgroups).toBe(tuning.chosen === largest ? limit : tuning.chosen);
+  expect((clipper as unknown as { maxWorkgroups: number }).maxWorkgroups).toBe(tuning.maxWorkgroups);
   await withErrorScopes(own, async () => {
     const grad = randomGradient(70_000, seededRandom(70), 1);
     const buffer = upload(own, grad);

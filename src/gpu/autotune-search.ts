@@ -1,0 +1,105 @@
+// The autotune's search over workgroup caps, apart from any GPU: given a way to time one cap, it
+// finds the fastest with a few dozen timings on a machine whose load comes and goes.
+//
+// - Interleaved rounds: a round times every cap in play once, in alternating order, so load that
+//   comes and goes lands on all of them rather than on whichever cap was being timed.
+// - A robust statistic: the median of a cap's timings. Not the minimum: on a CPU emulator with a
+//   core taken by another process, a cap of many workgroups has lucky moments when both cores are
+//   free, and its minimum then beats caps that are faster nearly all of the time.
+// - A climb from a prior: step time is roughly unimodal in log2(cap), so the search starts where
+//   the adapter suggests and moves to the faster neighbour until the centre leads: first by 4x,
+//   then by 2x, where the lead is confirmed with FINAL_SAMPLES timings of the centre and both
+//   neighbours. Caps far from the optimum (seconds each on an emulator) are never timed.
+// - Early stop: a neighbour whose fastest of two timings is CLEARLY_SLOWER than the leader's
+//   median is timed no more (load only adds time, so two bursts would be needed to fool it).
+// test/node/autotune.test.ts runs it against simulated busy machines.
+
+/** Timings per cap before a climbing step compares the window. */
+const CLIMB_SAMPLES = 3;
+/** Timings per cap of the final window before the choice. */
+const FINAL_SAMPLES = 7;
+/** A neighbour slower than the leader by this factor (see above) is timed no more. */
+const CLEARLY_SLOWER = 1.5;
+/** At most this many rounds in all, whatever the noise. */
+const MAX_ROUNDS = 30;
+
+/** What the search found: the choice, the final window, every timing per cap in the order taken, the rounds run. */
+export interface CapSearchResult {
+  /** The fastest by median of the final window. */
+  chosen: number;
+  /** The caps of the final window: the chosen cap and its neighbours, timed the most. */
+  final: number[];
+  samples: Map<number, number[]>;
+  rounds: number;
+}
+
+/** The median of `values` (not empty). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * The fastest of `candidates` (increasing powers of two) by the median of interleaved timings,
+ * climbing from `prior` (one of them). `measure(cap)` returns milliseconds per step for that cap.
+ */
+export async function searchBestCap(
+  candidates: readonly number[],
+  prior: number,
+  measure: (cap: number) => Promise<number>,
+): Promise<CapSearchResult> {
+  if (!candidates.includes(prior)) throw new Error(`the prior ${prior} is not a candidate`);
+  const samples = new Map<number, number[]>();
+  let rounds = 0;
+  const score = (cap: number) => median(samples.get(cap) ?? [Infinity]);
+  const count = (cap: number) => samples.get(cap)?.length ?? 0;
+  const leader = (caps: readonly number[]) => caps.reduce((a, b) => (score(b) < score(a) ? b : a));
+  const round = async (caps: readonly number[]) => {
+    const order = rounds++ % 2 ? [...caps].reverse() : caps;
+    for (const cap of order) {
+      const ms = await measure(cap);
+      samples.set(cap, [...(samples.get(cap) ?? []), ms]);
+    }
+  };
+  // Enough timings of every cap, or the others clearly slower: even their fastest of two or more
+  // timings (load only ever adds time) above CLEARLY_SLOWER × the leader's median of three or more.
+  const decided = (caps: readonly number[], enough: number) => {
+    const best = leader(caps);
+    const clearlySlower = (c: number) =>
+      count(best) >= 3 && count(c) >= 2 && Math.min(...(samples.get(c) ?? [])) > CLEARLY_SLOWER * score(best);
+    return caps.every((c) => count(c) >= enough || (c !== best && clearlySlower(c)));
+  };
+
+  const roundsUntil = async (caps: readonly number[], enough: number) => {
+    while (rounds < MAX_ROUNDS && !decided(caps, enough)) await round(caps);
+  };
+
+  // Climb: time a cap and its neighbours `step` doublings away together and move to the fastest,
+  // until the centre leads (or a centre seen before does: two caps swap the lead). Coarse steps
+  // (4x) reach a far optimum in few rounds; fine steps (2x) then settle it, and the fine centre's
+  // lead is confirmed with more timings before the climb ends.
+  let centre = candidates.indexOf(prior);
+  let window: number[] = [];
+  for (const step of [2, 1]) {
+    const centres = new Set([centre]);
+    for (;;) {
+      const indices = new Set([centre - step, centre, centre + step].map((i) => clampIndex(i, candidates)));
+      window = [...indices].map((i) => candidates[i]);
+      await roundsUntil(window, CLIMB_SAMPLES);
+      let best = candidates.indexOf(leader(window));
+      if (best === centre && step === 1) {
+        await roundsUntil(window, FINAL_SAMPLES);
+        best = candidates.indexOf(leader(window));
+      }
+      if (centres.has(best) || rounds >= MAX_ROUNDS) break;
+      centre = best;
+      centres.add(centre);
+    }
+  }
+  return { chosen: leader(window), final: window, samples, rounds };
+}
+
+function clampIndex(i: number, candidates: readonly unknown[]): number {
+  return Math.min(Math.max(i, 0), candidates.length - 1);
+}
