@@ -3,6 +3,7 @@
 // through a pool of small staging buffers, so reads after the first allocate nothing.
 import { BufferUsage, MapMode } from './constants';
 import { RESULT_BYTES } from '../kernels/abi';
+import { whileNudging } from './nudge';
 import { StagingPool } from './staging';
 
 import { THRESHOLD_OFFSET } from '../kernels/abi';
@@ -67,10 +68,13 @@ export class Readback {
     this.staging.destroy();
   }
 
-  /** A map that a lost device aborted rejects with the clipper's 'device-lost' error once `device.lost` lands. */
+  /**
+   * A map, nudged for Firefox (./nudge.ts); one that a lost device aborted rejects with the
+   * clipper's 'device-lost' error once `device.lost` lands.
+   */
   private async mapped(map: Promise<void>): Promise<void> {
     try {
-      await map;
+      await whileNudging(this.device, map);
     } catch (error) {
       await Promise.race([this.device.lost, new Promise((settle) => setTimeout(settle, 100))]);
       this.checkAlive();

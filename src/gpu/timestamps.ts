@@ -1,6 +1,7 @@
 // A timestamp-query pair read back in milliseconds: the GPU time from the start of one compute
 // pass to the end of the same or a later pass. Used by the autotune and the benchmark.
 import { BufferUsage, MapMode } from './constants';
+import { whileNudging } from './nudge';
 
 export class TimestampPair {
   private readonly querySet: GPUQuerySet;
@@ -8,7 +9,10 @@ export class TimestampPair {
   private readonly readback: GPUBuffer;
 
   /** Needs a device with the `timestamp-query` feature. */
-  constructor(device: GPUDevice, label: string) {
+  constructor(
+    private readonly device: GPUDevice,
+    label: string,
+  ) {
     this.querySet = device.createQuerySet({ label: `${label} timestamps`, type: 'timestamp', count: 2 });
     this.resolved = device.createBuffer({
       label: `${label} resolve`,
@@ -40,7 +44,7 @@ export class TimestampPair {
 
   /** Milliseconds between the two timestamps, once the encoder was submitted. */
   async readMs(): Promise<number> {
-    await this.readback.mapAsync(MapMode.READ);
+    await whileNudging(this.device, this.readback.mapAsync(MapMode.READ));
     const [begin, end] = new BigUint64Array(this.readback.getMappedRange());
     this.readback.unmap();
     return Number(end - begin) / 1e6;
