@@ -5,6 +5,12 @@ export interface Tensor {
   length: number;
   /** [rows, cols] of a weight matrix (AGC clips it row by row); none for vectors. */
   shape?: [number, number];
+  /**
+   * Gradients that are mostly zero, as real ones often are: all zeros, or (a matrix) zero rows
+   * but every `everyRow`-th, as an embedding table whose other tokens were absent from the
+   * batch. Default: dense.
+   */
+  zeros?: 'all' | { everyRow: number };
 }
 
 export interface CaseShape {
@@ -17,7 +23,7 @@ export interface CaseShape {
   series: 'preset' | 'size' | 'count';
 }
 
-export const PRESETS = ['mlp', 'transformer', 'many-small'] as const;
+export const PRESETS = ['mlp', 'transformer', 'many-small', 'zero-grads', 'sparse-embedding'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 /** A small seeded PRNG (mulberry32): the benchmark's data and shapes are the same every run. */
@@ -90,7 +96,42 @@ export function presetCase(preset: Preset): CaseShape {
       return { id: 'transformer', label: 'transformer (148 tensors)', tensors: transformerShapes(), series: 'preset' };
     case 'many-small':
       return { id: 'many-small', label: 'many small (1 000 tensors)', tensors: manySmallShapes(), series: 'preset' };
+    // The transformer's bytes with zero chunks, to be timed against the dense transformer.
+    case 'zero-grads':
+      return {
+        id: 'zero-grads',
+        label: 'transformer, all-zero gradients',
+        tensors: transformerShapes().map((t) => ({ ...t, zeros: 'all' as const })),
+        series: 'preset',
+      };
+    case 'sparse-embedding':
+      return {
+        id: 'sparse-embedding',
+        label: 'transformer, embeddings zero but every 50th row',
+        tensors: transformerShapes().map((t) => (EMBEDDINGS.includes(t.name) ? { ...t, zeros: { everyRow: 50 } } : t)),
+        series: 'preset',
+      };
   }
+}
+
+/** The transformer's embedding tables (token, position). */
+const EMBEDDINGS = ['wte', 'wpe'];
+
+/** The gradients of a case: uniform in [-1, 1) from `seed`, then the zeros each tensor asks for. */
+export function gradientsFor(shape: CaseShape, seed: number): Float32Array<ArrayBuffer>[] {
+  const random = seeded(seed);
+  return shape.tensors.map((t) => {
+    const g = new Float32Array(t.length);
+    for (let i = 0; i < g.length; i++) g[i] = random() * 2 - 1;
+    if (t.zeros === 'all') g.fill(0);
+    else if (t.zeros) {
+      const cols = t.shape?.[1] ?? t.length;
+      for (let row = 0; row * cols < g.length; row++) {
+        if (row % t.zeros.everyRow !== 0) g.fill(0, row * cols, (row + 1) * cols);
+      }
+    }
+    return g;
+  });
 }
 
 /** A case from a user's list of tensor lengths. */

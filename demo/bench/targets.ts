@@ -5,10 +5,16 @@ import type { CaseResult, TargetCheck } from './schema';
 /** The fused clip + Adam step's time over the copy kernel's time for its bytes, at most (issue 18). */
 export const OPTIMIZER_ROOFLINE_TARGET = 2;
 
+/** The zero-chunk cases' time over the dense transformer's, at most (issue 18): case id, ratio, what it is. */
+export const ZERO_CHUNK_TARGETS = [
+  ['zero-grads', 1.1, 'all-zero gradients'],
+  ['sparse-embedding', 1.05, 'embeddings zero but every 50th row'],
+] as const;
+
 /** "≥ 4 M floats" in the issue's targets. */
 const FOUR_M = 4_000_000;
 
-function method(c: CaseResult, name: string) {
+function method(c: Pick<CaseResult, 'methods'>, name: string) {
   return c.methods.find((m) => m.method === name);
 }
 
@@ -74,6 +80,26 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
     0,
     'gradclip-arena, createBuffer calls counted over untimed steps',
   );
+
+  // Zero chunks cost what dense ones do (no second read): the same bytes, not clipping, same run.
+  const noClip = (id: string) =>
+    method(
+      cases.find((c) => c.id === id && c.operation === 'no-clip-norm' && c.normType === 2) ?? { methods: [] },
+      'gradclip-arena',
+    )?.wall?.median ?? null;
+  const dense = noClip('transformer');
+  for (const [id, threshold, what] of ZERO_CHUNK_TARGETS) {
+    const ms = noClip(id);
+    const measured = ms !== null && dense !== null ? ms / dense : null;
+    targets.push({
+      name: `${what}, not clipping: time / the dense transformer's`,
+      measured,
+      comparison: '<=',
+      threshold,
+      met: measured === null ? null : measured <= threshold,
+      detail: `gradclip-arena wall medians in the same run: ${id} ${ms?.toFixed(2) ?? '-'} ms, transformer ${dense?.toFixed(2) ?? '-'} ms`,
+    });
+  }
 
   const fused = modes.find((m) => m.mode === 'adam (fused clip)');
   const overRoofline = fused?.overRoofline ?? null;

@@ -4,6 +4,7 @@ import { bytesPerElement, gigabytesPerSecond, idealCopyRatio } from '../../demo/
 import {
   countSweep,
   elementCount,
+  gradientsFor,
   manySmallShapes,
   mlpShapes,
   presetCase,
@@ -28,7 +29,7 @@ import type { ModeResult } from '../../demo/bench/modes';
 import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
-import { OPTIMIZER_ROOFLINE_TARGET, checkTargets } from '../../demo/bench/targets';
+import { OPTIMIZER_ROOFLINE_TARGET, ZERO_CHUNK_TARGETS, checkTargets } from '../../demo/bench/targets';
 
 describe('statistics', () => {
   test('percentiles interpolate between ranks', () => {
@@ -67,6 +68,23 @@ describe('cases', () => {
     expect(small.every((t) => t.length >= 64 && t.length <= 4096)).toBe(true);
     expect(manySmallShapes()).toEqual(small);
     expect(presetCase('many-small').series).toBe('preset');
+  });
+
+  test('the zero-chunk cases: the transformer all zero, or its embeddings zero but every 50th row', () => {
+    const dense = gradientsFor(presetCase('transformer'), 7);
+    const zero = gradientsFor(presetCase('zero-grads'), 7);
+    expect(zero.map((g) => g.length)).toEqual(dense.map((g) => g.length));
+    expect(zero.every((g) => g.every((v) => v === 0))).toBe(true);
+    const sparse = gradientsFor(presetCase('sparse-embedding'), 7);
+    const shapes = presetCase('sparse-embedding').tensors;
+    sparse.forEach((g, i) => {
+      const { name, shape } = shapes[i];
+      if (name !== 'wte' && name !== 'wpe') return expect(g.every((v, k) => v === dense[i][k])).toBe(true);
+      const rowNonZero = Array.from({ length: shape![0] }, (_, r) =>
+        g.subarray(r * shape![1], (r + 1) * shape![1]).some((v) => v !== 0),
+      );
+      expect(rowNonZero.every((nonZero, r) => nonZero === (r % 50 === 0))).toBe(true);
+    });
   });
 
   test('sweeps', () => {
@@ -132,7 +150,10 @@ describe('CLI flags', () => {
     expect(DEFAULT_CONFIG).toMatchObject({ presets: ['transformer'], sizes: [], counts: [], methods: [...METHODS] });
     expect(DEFAULT_CONFIG.budgetMs).toBeGreaterThan(0);
     expect(parseArgs(['--full']).config).toEqual(FULL_CONFIG);
-    expect(FULL_CONFIG).toMatchObject({ presets: ['mlp', 'transformer', 'many-small'], budgetMs: 0 });
+    expect(FULL_CONFIG).toMatchObject({
+      presets: ['mlp', 'transformer', 'many-small', 'zero-grads', 'sparse-embedding'],
+      budgetMs: 0,
+    });
     expect(FULL_CONFIG.sizes.length).toBeGreaterThan(0);
     expect(FULL_CONFIG.counts.length).toBeGreaterThan(0);
     expect(parseArgs(['--quick']).config).toEqual(QUICK_CONFIG);
@@ -236,8 +257,29 @@ describe('results schema and targets', () => {
     expect(targets[1]).toMatchObject({ measured: 20 / 12, met: true, threshold: 2 });
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
-    // No mode lines: the optimizer target is unmeasured, not met or missed.
-    expect(targets[6]).toMatchObject({ name: 'fused clip + Adam step: time / roofline', measured: null, met: null });
+    // No zero-chunk cases and no mode lines: those targets are unmeasured, not met or missed.
+    expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+    expect(targets.at(-1)!.name).toBe('fused clip + Adam step: time / roofline');
+  });
+
+  test('the zero-chunk targets: each case not clipping over the dense transformer, same run', () => {
+    const results = sampleResults();
+    const noClip = results.cases[1];
+    const like = (id: string, ms: number) => ({
+      ...noClip,
+      id,
+      methods: noClip.methods.map((m) =>
+        m.method === 'gradclip-arena' ? { ...m, wall: { ...m.wall!, median: ms } } : m,
+      ),
+    });
+    const targets = checkTargets([...results.cases, like('zero-grads', 9.9), like('sparse-embedding', 9.9)]);
+    const [zero, sparse] = targets.filter((t) => ZERO_CHUNK_TARGETS.some(([, , what]) => t.name.startsWith(what)));
+    expect(zero).toMatchObject({ measured: 9.9 / 9, threshold: 1.1, met: true });
+    expect(sparse).toMatchObject({ measured: 9.9 / 9, threshold: 1.05, met: false });
   });
 
   test('the fused optimizer target: its time over the copy time for 32 B per float', () => {
