@@ -2,6 +2,8 @@ import { playwright } from '@vitest/browser-playwright';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { chromiumArgs, chromiumPath } from './demo/chromium.ts';
+import { firefoxPath, firefoxPrefs } from './demo/firefox.ts';
+import { puppeteerFirefox } from './test/firefox/puppeteer-provider.ts';
 
 /** Real Chromium with WebGPU (the system build, see demo/chromium.ts). */
 const browserTests = {
@@ -14,6 +16,18 @@ const browserTests = {
     screenshotFailures: false,
     provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
     instances: [{ browser: 'chromium' as const }],
+  },
+};
+
+/** The same suite in Firefox ESR (wgpu), driven by puppeteer-core over WebDriver BiDi (test/firefox/). */
+const firefoxTests = {
+  ...browserTests,
+  browser: {
+    ...browserTests.browser,
+    // WebGPU needs a secure context: a loopback address, whatever `localhost` resolves to.
+    api: { host: '127.0.0.1' },
+    provider: puppeteerFirefox({ executablePath: firefoxPath, prefs: firefoxPrefs }),
+    instances: [{ browser: 'firefox' as const }],
   },
 };
 
@@ -62,6 +76,21 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...browserTests },
+      },
+      {
+        // `npm run test:firefox`: the browser suite's files, unchanged, in Firefox (none skipped there).
+        extends: true,
+        test: { name: 'firefox', include: ['test/browser/**/*.test.ts'], ...firefoxTests },
+      },
+      {
+        // Also in `npm run test:firefox`: the CLIs driving the demo pages in Firefox (Node side).
+        extends: true,
+        test: {
+          name: 'firefox-pages',
+          include: ['test/firefox/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+        },
       },
       {
         // `npm run test:stress`: the 2 000-case GPU fuzz, the buffers beyond one binding, 10 000-step lifecycles.

@@ -1,13 +1,18 @@
-// What the CLIs share: build the demo pages with Vite, serve them on loopback, open one in the
-// system Chromium (headless, WebGPU on) and hand the Playwright page to `body`.
+// What the CLIs share: build the demo pages with Vite, serve them on loopback (a secure context,
+// which WebGPU needs), open one in the chosen browser (headless, WebGPU on) and hand it to `body`.
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright';
 import { build, preview } from 'vite';
-import { chromiumArgs, chromiumPath } from './chromium';
+import type { BrowserName } from './browser-names';
+import { type DemoPage, launchBrowser } from './browsers';
 
 const root = resolve(import.meta.dirname, '..');
 
-export async function withBuiltPage<T>(path: string, body: (page: Page) => Promise<T>): Promise<T> {
+/** Builds and serves the pages, opens `path` in `browserName` and resolves with what `body` returns. */
+export async function withBuiltPage<T>(
+  path: string,
+  browserName: BrowserName,
+  body: (page: DemoPage, browser: { name: BrowserName; version: string }) => Promise<T>,
+): Promise<T> {
   await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
   const server = await preview({
     root,
@@ -16,14 +21,15 @@ export async function withBuiltPage<T>(path: string, body: (page: Page) => Promi
   });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the preview server did not report its address');
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   try {
-    const page = await browser.newPage({ viewport: { width: 1320, height: 1000 } });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    await page.goto(new URL(path, url).href);
-    return await body(page);
+    const browser = await launchBrowser(browserName);
+    try {
+      const page = await browser.open(new URL(path, url).href, { width: 1320, height: 1000 });
+      return await body(page, { name: browser.name, version: browser.version });
+    } finally {
+      await browser.close();
+    }
   } finally {
-    await browser.close();
     await new Promise<void>((done) => server.httpServer.close(() => done()));
   }
 }

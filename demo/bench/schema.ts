@@ -1,4 +1,5 @@
 // The results file (results/bench.json): its types, and a validator the tests and the CLI use.
+import { BROWSERS, type BrowserName } from '../browser-names';
 import type { Operation } from './byte-model';
 import type { CaseShape } from './cases';
 import { METHODS, type BenchConfig, type MethodName } from './config';
@@ -61,7 +62,10 @@ export interface BenchResults {
   schema: typeof SCHEMA_ID;
   date: string;
   adapter: { vendor: string; architecture: string; device: string; description: string; features: string[] };
+  /** The page's user agent. */
   browser: string;
+  /** The browser the CLI drove (`--browser`) and its version; absent when the page ran by hand. */
+  launchedBrowser?: { name: BrowserName; version: string };
   timestamps: { supported: boolean; note: string };
   config: BenchConfig;
   /** The workgroup cap gradclip's autotune chose on this device. */
@@ -95,6 +99,9 @@ export function validateResults(doc: unknown): string[] {
     problems.push('adapter must describe the adapter (vendor, architecture, device, description)');
   }
   if (typeof r.browser !== 'string') problems.push('browser must be a string');
+  if (r.launchedBrowser !== undefined && !BROWSERS.includes(r.launchedBrowser?.name)) {
+    problems.push(`launchedBrowser.name must be one of ${BROWSERS.join(', ')}`);
+  }
   if (!Array.isArray(r.cases)) return [...problems, 'cases must be an array'];
   r.cases.forEach((c, i) => {
     if (typeof c.id !== 'string') problems.push(`cases[${i}].id must be a string`);

@@ -1,9 +1,10 @@
-// `npm run demo:train`: builds the training demo page, runs it headless in the system Chromium for
-// --steps steps (default 200), prints each run's outcome and writes a PNG of the page's charts
-// and table (--out, default results/train.png). Exits 1 unless the unclipped run diverged and every
-// clipped run trained.
+// `npm run demo:train`: builds the training demo page, runs it headless in the system Chromium or
+// Firefox (--browser, default chromium) for --steps steps (default 200), prints each run's outcome
+// and writes a PNG of the page's charts and table (--out, default results/train.png). Exits 1
+// unless the unclipped run diverged and every clipped run trained.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { BROWSERS, type BrowserName } from '../browser-names';
 import { withBuiltPage } from '../serve';
 import type { RunOutcome } from './run';
 
@@ -18,9 +19,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--steps must be a positive integer (got ${flag(argv, 'steps', '')})`);
     return 2;
   }
+  const browserName = flag(argv, 'browser', 'chromium') as BrowserName;
+  if (!BROWSERS.includes(browserName)) {
+    console.error(`--browser takes ${BROWSERS.join(' or ')} (got ${browserName})`);
+    return 2;
+  }
   const out = resolve(flag(argv, 'out', 'results/train.png'));
-  console.log(`Building the training demo, then ${steps} steps of each run…`);
-  return withBuiltPage('demo/train.html', async (page) => {
+  console.log(`Building the training demo, then ${steps} steps of each run in ${browserName}…`);
+  return withBuiltPage('demo/train.html', browserName, async (page, browser) => {
+    console.log(`${browser.name} ${browser.version}`);
     await page.waitForFunction(() => 'gradclipTrain' in window);
     const outcomes = (await page.evaluate(
       (n) => window.gradclipTrain.run({ steps: n }).then((o) => o.map(({ records, ...rest }) => rest)),
@@ -32,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     mkdirSync(dirname(out), { recursive: true });
-    await page.locator('body').screenshot({ path: out });
+    await page.screenshot('body', out);
     console.log(`wrote ${out}`);
     const [none, ...clipped] = outcomes;
     return none?.diverged && clipped.every((o) => !o.diverged && o.lastLoss < o.firstLoss) ? 0 : 1;
