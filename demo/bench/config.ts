@@ -99,6 +99,8 @@ export interface CliOptions {
   out: string;
   /** The browser the CLI drives (its system package). */
   browser: BrowserName;
+  /** `--autotune-check`: judge the autotune's choice over fresh runs instead (demo/bench/autotune-check.ts). */
+  autotuneCheck: boolean;
   help: boolean;
 }
 
@@ -130,6 +132,9 @@ minutes on a software adapter).
                     all, none, or a list of ${MODES.map((m) => `"${m}"`).join(', ')} (default yes)
   --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
   --browser NAME    ${BROWSERS.join(' or ')}, the system package (default chromium)
+  --autotune-check  instead of the benchmark: 10 fresh createClipper() runs in Chromium with one
+                    core kept busy, each chosen cap judged against every candidate's step time;
+                    prints how many are within 10 % (--out default results/autotune-check.json)
   --help            this text
 `;
 
@@ -166,6 +171,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const config: BenchConfig = { ...DEFAULT_CONFIG };
   let out = 'results/bench.json';
   let browser: BrowserName = 'chromium';
+  let autotuneCheck = false;
+  let outGiven = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -220,6 +227,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--out':
         out = needValue();
+        outGiven = true;
+        break;
+      case '--autotune-check':
+        autotuneCheck = true;
         break;
       case '--browser': {
         const value = needValue();
@@ -244,7 +255,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     throw new UsageError('nothing to run: --operations none and --modes no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
-  return { config, out, browser, help };
+  if (autotuneCheck && !outGiven) out = 'results/autotune-check.json';
+  return { config, out, browser, autotuneCheck, help };
 }
 
 /**

@@ -99,8 +99,12 @@ describe('CLI flags', () => {
       config: DEFAULT_CONFIG,
       out: 'results/bench.json',
       browser: 'chromium',
+      autotuneCheck: false,
       help: false,
     });
+    // --autotune-check writes its own record unless --out says where.
+    expect(parseArgs(['--autotune-check'])).toMatchObject({ autotuneCheck: true, out: 'results/autotune-check.json' });
+    expect(parseArgs(['--out', 'a.json', '--autotune-check']).out).toBe('a.json');
     const o = parseArgs([
       '--preset',
       'mlp,transformer',
