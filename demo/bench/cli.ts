@@ -1,6 +1,6 @@
 // `npm run bench`: builds the benchmark page, serves it on loopback, drives it headless in the
-// system Chromium, follows its progress in the terminal, then prints the table and writes the
-// results JSON and a PNG of the charts.
+// system Chromium or Firefox (--browser), follows its progress in the terminal, then prints the
+// table and writes the results JSON (naming the browser) and a PNG of the charts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { withBuiltPage } from '../serve';
@@ -24,10 +24,11 @@ export async function main(argv: string[]): Promise<number> {
   if (options.autotuneCheck) return runAutotuneCheck(options.out);
 
   console.log('Building the benchmark page…');
-  return withBuiltPage('demo/bench.html', async (page) => {
+  return withBuiltPage('demo/bench.html', options.browser, async (page, browser) => {
     await page.exposeFunction('benchProgress', progressLine);
     await page.waitForFunction(() => 'gradclipBench' in window);
     const results = (await page.evaluate((config) => window.gradclipBench.run(config), options.config)) as BenchResults;
+    results.launchedBrowser = browser;
     if (process.stdout.isTTY) process.stdout.write('\n');
 
     const problems = validateResults(results);
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     const png = `${out.replace(/\.json$/i, '')}.png`;
-    await page.locator('#charts').screenshot({ path: png });
+    await page.screenshot('#charts', png);
     console.log(`\n${formatReport(results)}\n`);
     console.log(`wrote ${out} and ${png}`);
     const wrong = results.cases.flatMap((c) => c.methods.filter((m) => m.check && !m.check.ok));
