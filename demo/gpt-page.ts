@@ -1,0 +1,208 @@
+// The transformer demo's page: controls, three live charts (loss; gradient norm with the clip
+// thresholds; tokens per second), a summary table and the text each model writes. demo/gpt/run.ts
+// trains; this module only presents. The CLI (demo/gpt/cli.ts) and the outcome test drive it
+// through `window.gradclipGpt.run`.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { tfjsOn } from './bench/methods';
+import {
+  DEFAULT_GPT_SETTINGS,
+  GPT_MODE_LABELS,
+  GPT_MODES,
+  gptParameterCount,
+  trainGpts,
+  type GptMode,
+  type GptOutcome,
+  type GptSettings,
+  type GptTrainOptions,
+} from './gpt/run';
+import { pageDevice } from './page-device';
+import type { StepRecord } from './train/monitor';
+
+declare global {
+  interface Window {
+    gradclipGpt: {
+      run(options: GptTrainOptions): Promise<GptOutcome[]>;
+      outcomes: GptOutcome[] | null;
+    };
+  }
+}
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
+const form = $<HTMLFormElement>('#controls');
+const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+const FORM_SETTINGS = ['lr', 'maxNorm', 'zThreshold', 'layers', 'width', 'batch'] as const;
+for (const name of FORM_SETTINGS) field(name).value = String(DEFAULT_GPT_SETTINGS[name]);
+const COLORS: Record<GptMode, string> = { none: '#b00020', norm: '#1565c0', zclip: '#ef6c00' };
+/** Where a non-finite value is drawn on the log-scale norm chart. */
+const NORM_TOP = 1e4;
+
+/** A live uPlot chart over steps: one column per series, filled as records arrive. */
+class LiveChart {
+  private readonly columns: Array<Array<number | null>>;
+  private readonly plot: uPlot;
+  private length = 0;
+
+  constructor(title: string, yLabel: string, series: uPlot.Series[], log: boolean) {
+    const figure = document.createElement('figure');
+    figure.innerHTML = `<figcaption>${title}</figcaption>`;
+    $('#charts').append(figure);
+    this.columns = series.map(() => []);
+    this.plot = new uPlot(
+      {
+        width: 600,
+        height: 300,
+        scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : {} },
+        axes: [{ label: 'step' }, { label: yLabel, size: 70 }],
+        series: [{ label: 'step' }, ...series],
+      },
+      [[], ...this.columns.map(() => [])] as uPlot.AlignedData,
+      figure,
+    );
+  }
+
+  /** Sets series `index` at `step` (null: a gap). */
+  set(index: number, step: number, value: number | null): void {
+    this.length = Math.max(this.length, step + 1);
+    const column = this.columns[index];
+    while (column.length < step) column.push(null);
+    column[step] = value;
+  }
+
+  draw(): void {
+    const steps = Array.from({ length: this.length }, (_, i) => i);
+    const padded = this.columns.map((c) => Array.from({ length: this.length }, (_, i) => c[i] ?? null));
+    this.plot.setData([steps, ...padded] as uPlot.AlignedData);
+  }
+}
+
+/** The page's three charts, fed with each run's records as they are read back. */
+class GptCharts {
+  private readonly loss: LiveChart;
+  private readonly norm: LiveChart;
+  private readonly speed: LiveChart;
+
+  constructor(
+    private readonly modes: readonly GptMode[],
+    private readonly settings: GptSettings,
+  ) {
+    $('#charts').replaceChildren();
+    const line = (mode: GptMode) => ({ label: GPT_MODE_LABELS[mode], stroke: COLORS[mode], width: 2 });
+    const dashed = (label: string, stroke: string) => ({ label, stroke, dash: [6, 4], width: 1 });
+    this.loss = new LiveChart('Training loss (cross-entropy, nats per character)', 'loss', modes.map(line), false);
+    this.norm = new LiveChart(
+      'Gradient norm before clipping (log scale; dashed = thresholds)',
+      '‖g‖₂',
+      [
+        ...modes.map(line),
+        dashed(`max norm ${settings.maxNorm}`, COLORS.norm),
+        dashed('ZClip threshold (steps it clipped)', COLORS.zclip),
+      ],
+      true,
+    );
+    this.speed = new LiveChart(
+      'Tokens per second, all runs together',
+      'tokens/s',
+      [{ label: 'tokens/s', stroke: '#333', width: 2 }],
+      false,
+    );
+  }
+
+  add(mode: GptMode, records: readonly StepRecord[], tokensPerSecond: number): void {
+    const index = this.modes.indexOf(mode);
+    for (const r of records) {
+      this.loss.set(index, r.step, Number.isFinite(r.loss) ? r.loss : null);
+      this.norm.set(index, r.step, Number.isFinite(r.norm) && r.norm > 0 ? Math.min(r.norm, NORM_TOP) : NORM_TOP);
+      if (this.modes.includes('norm')) this.norm.set(this.modes.length, r.step, this.settings.maxNorm);
+      if (mode === 'zclip')
+        this.norm.set(this.modes.length + 1, r.step, Number.isFinite(r.threshold) ? r.threshold : null);
+      if (index === 0) this.speed.set(0, r.step, Number.isFinite(tokensPerSecond) ? tokensPerSecond : null);
+    }
+    this.loss.draw();
+    this.norm.draw();
+    this.speed.draw();
+  }
+}
+
+function renderSummary(outcomes: readonly GptOutcome[]) {
+  const table = $<HTMLTableElement>('#summary');
+  table.innerHTML =
+    '<tr><th>run</th><th>outcome</th><th>loss, first 10 steps</th><th>loss, last 10 steps</th><th>largest spike</th><th>steps clipped</th><th>readbacks</th></tr>';
+  for (const o of outcomes) {
+    const tr = table.insertRow();
+    tr.insertCell().textContent = GPT_MODE_LABELS[o.mode];
+    const outcome = tr.insertCell();
+    outcome.textContent = o.nonfiniteAt !== null ? `loss NaN/Inf at step ${o.nonfiniteAt}` : 'finite throughout';
+    if (o.nonfiniteAt !== null) outcome.className = 'bad';
+    for (const v of [o.firstLoss, o.lastLoss, o.largestSpike])
+      tr.insertCell().textContent = Number.isFinite(v) ? v.toFixed(3) : String(v);
+    tr.insertCell().textContent = `${o.clippedSteps} / ${o.records.length}`;
+    tr.insertCell().textContent = String(o.mapAsyncCalls);
+  }
+}
+
+function addSample(mode: GptMode, step: number, text: string) {
+  const row = $<HTMLTableElement>('#samples').insertRow();
+  row.insertCell().textContent = `step ${step + 1}`;
+  row.insertCell().textContent = GPT_MODE_LABELS[mode];
+  row.insertCell().textContent = text;
+}
+
+let stopRequested = false;
+
+async function run(options: GptTrainOptions): Promise<GptOutcome[]> {
+  const device = await pageDevice();
+  await tfjsOn(device);
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  const settings = { ...DEFAULT_GPT_SETTINGS, ...options.settings };
+  const modes = options.modes ?? GPT_MODES;
+  $('#model').textContent =
+    `Model: ${gptParameterCount(settings).toLocaleString('en')} parameters (${settings.layers} layers, width ${settings.width}, ` +
+    `${settings.heads} heads, context ${settings.context}); batch ${settings.batch}; AdamW lr ${settings.lr}, ` +
+    `betas (0.9, ${settings.beta2}), weight decay ${settings.weightDecay}.`;
+  const charts = new GptCharts(modes, settings);
+  $<HTMLTableElement>('#samples').replaceChildren();
+  stopRequested = false;
+  $<HTMLButtonElement>('#start').disabled = true;
+  $<HTMLButtonElement>('#stop').disabled = false;
+  try {
+    const outcomes = await trainGpts(device, {
+      ...options,
+      settings,
+      modes,
+      onRecords: (progress) => {
+        charts.add(progress.mode, progress.records, progress.tokensPerSecond);
+        options.onRecords?.(progress);
+      },
+      onSample: (mode, sample) => {
+        addSample(mode, sample.step, sample.text);
+        options.onSample?.(mode, sample);
+      },
+      stopped: () => stopRequested || !!options.stopped?.(),
+    });
+    window.gradclipGpt.outcomes = outcomes;
+    renderSummary(outcomes);
+    return outcomes;
+  } finally {
+    $<HTMLButtonElement>('#start').disabled = false;
+    $<HTMLButtonElement>('#stop').disabled = true;
+  }
+}
+
+window.gradclipGpt = { run, outcomes: null };
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const settings = Object.fromEntries(FORM_SETTINGS.map((name) => [name, Number(field(name).value)]));
+  const modes = Array.from(
+    form.querySelectorAll<HTMLInputElement>('input[name=mode]:checked'),
+    (i) => i.value as GptMode,
+  );
+  run({ modes, steps: Number(field('steps').value), settings }).catch(
+    (error) => ($('#adapter').textContent = String(error)),
+  );
+});
+
+$('#stop').addEventListener('click', () => (stopRequested = true));
+
+pageDevice().catch((error) => ($('#adapter').textContent = String(error)));
