@@ -280,10 +280,24 @@ describe('results schema and targets', () => {
         m.method === 'gradclip-arena' ? { ...m, wall: { ...m.wall!, median: ms } } : m,
       ),
     });
-    const targets = checkTargets([...results.cases, like('zero-grads', 9.9), like('sparse-embedding', 9.9)]);
-    const [zero, sparse] = targets.filter((t) => ZERO_CHUNK_TARGETS.some(([, , what]) => t.name.startsWith(what)));
+    const zeroTargets = (cases: typeof results.cases) =>
+      checkTargets(cases).filter((t) => ZERO_CHUNK_TARGETS.some(([, , what]) => t.name.startsWith(what)));
+    const [zero, sparse] = zeroTargets([...results.cases, like('zero-grads', 9.9), like('sparse-embedding', 9.9)]);
     expect(zero).toMatchObject({ measured: 9.9 / 9, threshold: 1.1, met: true });
     expect(sparse).toMatchObject({ measured: 9.9 / 9, threshold: 1.05, met: false });
+    // GPU-timestamp medians when both cases have them.
+    const withGpu = (c: (typeof results.cases)[number], ms: number) => ({
+      ...c,
+      methods: c.methods.map((m) => (m.method === 'gradclip-arena' ? { ...m, gpu: { ...m.wall!, median: ms } } : m)),
+    });
+    const [gpuZero] = zeroTargets([
+      results.cases[0],
+      withGpu(noClip, 8),
+      withGpu(like('zero-grads', 9.9), 8.4),
+      like('sparse-embedding', 9.9),
+    ]);
+    expect(gpuZero.measured).toBeCloseTo(8.4 / 8);
+    expect(gpuZero.detail).toContain('GPU-timestamp');
   });
 
   test('the fused optimizer target: its time over the copy time for 32 B per float', () => {
