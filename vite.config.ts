@@ -60,6 +60,7 @@ export default defineConfig({
       input: {
         bench: resolve(import.meta.dirname, 'demo/bench.html'),
         train: resolve(import.meta.dirname, 'demo/train.html'),
+        gpt: resolve(import.meta.dirname, 'demo/gpt.html'),
         'read-latency': resolve(import.meta.dirname, 'demo/read-latency.html'),
       },
     },

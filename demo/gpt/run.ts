@@ -66,6 +66,9 @@ export const DEFAULT_GPT_SETTINGS: GptSettings = {
   seed: 1,
 };
 
+/** Clean steps before and after a corrupted batch that its loss spike compares. */
+const SPIKE_WINDOW = 5;
+
 /** A clipped run has trained when its loss over the last ten clean steps is below this fraction of the first ten's. */
 export const TRAINED_FRACTION = 0.8;
 
@@ -81,7 +84,10 @@ export interface GptOutcome {
   /** Mean loss of the first and of the last ten clean steps (NaN/Inf losses count as Infinity). */
   firstLoss: number;
   lastLoss: number;
-  /** The largest rise of the loss above the lowest loss before it, over the clean batches. */
+  /**
+   * The loss spike after a corrupted batch: the largest, over corrupted batches, of the mean loss
+   * of the 5 clean steps after it minus that of the 5 clean steps before it (NaN if none).
+   */
   largestSpike: number;
   /** First step whose loss was not finite (null if none). */
   nonfiniteAt: number | null;
@@ -130,13 +136,17 @@ export function summarizeGpt(
         ? Number.isFinite(r.threshold) && r.norm > r.threshold
         : false;
   const losses = records.map((r) => (Number.isFinite(r.loss) ? r.loss : Infinity));
-  const clean = losses.filter((_, i) => !corrupted(records[i].step));
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
-  let lowest = Infinity;
-  let largestSpike = 0;
-  for (const loss of clean) {
-    if (loss - lowest > largestSpike) largestSpike = loss - lowest;
-    lowest = Math.min(lowest, loss);
+  const cleanSteps = records.map((r, i) => ({ step: r.step, loss: losses[i] })).filter((r) => !corrupted(r.step));
+  const clean = cleanSteps.map((c) => c.loss);
+  let largestSpike = NaN;
+  for (const r of records) {
+    if (!corrupted(r.step)) continue;
+    const before = cleanSteps.filter((c) => c.step < r.step).slice(-SPIKE_WINDOW);
+    const after = cleanSteps.filter((c) => c.step > r.step).slice(0, SPIKE_WINDOW);
+    if (before.length < SPIKE_WINDOW || after.length < SPIKE_WINDOW) continue;
+    const rise = mean(after.map((c) => c.loss)) - mean(before.map((c) => c.loss));
+    if (!(rise <= largestSpike)) largestSpike = rise;
   }
   const bad = records.find((r) => !Number.isFinite(r.loss));
   return {
@@ -153,7 +163,12 @@ export function summarizeGpt(
 }
 
 /** Continues a window of the corpus by `length` characters, sampling at temperature 0.8 (seeded). */
-export function sampleText(model: tfl.LayersModel, context: number, length: number, seed: number): string {
+export async function sampleText(
+  model: tfl.LayersModel,
+  context: number,
+  length: number,
+  seed: number,
+): Promise<string> {
   const random = new SeededRandom(seed);
   const window = Array.from(encode(corpusText(context, 99)));
   let text = '';
@@ -163,7 +178,8 @@ export function sampleText(model: tfl.LayersModel, context: number, length: numb
       const last = tf.slice(logits, [0, context - 1, 0], [1, 1, VOCABULARY.length]);
       return tf.softmax(tf.div(tf.reshape(last, [VOCABULARY.length]), 0.8));
     });
-    const p = probabilities.dataSync();
+    // Asynchronous: TF.js's synchronous read on WebGPU goes through a canvas and is unreliable headless.
+    const p = await probabilities.data();
     probabilities.dispose();
     let u = random.uniform();
     let token = p.length - 1;
@@ -215,8 +231,8 @@ export async function trainGpts(device: GPUDevice, options: GptTrainOptions): Pr
     });
     return { mode, model, fused, samples: [] };
   });
-  const sample = (run: Run, step: number) => {
-    const text = sampleText(run.model, settings.context, settings.sampleLength, step + 1);
+  const sample = async (run: Run, step: number) => {
+    const text = await sampleText(run.model, settings.context, settings.sampleLength, step + 1);
     run.samples.push({ step, text });
     options.onSample?.(run.mode, { step, text });
   };
@@ -252,12 +268,12 @@ export async function trainGpts(device: GPUDevice, options: GptTrainOptions): Pr
         stepsSince = 0;
       }
       if (settings.sampleEvery > 0 && (step + 1) % settings.sampleEvery === 0)
-        for (const run of runs) sample(run, step);
+        for (const run of runs) await sample(run, step);
     }
     for (const run of runs) {
       const records = await run.fused.flush();
       if (records.length) report(run, records);
-      if (!run.samples.some((s) => s.step === step - 1)) sample(run, step - 1);
+      if (!run.samples.some((s) => s.step === step - 1)) await sample(run, step - 1);
     }
     return runs.map((run) =>
       summarizeGpt(run.mode, run.fused.records, run.samples, run.fused.monitor.maps, settings.maxNorm, (step) =>
