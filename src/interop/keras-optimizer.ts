@@ -179,10 +179,25 @@ export function clipWithOps(named: readonly NamedTensor[], clip: Exclude<Clip, {
       return named.map(({ name, tensor }) => ({ name, tensor: tf.clipByValue(tensor, -c, c) }));
     if (clip.kind === 'norm') return named.map(({ name, tensor }) => ({ name, tensor: clipByNormKeras(tensor, c) }));
     // clip_by_global_norm: scale = c · min(1/‖G‖, 1/c), NaN when ‖G‖ is not finite.
-    const norm = tf.sqrt(tf.addN(named.map(({ tensor }) => tf.sum(tf.square(tensor)))));
+    const norm = tf.sqrt(sumPairwise(named.map(({ tensor }) => tf.sum(tf.square(tensor)))));
     const scale = tf.add(tf.mul(c, tf.minimum(tf.div(1, norm), 1 / c)), tf.sub(norm, norm));
     return named.map(({ name, tensor }) => ({ name, tensor: tf.mul(tensor, scale) }));
   });
+}
+
+/**
+ * The sum of scalars by pairwise adds: tf.addN binds every input at once, and TF.js's WebGPU
+ * kernel for it fails validation past the device's storage-buffer limit (8 by default).
+ */
+function sumPairwise(scalars: tf.Tensor[]): tf.Tensor {
+  let level = scalars;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return level[0] ?? tf.scalar(0);
 }
 
 /** Keras 3's `_clip_by_norm`: g · c / max(‖g‖, c), with the two-tap where for a zero norm. */

@@ -179,3 +179,18 @@ test('model.save with the optimizer, then loadLayersModel: training resumes as i
   await expectSameWeights(trained as tfl.Sequential, restored as tfl.Sequential);
   tf.dispose([x, y]);
 });
+
+test('the TF.js-ops global clip on WebGPU over more gradients than a shader can bind (24): no validation error, the float64 norm', async () => {
+  const { clipWithOps } = await import('gradclip/tfjs');
+  const lengths = Array.from({ length: 24 }, (_, i) => 3 + 5 * i);
+  const values = lengths.map((n, t) => Float32Array.from({ length: n }, (_, i) => Math.sin(t * 7 + i)));
+  const named = values.map((v, i) => ({ name: `g${i}`, tensor: tf.tensor1d(v) }));
+  const clipped = await withErrorScopes(device, async () => {
+    const out = clipWithOps(named, { kind: 'global', limit: 1 });
+    return Promise.all(out.map(async ({ tensor }) => (await tensor.data()) as Float32Array));
+  });
+  const norm = Math.sqrt(values.reduce((sum, v) => sum + v.reduce((s, x) => s + x * x, 0), 0));
+  expect(norm).toBeGreaterThan(1);
+  clipped.forEach((v, t) => v.forEach((x, i) => expect(x).toBeCloseTo(values[t][i] / norm, 6)));
+  tf.dispose(named.map((n) => n.tensor));
+});
