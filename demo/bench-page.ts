@@ -68,6 +68,7 @@ function configFromForm(): BenchConfig {
     warmup: Math.max(0, Number(data.get('warmup')) | 0),
     budgetMs: Math.max(0, Number(data.get('budget')) | 0),
     modes: data.get('modes') === 'yes' ? [...MODES] : [],
+    fitStep: data.get('fitStep') === 'yes',
   };
 }
 

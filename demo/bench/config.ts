@@ -59,6 +59,8 @@ export interface BenchConfig {
   budgetMs: number;
   /** The mode lines to time against plain clipGradNorm (their baselines are added); empty skips them. */
   modes: ModeName[];
+  /** Time one `model.fit` step of the demo's GPT with each TF.js optimizer (demo/gpt/fit-step.ts). */
+  fitStep: boolean;
 }
 
 /** `npm run bench`: the transformer preset, every method, operation and mode line, within a time budget. */
@@ -73,6 +75,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   warmup: 3,
   budgetMs: 1500,
   modes: [...MODES],
+  fitStep: false,
 };
 
 /** `--full`: every preset and both sweeps, every step of every method. */
@@ -82,6 +85,7 @@ export const FULL_CONFIG: BenchConfig = {
   sizes: DEFAULT_SIZES,
   counts: DEFAULT_COUNTS,
   budgetMs: 0,
+  fitStep: true,
 };
 
 /** `--quick`: the transformer preset, clipping and not, gradclip against TF.js, naive and the copy roofline, and the fused optimizer. */
@@ -130,6 +134,10 @@ minutes on a software adapter).
                     the clipping-mode lines (per-view, AGC, AutoClip, ZClip, per-example, the
                     fused optimizer, ...) against plain clipGradNorm on the transformer preset:
                     all, none, or a list of ${MODES.map((m) => `"${m}"`).join(', ')} (default yes)
+  --fit-step yes|no one model.fit step of the transformer demo's ~1 M-parameter GPT with tf.train.adam,
+                    adam + a global clip in TF.js ops, clippedOptimizer and the fused AdamW: the
+                    clip's overhead in % of the step (default no, minutes on a software adapter;
+                    --full: yes)
   --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
   --browser NAME    ${BROWSERS.join(' or ')}, the system package (default chromium)
   --autotune-check  instead of the benchmark: 10 fresh createClipper() runs in Chromium with one
@@ -225,6 +233,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         config.modes = value === 'yes' ? [...MODES] : value === 'no' ? [] : parseList(flag, value, MODES);
         break;
       }
+      case '--fit-step': {
+        const value = needValue();
+        if (value !== 'yes' && value !== 'no') throw new UsageError(`--fit-step takes yes or no, got "${value}"`);
+        config.fitStep = value === 'yes';
+        break;
+      }
       case '--out':
         out = needValue();
         outGiven = true;
@@ -247,11 +261,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (
     !help &&
     config.presets.length + config.custom.length + config.sizes.length + config.counts.length === 0 &&
-    config.modes.length === 0
+    config.modes.length === 0 &&
+    !config.fitStep
   ) {
-    throw new UsageError('nothing to run: --preset, --custom, --sizes and --counts are all none and --modes is no');
+    throw new UsageError(
+      'nothing to run: --preset, --custom, --sizes and --counts are all none, --modes is no and --fit-step is no',
+    );
   }
-  if (!help && config.operations.length === 0 && config.modes.length === 0) {
+  if (!help && config.operations.length === 0 && config.modes.length === 0 && !config.fitStep) {
     throw new UsageError('nothing to run: --operations none and --modes no');
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');

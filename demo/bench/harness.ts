@@ -8,7 +8,8 @@ import { idealCopyRatio, type Operation } from './byte-model';
 import { countSweep, customCase, elementCount, gradientsFor, presetCase, sizeSweep, type CaseShape } from './cases';
 import type { BenchConfig, MethodName, OperationName } from './config';
 import { sample } from './budget';
-import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
+import type { FitStepResult } from '../gpt/fit-step';
+import { GradclipMethod, createMethod, tfjsOn, type CaseData, type Method } from './methods';
 import { modesToRun, runModes } from './modes';
 import { SET_BUILD_VIEWS, measureSetBuild } from './set-build';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
@@ -58,6 +59,20 @@ function maxRelativeError(actual: Float32Array[], reference: Float32Array[]): nu
     }
   });
   return worst;
+}
+
+/** The model.fit line: TF.js on this device, the demo's GPT compiled with each optimizer (loaded only when asked). */
+async function measureGptFitStep(device: GPUDevice, onProgress: (label: string) => void): Promise<FitStepResult> {
+  onProgress('model.fit step of the GPT · 4 optimizers');
+  await tfjsOn(device);
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  const { measureFitStep } = await import('../gpt/fit-step');
+  const clipper = await createClipper({ device });
+  try {
+    return await measureFitStep(clipper);
+  } finally {
+    clipper.destroy();
+  }
 }
 
 /** Counts what gradclip does per step by wrapping the device's methods for a few untimed steps. */
@@ -289,6 +304,9 @@ export async function runBenchmark(
     : undefined;
   onProgress({ done, total, label: `set build · ${SET_BUILD_VIEWS} views` });
   const setBuild = await measureSetBuild(device, maxWorkgroups ?? 1024);
+  const fitStep = config.fitStep
+    ? await measureGptFitStep(device, (label) => onProgress({ done, total, label }))
+    : undefined;
   onProgress({ done: total, total, label: 'done' });
 
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -316,6 +334,7 @@ export async function runBenchmark(
     cases,
     modes,
     setBuild,
+    ...(fitStep ? { fitStep } : {}),
     targets: checkTargets(cases, modes),
   };
 }

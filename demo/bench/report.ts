@@ -2,6 +2,7 @@
 import type { BenchResults, CaseResult, MethodResult } from './schema';
 import { MIN_SAMPLES } from './budget';
 import type { BenchConfig } from './config';
+import { FIT_METHOD_LABELS, type FitStepResult } from '../gpt/fit-step';
 import type { SetBuildResult } from './set-build';
 
 export interface ReportRow {
@@ -93,6 +94,7 @@ export function formatReport(results: BenchResults): string {
   ];
   if (results.modes?.length) out.push('', ...formatModes(results));
   if (results.setBuild) out.push('', formatSetBuild(results.setBuild));
+  if (results.fitStep) out.push('', ...formatFitStep(results.fitStep));
   const failures = rows.flatMap((r) => r.failures.map((f) => `  ${r.case} ${r.operation}: ${f}`));
   for (const m of results.modes ?? []) {
     if (m.error) failures.push(`  mode ${m.mode}: ${m.error}`);
@@ -110,6 +112,20 @@ export function formatSetBuild(b: SetBuildResult): string {
     `set build (clipper.gradients() of ${b.views} views, CPU wall time): first ${fmt(b.firstMs, 2)} ms (makes the shape's GPU resources), ` +
     `then median ${fmt(b.laterMs.median, 2)} ms over ${b.laterMs.samples} builds of the same shape, which created ${b.buffersCreatedLater} buffers`
   );
+}
+
+/** The model.fit line: ms per step per optimizer and the clip's overhead over plain Adam. */
+export function formatFitStep(f: FitStepResult): string[] {
+  return [
+    `model.fit step of the transformer demo's GPT (${f.parameters.toLocaleString('en')} parameters, batch ${f.batch} × ${f.context} tokens; median of ${f.rounds} interleaved rounds of ${f.stepsPerRound} steps):`,
+    ...f.methods.map(
+      (m) =>
+        `  ${FIT_METHOD_LABELS[m.method].padEnd(50)} ${fmt(m.msPerStep, 1).padStart(8)} ms/step` +
+        (m.method === 'adam'
+          ? ''
+          : `   clip overhead ${m.overheadPercent >= 0 ? '+' : ''}${fmt(m.overheadPercent, 1)} %`),
+    ),
+  ];
 }
 
 /** The modes' lines: wall median per step and the ratio to plain clipGradNorm on the same bytes. */

@@ -3,6 +3,7 @@ import { BROWSERS, type BrowserName } from '../browser-names';
 import type { Operation } from './byte-model';
 import type { CaseShape } from './cases';
 import { METHODS, type BenchConfig, type MethodName } from './config';
+import type { FitStepResult } from '../gpt/fit-step';
 import type { ModeResult } from './modes';
 import type { SetBuildResult } from './set-build';
 import type { Summary } from './stats';
@@ -76,6 +77,8 @@ export interface BenchResults {
   modes?: ModeResult[];
   /** The CPU cost of clipper.gradients() for a 150-view set, first and later builds (absent in older results). */
   setBuild?: SetBuildResult;
+  /** One model.fit step of the transformer demo's GPT per TF.js optimizer (`--fit-step yes`). */
+  fitStep?: FitStepResult;
   targets: TargetCheck[];
 }
 

@@ -70,7 +70,7 @@ export const DEFAULT_GPT_SETTINGS: GptSettings = {
 const SPIKE_WINDOW = 5;
 
 /** A clipped run has trained when its loss over the last ten clean steps is below this fraction of the first ten's. */
-export const TRAINED_FRACTION = 0.8;
+export const TRAINED_FRACTION = 0.85;
 
 export interface TextSample {
   step: number;

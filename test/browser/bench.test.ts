@@ -22,6 +22,7 @@ test('every method on a small preset and sweep points, checked against the refer
     warmup: 1,
     budgetMs: 0,
     modes: [],
+    fitStep: false,
   };
   const progress: string[] = [];
   const results = await runBenchmark(device, config, (p) => progress.push(`${p.done}/${p.total} ${p.label}`));
@@ -60,6 +61,7 @@ test('presets cover ∞-norm and clip by value, and the naive baseline says wher
     warmup: 0,
     budgetMs: 0,
     modes: [],
+    fitStep: false,
   };
   const results = await runBenchmark(device, config);
   expect(results.cases.map((c) => `${c.operation} ${c.normType}`)).toEqual([
@@ -93,6 +95,7 @@ test('every clipping mode is timed against clipGradNorm and matches the CPU back
     warmup: 3,
     budgetMs: 0,
     modes: [...MODES],
+    fitStep: false,
   };
   // A small transformer (2 layers of width 16) keeps this quick; the benchmark runs the full preset.
   const modes = await runModes(device, config, () => {}, transformerShapes(2, 16, 64, 16));
@@ -132,6 +135,7 @@ test('a time budget cuts the timed steps to the minimum; chosen operations and m
     warmup: 3,
     budgetMs: 1, // spent by the first step
     modes: ['adam (fused clip)'],
+    fitStep: false,
   };
   const results = await runBenchmark(device, config);
   expect(results.cases.map((c) => `${c.id} ${c.operation}`)).toEqual(['size-5000 no-clip-norm']);

@@ -134,6 +134,7 @@ describe('CLI flags', () => {
       warmup: 0,
       budgetMs: DEFAULT_CONFIG.budgetMs,
       modes: [...MODES],
+      fitStep: false,
     });
     expect(parseArgs(['--modes', 'no']).config.modes).toEqual([]);
     expect(parseArgs(['--modes', 'adam (fused clip),clipGradNorm then adam']).config.modes).toEqual([
@@ -163,6 +164,15 @@ describe('CLI flags', () => {
     expect(parseArgs(['--quick']).config).toEqual(QUICK_CONFIG);
     expect(QUICK_CONFIG.modes).toContain('adam (fused clip)');
     expect(parseArgs(['--quick', '--reps', '5']).config).toEqual({ ...QUICK_CONFIG, reps: 5 });
+    // The model.fit line takes minutes on a software adapter: asked for, or in --full.
+    expect(DEFAULT_CONFIG.fitStep).toBe(false);
+    expect(FULL_CONFIG.fitStep).toBe(true);
+    expect(parseArgs(['--fit-step', 'yes']).config.fitStep).toBe(true);
+    expect(parseArgs(['--preset', 'none', '--modes', 'no', '--fit-step', 'yes']).config).toMatchObject({
+      presets: [],
+      modes: [],
+      fitStep: true,
+    });
     expect(parseArgs(['--help']).help).toBe(true);
     expect(parseArgs(['--preset', 'none', '--custom', '4096,17']).config).toMatchObject({
       presets: [],
@@ -186,6 +196,7 @@ describe('CLI flags', () => {
     [['--budget', '-5'], /--budget must be an integer >= 0/],
     [['--custom', '0'], /--custom must be an integer >= 1/],
     [['--browser', 'webkit'], /--browser takes chromium or firefox, got "webkit"/],
+    [['--fit-step', 'maybe'], /--fit-step takes yes or no, got "maybe"/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
