@@ -2,7 +2,7 @@
 import type { BenchResults, CaseResult, MethodResult } from './schema';
 import { MIN_SAMPLES } from './budget';
 import type { BenchConfig } from './config';
-import { FIT_METHOD_LABELS, type FitStepResult } from '../gpt/fit-step';
+import type { FitStepResult } from '../gpt/fit-step';
 import type { SetBuildResult } from './set-build';
 
 export interface ReportRow {
@@ -120,7 +120,7 @@ export function formatFitStep(f: FitStepResult): string[] {
     `model.fit step of the transformer demo's GPT (${f.parameters.toLocaleString('en')} parameters, batch ${f.batch} × ${f.context} tokens; median of ${f.rounds} interleaved rounds of ${f.stepsPerRound} steps):`,
     ...f.methods.map(
       (m) =>
-        `  ${FIT_METHOD_LABELS[m.method].padEnd(50)} ${fmt(m.msPerStep, 1).padStart(8)} ms/step` +
+        `  ${m.label.padEnd(50)} ${fmt(m.msPerStep, 1).padStart(8)} ms/step` +
         (m.method === 'adam'
           ? ''
           : `   clip overhead ${m.overheadPercent >= 0 ? '+' : ''}${fmt(m.overheadPercent, 1)} %`),

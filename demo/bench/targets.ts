@@ -102,7 +102,9 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
       comparison: '<=',
       threshold,
       met: measured === null ? null : measured <= threshold,
-      detail: `gradclip-arena ${clock === 'gpu' ? 'GPU-timestamp' : 'wall'} medians in the same run: ${id} ${ms?.toFixed(2) ?? '-'} ms, transformer ${denseMs?.toFixed(2) ?? '-'} ms`,
+      detail: sparse
+        ? `gradclip-arena ${clock === 'gpu' ? 'GPU-timestamp' : 'wall'} medians in the same run: ${id} ${ms?.toFixed(2) ?? '-'} ms, transformer ${denseMs?.toFixed(2) ?? '-'} ms`
+        : `not in this run: npm run bench -- --preset transformer,${ZERO_CHUNK_TARGETS.map(([c]) => c).join(',')} --methods gradclip-arena --operations no-clip-l2 --modes no`,
     });
   }
 

@@ -30,6 +30,8 @@ export interface FitStepResult {
   stepsPerRound: number;
   methods: Array<{
     method: FitMethod;
+    /** What the method is, as a TF.js user writes it. */
+    label: string;
     /** Median milliseconds per fit step over the rounds. */
     msPerStep: number;
     /** Median over rounds of (this step / the unclipped step) − 1, in percent (0 for 'adam'). */
@@ -91,6 +93,7 @@ export async function measureFitStep(
       stepsPerRound,
       methods: FIT_METHODS.map((method) => ({
         method,
+        label: FIT_METHOD_LABELS[method],
         msPerStep: median(times.get(method)!),
         overheadPercent: 100 * (median(times.get(method)!.map((t, r) => t / base[r])) - 1),
       })),
