@@ -1,5 +1,5 @@
 // `npm run demo:gpt`: builds the transformer demo page, trains it headless in the system Chromium
-// (or Firefox: --browser) for --steps steps (default 300), prints each run's outcome and the text
+// (or Firefox: --browser) for --steps steps (default 200), prints each run's outcome and the text
 // it writes, and a PNG of the page (--out, default results/gpt.png). Exits 1 unless the clipped
 // runs trained (loss below half its start, finite throughout) and clipped on some steps.
 import { mkdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ function flag(argv: string[], name: string, fallback: string): string {
 type Summary = Omit<GptOutcome, 'records'> & { tokensPerSecond: number };
 
 export async function main(argv: string[]): Promise<number> {
-  const steps = Number(flag(argv, 'steps', '300'));
+  const steps = Number(flag(argv, 'steps', '200'));
   if (!Number.isInteger(steps) || steps < 1) {
     console.error(`--steps must be a positive integer (got ${flag(argv, 'steps', '')})`);
     return 2;

@@ -47,15 +47,15 @@ export interface GptSettings {
   seed: number;
 }
 
-/** The demo's default: a ~1 M-parameter character-level GPT. */
+/** The demo's default: a ~0.8 M-parameter character-level GPT. */
 export const DEFAULT_GPT_SETTINGS: GptSettings = {
   width: 128,
   heads: 4,
-  layers: 5,
+  layers: 4,
   context: 64,
-  batch: 16,
+  batch: 8,
   lr: 0.01,
-  beta2: 0.95,
+  beta2: 0.999,
   weightDecay: 0.1,
   maxNorm: 1,
   zThreshold: 2.5,
