@@ -1,32 +1,19 @@
 // `npm run demo:gpt`: builds the transformer demo page, trains it headless in the system Chromium
 // (or Firefox: --browser) for --steps steps (default 200), prints each run's outcome and the text
 // it writes, and a PNG of the page (--out, default results/gpt.png). Exits 1 unless the clipped
-// runs trained (loss below half its start, finite throughout) and clipped on some steps.
+// runs trained (clean loss below TRAINED_FRACTION of its start, finite throughout) and clipped.
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { BROWSERS, type BrowserName } from '../browser-names';
+import { dirname } from 'node:path';
+import { readDemoArgs } from '../demo-args';
 import { withBuiltPage } from '../serve';
 import { GPT_MODE_LABELS, TRAINED_FRACTION, type GptOutcome } from './run';
-
-function flag(argv: string[], name: string, fallback: string): string {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 && argv[at + 1] ? argv[at + 1] : fallback;
-}
 
 type Summary = Omit<GptOutcome, 'records'> & { tokensPerSecond: number };
 
 export async function main(argv: string[]): Promise<number> {
-  const steps = Number(flag(argv, 'steps', '200'));
-  if (!Number.isInteger(steps) || steps < 1) {
-    console.error(`--steps must be a positive integer (got ${flag(argv, 'steps', '')})`);
-    return 2;
-  }
-  const browserName = flag(argv, 'browser', 'chromium') as BrowserName;
-  if (!BROWSERS.includes(browserName)) {
-    console.error(`--browser takes ${BROWSERS.join(' or ')} (got ${browserName})`);
-    return 2;
-  }
-  const out = resolve(flag(argv, 'out', 'results/gpt.png'));
+  const args = readDemoArgs(argv, { steps: 200, out: 'results/gpt.png' });
+  if (args === 2) return 2;
+  const { steps, browserName, out } = args;
   console.log(`Building the transformer demo, then ${steps} steps of each run in ${browserName}…`);
   return withBuiltPage('demo/gpt.html', browserName, async (page, browser) => {
     console.log(`${browser.name} ${browser.version}`);

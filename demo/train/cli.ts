@@ -3,28 +3,15 @@
 // and writes a PNG of the page's charts and table (--out, default results/train.png). Exits 1
 // unless the unclipped run diverged and every clipped run trained.
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { BROWSERS, type BrowserName } from '../browser-names';
+import { dirname } from 'node:path';
+import { readDemoArgs } from '../demo-args';
 import { withBuiltPage } from '../serve';
 import type { RunOutcome } from './run';
 
-function flag(argv: string[], name: string, fallback: string): string {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 && argv[at + 1] ? argv[at + 1] : fallback;
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const steps = Number(flag(argv, 'steps', '200'));
-  if (!Number.isInteger(steps) || steps < 1) {
-    console.error(`--steps must be a positive integer (got ${flag(argv, 'steps', '')})`);
-    return 2;
-  }
-  const browserName = flag(argv, 'browser', 'chromium') as BrowserName;
-  if (!BROWSERS.includes(browserName)) {
-    console.error(`--browser takes ${BROWSERS.join(' or ')} (got ${browserName})`);
-    return 2;
-  }
-  const out = resolve(flag(argv, 'out', 'results/train.png'));
+  const args = readDemoArgs(argv, { steps: 200, out: 'results/train.png' });
+  if (args === 2) return 2;
+  const { steps, browserName, out } = args;
   console.log(`Building the training demo, then ${steps} steps of each run in ${browserName}…`);
   return withBuiltPage('demo/train.html', browserName, async (page, browser) => {
     console.log(`${browser.name} ${browser.version}`);
