@@ -12,7 +12,7 @@ import {
   type BenchConfig,
   type MethodName,
 } from './bench/config';
-import { METHOD_COLORS, modesChart, operationChart, optimizerChart } from './bench/charts';
+import { METHOD_COLORS, fitStepChart, modesChart, operationChart, optimizerChart } from './bench/charts';
 import { runBenchmark, type Progress } from './bench/harness';
 import { formatModes, formatReport, reportRows } from './bench/report';
 import type { BenchResults, CaseResult } from './bench/schema';
@@ -162,6 +162,7 @@ function renderCharts(results: BenchResults) {
     ...results.cases.filter((c) => c.series === 'preset').map(operationChart),
     results.modes ? modesChart(results.modes) : null,
     results.modes ? optimizerChart(results.modes, OPTIMIZER_ROOFLINE_TARGET) : null,
+    results.fitStep ? fitStepChart(results.fitStep) : null,
   ]
     .filter((svg): svg is string => svg !== null)
     .map(svgFigure);

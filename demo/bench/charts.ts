@@ -2,6 +2,7 @@
 // bar per method on a log time axis with the copy roofline marked, and the mode lines as ratio
 // bars. The page puts them in #charts, which the CLI saves as the run's PNG.
 import type { MethodName } from './config';
+import type { FitStepResult } from '../gpt/fit-step';
 import type { ModeResult } from './modes';
 import { operationLabel } from './report';
 import type { CaseResult } from './schema';
@@ -177,5 +178,22 @@ export function optimizerChart(modes: readonly ModeResult[], target: number): st
       { value: target, label: `target for the fused step (≤ ${target})`, color: '#c62828' },
     ],
     '×',
+  );
+}
+
+/** The model.fit line: ms per fit step of the GPT per optimizer, each clip's overhead noted. */
+export function fitStepChart(f: FitStepResult): string {
+  const adam = f.methods.find((m) => m.method === 'adam');
+  return barChart(
+    `model.fit step of the GPT demo (${f.parameters.toLocaleString('en')} parameters): ms per step`,
+    f.methods.map((m) => ({
+      label: m.method,
+      value: m.msPerStep,
+      color: m.method.startsWith('adam') ? METHOD_COLORS.tfjs : '#6a1b9a',
+      note:
+        m.method === 'adam' ? 'no clip' : `clip ${m.overheadPercent >= 0 ? '+' : ''}${m.overheadPercent.toFixed(1)} %`,
+    })),
+    adam ? [{ value: adam.msPerStep, label: 'tf.train.adam, no clip', color: '#212121' }] : [],
+    'ms',
   );
 }

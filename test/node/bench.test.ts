@@ -12,7 +12,8 @@ import {
   transformerShapes,
 } from '../../demo/bench/cases';
 import { MIN_SAMPLES, moreSamples, moreWarmup } from '../../demo/bench/budget';
-import { barChart, logTicks, modesChart, operationChart, optimizerChart } from '../../demo/bench/charts';
+import { barChart, fitStepChart, logTicks, modesChart, operationChart, optimizerChart } from '../../demo/bench/charts';
+import type { FitStepResult } from '../../demo/gpt/fit-step';
 import {
   DEFAULT_CONFIG,
   FULL_CONFIG,
@@ -426,6 +427,33 @@ describe('charts', () => {
     expect(opt).toContain('1.40×');
     expect(opt).toContain('target for the fused step (≤ 2)');
     expect(optimizerChart([mode('clipByNorm', 2)], 2)).toBeNull();
+  });
+
+  test('the model.fit chart: a bar per optimizer in ms, each clip overhead noted, the unclipped step marked', () => {
+    const method = (m: FitStepResult['methods'][number]['method'], msPerStep: number, overheadPercent: number) => ({
+      method: m,
+      label: m,
+      msPerStep,
+      overheadPercent,
+    });
+    const svg = fitStepChart({
+      parameters: 806170,
+      batch: 8,
+      context: 64,
+      rounds: 3,
+      stepsPerRound: 3,
+      methods: [
+        method('adam', 9000, 0),
+        method('adam-ops-clip', 9300, 3.3),
+        method('clipped-optimizer', 8950, -0.6),
+        method('fused-adamw', 9100, 1.1),
+      ],
+    });
+    expect(svg.match(/<rect x="170"/g)).toHaveLength(4);
+    expect(svg).toContain('806,170 parameters');
+    expect(svg).toContain('clip +3.3 %');
+    expect(svg).toContain('clip -0.6 %');
+    expect(svg).toContain('tf.train.adam, no clip');
   });
 
   test('text is escaped', () => {
