@@ -12,8 +12,10 @@ case "${1:-}" in
 esac
 given="${!variable:-}"
 path="${given:-$default}"
-if [ -x "$path" ]; then exit 0; fi
-if [ -n "$given" ]; then
+# Firefox's WebGPU needs a Vulkan driver too (lavapipe where there is no GPU).
+vulkan() { [ "$1" != firefox ] || compgen -G '/usr/share/vulkan/icd.d/*.json' > /dev/null; }
+if [ -x "$path" ] && vulkan "$1"; then exit 0; fi
+if [ -n "$given" ] && [ ! -x "$given" ]; then
   echo "$variable=$given is not an executable $name" >&2
   exit 1
 fi

@@ -3,11 +3,11 @@
 // new device, so a fresh autotune) and then judges the chosen cap independently on that device
 // (demo/bench/autotune-trial.ts). Prints each run and the count of runs whose chosen cap steps
 // within 10 % of the fastest candidate; writes the runs as JSON. Exits 1 below REQUIRED.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { chromium } from 'playwright';
+import { type Browser, chromium } from 'playwright';
 import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../chromium';
 import type { AutotuneTrial } from './autotune-trial';
@@ -32,21 +32,24 @@ function describeRun(i: number, t: AutotuneTrial): string {
 
 /** Runs the check; resolves with the exit code (0 when at least REQUIRED runs pass). */
 export async function runAutotuneCheck(out: string, runs = RUNS): Promise<number> {
-  // The other process: one core kept busy for the whole check.
-  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  execFileSync('bash', [join(root, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
   const server = await createServer({
     root,
     configFile: join(root, 'vite.config.ts'),
     logLevel: 'warn',
     server: { host: '127.0.0.1', port: 0, strictPort: false },
   });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   const trials: AutotuneTrial[] = [];
   const load = { before: loadavg(), after: [] as number[] };
+  let browser: Browser | null = null;
+  let busy: ChildProcess | null = null;
   try {
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
     await server.listen();
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('the dev server did not report its address');
+    // The other process: one core kept busy for the whole check (killed in `finally`, whatever fails).
+    busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
     console.log(`Autotune check: ${runs} fresh createClipper() runs, one core kept busy (pid ${busy.pid})`);
     for (let i = 0; i < runs; i++) {
       const page = await browser.newPage();
@@ -61,10 +64,10 @@ export async function runAutotuneCheck(out: string, runs = RUNS): Promise<number
       console.log(describeRun(i, trial));
     }
   } finally {
+    busy?.kill();
     load.after = loadavg();
-    await browser.close();
+    await browser?.close();
     await server.close();
-    busy.kill();
   }
   const passed = trials.filter((t) => t.within).length;
   const file = resolve(out);

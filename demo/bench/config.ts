@@ -182,6 +182,17 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let autotuneCheck = false;
   let outGiven = false;
   let help = false;
+  // --quick and --full set the starting point, wherever they stand; the other flags refine it.
+  if (argv.includes('--quick') && argv.includes('--full'))
+    throw new UsageError('--quick and --full exclude each other');
+  if (argv.includes('--quick')) Object.assign(config, QUICK_CONFIG);
+  if (argv.includes('--full')) Object.assign(config, FULL_CONFIG);
+  if (argv.includes('--autotune-check')) {
+    const other = argv.filter(
+      (a, i) => a.startsWith('--') && a !== '--autotune-check' && !(a === '--out' && argv[i + 1]),
+    );
+    if (other.length) throw new UsageError(`--autotune-check takes only --out (got ${other.join(' ')})`);
+  }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const needValue = () => {
@@ -195,11 +206,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         help = true;
         break;
       case '--quick':
-        Object.assign(config, QUICK_CONFIG);
-        break;
       case '--full':
-        Object.assign(config, FULL_CONFIG);
-        break;
+        break; // applied before the loop
       case '--preset':
       case '--presets':
         config.presets = parseList(flag, needValue(), PRESETS);

@@ -15,6 +15,7 @@ import { SET_BUILD_VIEWS, measureSetBuild } from './set-build';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';
 import { summarize } from './stats';
 import { checkTargets } from './targets';
+import { settled } from './settled';
 
 export interface Progress {
   done: number;
@@ -117,7 +118,7 @@ async function countPerStep(device: GPUDevice, run: () => void, steps = 3) {
   try {
     for (let i = 0; i < steps; i++) {
       run();
-      await device.queue.onSubmittedWorkDone();
+      await settled(device);
     }
   } finally {
     delete patched.createBuffer;

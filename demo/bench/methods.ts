@@ -15,6 +15,7 @@ import type { MethodName } from './config';
 import copyWgsl from './copy.wgsl?raw';
 import naiveWgsl from './naive.wgsl?raw';
 import { TimestampPair } from '../../src/gpu/timestamps';
+import { settled } from './settled';
 
 export interface CaseData {
   device: GPUDevice;
@@ -169,7 +170,7 @@ class GradclipMethod implements Method {
       base += b.size;
     }
     this.data.device.queue.submit([encoder.finish()]);
-    await this.data.device.queue.onSubmittedWorkDone();
+    await settled(this.data.device);
   }
 
   private lastHandle: NormHandle | null = null;
@@ -178,7 +179,7 @@ class GradclipMethod implements Method {
     const handle = runGradclip(this.clipper, this.set, this.data, {});
     this.lastHandle = handle;
     if (this.readNorm && handle) await handle.read();
-    else await this.data.device.queue.onSubmittedWorkDone();
+    else await settled(this.data.device);
   }
 
   async lastNorm() {
@@ -406,7 +407,7 @@ class NaiveMethod implements Method {
     const encoder = this.data.device.createCommandEncoder();
     this.buffers.forEach((b, i) => encoder.copyBufferToBuffer(this.pristine[i], 0, b, 0, b.size));
     this.data.device.queue.submit([encoder.finish()]);
-    await this.data.device.queue.onSubmittedWorkDone();
+    await settled(this.data.device);
   }
 
   async step() {
@@ -440,7 +441,7 @@ class NaiveMethod implements Method {
     });
     pass.end();
     device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
+    await settled(device);
   }
 
   async result() {
@@ -558,7 +559,7 @@ class CopyMethod implements Method {
 
   async step() {
     this.data.device.queue.submit([this.encode().finish()]);
-    await this.data.device.queue.onSubmittedWorkDone();
+    await settled(this.data.device);
   }
 
   async gpuStep(): Promise<number> {

@@ -22,6 +22,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import { TimestampPair } from '../../src/gpu/timestamps';
 import { addAll, createMethod, readBuffer, tfjsOn } from './methods';
 import { summarize, type Summary } from './stats';
+import { settled } from './settled';
 
 export { MODES, type ModeName } from './config';
 
@@ -327,7 +328,7 @@ function modeRuns(
         });
         submitTfjsWork(tf.backend()); // then wait for the GPU: no readback
         if (timer) device.queue.submit([bracket(device, timer, 'end')]);
-        await device.queue.onSubmittedWorkDone();
+        await settled(device);
         const wallMs = performance.now() - start;
         return timer ? { wallMs, gpuMs: await timer.readMs() } : { wallMs };
       },
@@ -582,7 +583,7 @@ export async function runModes(
           const start = performance.now();
           for (let taken = 0; more(taken, performance.now() - start); taken++, step++) {
             load(device, run.work, step);
-            await device.queue.onSubmittedWorkDone(); // the uploads are not part of the step
+            await settled(device); // the uploads are not part of the step
             const { wallMs, gpuMs } = await (run.timedStep ?? recordedStep)(step, timer);
             if (timed) {
               wall.push(wallMs);
@@ -599,7 +600,7 @@ export async function runModes(
           run.gpuStep(encoder);
           if (stepTimer) stamp(encoder, stepTimer, 'end');
           device.queue.submit([encoder.finish()]);
-          await device.queue.onSubmittedWorkDone();
+          await settled(device);
           const wallMs = performance.now() - start;
           return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
         };

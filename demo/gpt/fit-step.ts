@@ -2,8 +2,9 @@
 // optimizers as a TF.js user would compile them — tf.train.adam without clipping, the same with
 // a global-norm clip written in TF.js ops, with gradclip's clippedOptimizer (the clip in place on
 // the GPU) and with gradclip's fused AdamW — and the clip's overhead as a percentage of the
-// unclipped step. The methods take turns over several rounds; each overhead is the median over
-// rounds of that round's ratio to the unclipped step, so a drift in the machine's load cancels.
+// unclipped step (for the fused AdamW, clip and decoupled decay together). The methods take turns
+// over several rounds, in alternating order; each overhead is the median over rounds of that
+// round's ratio to the unclipped step, so a drift in the machine's load cancels.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Clipper } from 'gradclip';
@@ -19,7 +20,7 @@ export const FIT_METHOD_LABELS: Record<FitMethod, string> = {
   adam: 'tf.train.adam, no clip',
   'adam-ops-clip': 'tf.train.adam + global clip in TF.js ops',
   'clipped-optimizer': 'clippedOptimizer(adam, { globalClipnorm })',
-  'fused-adamw': "fusedOptimizer({ kind: 'adamw', globalClipnorm })",
+  'fused-adamw': "fusedOptimizer({ kind: 'adamw', globalClipnorm }) (AdamW, decay 0.01)",
 };
 
 export interface FitStepResult {
@@ -82,8 +83,11 @@ export async function measureFitStep(
     };
     for (const method of FIT_METHODS) await timedFit(method, 2); // compiles TF.js's and gradclip's pipelines
     const times = new Map<FitMethod, number[]>(FIT_METHODS.map((m) => [m, []]));
-    for (let round = 0; round < rounds; round++)
-      for (const method of FIT_METHODS) times.get(method)!.push(await timedFit(method, stepsPerRound));
+    // Odd rounds run the methods in reverse, so none always follows the same one.
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? FIT_METHODS : [...FIT_METHODS].reverse();
+      for (const method of order) times.get(method)!.push(await timedFit(method, stepsPerRound));
+    }
     const base = times.get('adam')!;
     return {
       parameters: parameterCount(models.get('adam')!),

@@ -263,12 +263,13 @@ export async function trainGpts(device: GPUDevice, options: GptTrainOptions): Pr
         }
       }
       tf.dispose([inputs, targets]);
+      if (settings.sampleEvery > 0 && (step + 1) % settings.sampleEvery === 0)
+        for (const run of runs) await sample(run, step);
+      // The next interval starts after any sampling, which is not training time.
       if (read) {
         since = performance.now();
         stepsSince = 0;
       }
-      if (settings.sampleEvery > 0 && (step + 1) % settings.sampleEvery === 0)
-        for (const run of runs) await sample(run, step);
     }
     for (const run of runs) {
       const records = await run.fused.flush();

@@ -38,12 +38,16 @@ export const DEFAULT_MAX_WORKGROUPS = 1024;
 
 const tunings = new WeakMap<GPUDevice, Promise<ClipperTuning>>();
 
-/** The autotune's result for `device`, measured on first use (cached per device). */
+/** The autotune's result for `device`, measured on first use (cached per device; a failure is not). */
 export function deviceTuning(device: GPUDevice): Promise<ClipperTuning> {
   let tuning = tunings.get(device);
   if (!tuning) {
     tuning = measureTuning(device);
     tunings.set(device, tuning);
+    // A transient failure (out of memory for the scratch set) must not fail every later clipper.
+    tuning.catch(() => {
+      if (tunings.get(device) === tuning) tunings.delete(device);
+    });
   }
   return tuning;
 }

@@ -8,7 +8,7 @@ import { BufferUsage } from './constants';
 import { packTables } from './segments';
 import type { GpuGradSet } from './set';
 import { OPTIMIZER, RESULT_BYTES } from '../kernels/abi';
-import type { Kernels, OptimizerSlots, OptimizerVariant } from '../kernels/registry';
+import type { Kernels, OptimizerVariant } from '../kernels/registry';
 import type { OptimizerSettings } from '../reference/optimizer';
 import { ParamsRing } from './params-ring';
 
@@ -32,7 +32,8 @@ export class GpuOptimizer {
   destroyed = false;
   private readonly settingsRing: ParamsRing;
   private readonly tables: GPUBuffer;
-  private readonly groups: Array<{ bindGroup: GPUBindGroup; lanes: number; slots: OptimizerSlots }> = [];
+  /** Per update dispatch: its specialised pipeline (resolved once, here), bind group and lanes. */
+  private readonly groups: Array<{ pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; lanes: number }> = [];
   private readonly prepareBindGroup: GPUBindGroup;
   private readonly stateBindGroup: GPUBindGroup;
   private readonly variant: OptimizerVariant;
@@ -86,8 +87,8 @@ export class GpuOptimizer {
 
     plan.dispatches.forEach(({ windows, lanes, slots }, g) => {
       this.groups.push({
+        pipeline: kernels.optimizerUpdate(this.variant, slots),
         lanes,
-        slots,
         bindGroup: device.createBindGroup({
           label: `gradclip optimizer data group ${g}`,
           layout: kernels.optimizerDataLayout,
@@ -149,7 +150,7 @@ export class GpuOptimizer {
     pass.dispatchWorkgroups(1);
     pass.setBindGroup(1, this.stateBindGroup, [settingsOffset]);
     for (const group of this.groups) {
-      pass.setPipeline(kernels.optimizerUpdate(this.variant, group.slots));
+      pass.setPipeline(group.pipeline);
       pass.setBindGroup(0, group.bindGroup);
       pass.dispatchWorkgroups(
         Math.max(1, Math.min(this.maxWorkgroups, Math.ceil(group.lanes / kernels.workgroupSize))),

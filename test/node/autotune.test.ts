@@ -134,6 +134,22 @@ describe('clipper.tuning', () => {
     expect(fake.buffers.slice(created).filter((b) => b.buffer.label.includes('autotune'))).toEqual([]);
   });
 
+  test('a failed autotune is not cached: the next clipper on the device tunes again', async () => {
+    const fake = createFakeDevice();
+    const createBuffer = fake.device.createBuffer.bind(fake.device);
+    let failures = 1;
+    fake.device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      if (failures > 0 && descriptor.label?.includes('autotune')) {
+        failures--;
+        throw new Error('out of memory (simulated)');
+      }
+      return createBuffer(descriptor);
+    };
+    await expect(createClipper({ device: fake.device, backend: 'webgpu' })).rejects.toThrow();
+    const clipper = await createClipper({ device: fake.device, backend: 'webgpu' });
+    expect(clipper.tuning?.source).toBe('autotune');
+  });
+
   test('a given cap, the default cap, and the CPU backend', async () => {
     const fake = createFakeDevice({ maxComputeWorkgroupsPerDimension: 500 });
     const given = await createClipper({ device: fake.device, maxWorkgroups: 700 });

@@ -165,6 +165,8 @@ describe('CLI flags', () => {
     expect(parseArgs(['--quick']).config).toEqual(QUICK_CONFIG);
     expect(QUICK_CONFIG.modes).toContain('adam (fused clip)');
     expect(parseArgs(['--quick', '--reps', '5']).config).toEqual({ ...QUICK_CONFIG, reps: 5 });
+    expect(parseArgs(['--reps', '5', '--quick']).config).toEqual({ ...QUICK_CONFIG, reps: 5 });
+    expect(parseArgs(['--modes', 'no', '--full']).config).toEqual({ ...FULL_CONFIG, modes: [] });
     // The model.fit line takes minutes on a software adapter: asked for, or in --full.
     expect(DEFAULT_CONFIG.fitStep).toBe(false);
     expect(FULL_CONFIG.fitStep).toBe(true);
@@ -198,6 +200,8 @@ describe('CLI flags', () => {
     [['--custom', '0'], /--custom must be an integer >= 1/],
     [['--browser', 'webkit'], /--browser takes chromium or firefox, got "webkit"/],
     [['--fit-step', 'maybe'], /--fit-step takes yes or no, got "maybe"/],
+    [['--quick', '--full'], /--quick and --full exclude each other/],
+    [['--autotune-check', '--browser', 'firefox'], /--autotune-check takes only --out \(got --browser\)/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -18,6 +18,9 @@ test.each([
   [['--steps', '0'], /--steps must be a positive integer \(got 0\)/],
   [['--steps', '2.5'], /--steps must be a positive integer/],
   [['--browser', 'webkit'], /--browser takes chromium or firefox \(got webkit\)/],
+  [['--step', '50'], /--step: expected one of --steps, --browser, --out, each with a value/],
+  [['--steps'], /--steps: expected one of/],
+  [['--out', '--steps', '3'], /--out: expected one of/],
 ])('%j: exit code 2 and a message', (argv, message) => {
   const error = vi.spyOn(console, 'error').mockImplementation(() => {});
   expect(readDemoArgs(argv, defaults)).toBe(2);
