@@ -2,10 +2,9 @@
 // createOptimizer from its plan (plan/optimizer-plan.ts): the per-dispatch tables and windows,
 // the first and second moment buffers, the step state and a ring of settings records (one per
 // distinct lr).
-import { FIRST_WINDOW_BINDING } from '../kernels/layouts';
 import { planOptimizer } from '../plan/optimizer-plan';
 import { BufferUsage } from './constants';
-import { packTables } from './segments';
+import { packTables, windowEntries } from './segments';
 import type { GpuGradSet } from './set';
 import { OPTIMIZER, RESULT_BYTES } from '../kernels/abi';
 import type { Kernels, OptimizerVariant } from '../kernels/registry';
@@ -94,15 +93,12 @@ export class GpuOptimizer {
           layout: kernels.optimizerDataLayout,
           entries: [
             { binding: 0, resource: { buffer: this.tables, ...tables.ranges[g] } },
-            ...Array.from({ length: kernels.optimizerBindings }, (_, slot): GPUBindGroupEntry => {
-              const w = windows[slot];
-              return {
-                binding: FIRST_WINDOW_BINDING + slot,
-                resource: w
-                  ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
-                  : { buffer: unusedBinding, offset: slot * alignment, size: 16 },
-              };
-            }),
+            ...windowEntries(
+              kernels.optimizerBindings,
+              windows.map((w) => ({ buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes })),
+              unusedBinding,
+              alignment,
+            ),
           ],
         }),
       });

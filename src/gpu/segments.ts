@@ -43,6 +43,22 @@ export function createFilledBuffer(
 }
 
 /**
+ * The window entries of a data bind group: slot i at FIRST_WINDOW_BINDING + i bound to `windows[i]`,
+ * or, where the group has no window i, to the 16-byte spare range i of `unusedBinding`.
+ */
+export function windowEntries(
+  slots: number,
+  windows: readonly (GPUBufferBinding | undefined)[],
+  unusedBinding: GPUBuffer,
+  alignment: number,
+): GPUBindGroupEntry[] {
+  return Array.from({ length: slots }, (_, slot) => ({
+    binding: FIRST_WINDOW_BINDING + slot,
+    resource: windows[slot] ?? { buffer: unusedBinding, offset: slot * alignment, size: 16 },
+  }));
+}
+
+/**
  * A bind group of the shared data layout: a table range at binding 0, then the group's windows,
  * with the clipper's 16-byte spare ranges at slots the group does not use.
  */
@@ -59,15 +75,12 @@ export function dataBindGroup(
     layout: kernels.dataLayout,
     entries: [
       { binding: 0, resource: table },
-      ...Array.from({ length: kernels.bindings }, (_, slot): GPUBindGroupEntry => {
-        const w = windows[slot];
-        return {
-          binding: FIRST_WINDOW_BINDING + slot,
-          resource: w
-            ? { buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes }
-            : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
-        };
-      }),
+      ...windowEntries(
+        kernels.bindings,
+        windows.map((w) => ({ buffer: w.buffer, offset: w.offsetBytes, size: w.sizeBytes })),
+        owner.unusedBinding,
+        alignment,
+      ),
     ],
   });
 }
@@ -336,15 +349,12 @@ export class PerExampleSum {
               binding: 0,
               resource: { buffer: packed.buffer, offset: packed.ranges[g].offset, size: packed.ranges[g].size },
             },
-            ...Array.from({ length: perGroup }, (_, slot): GPUBindGroupEntry => {
-              const w = members[slot];
-              return {
-                binding: FIRST_WINDOW_BINDING + slot,
-                resource: w
-                  ? { buffer: w.buffer, offset: w.offset, size: w.size }
-                  : { buffer: owner.unusedBinding, offset: slot * alignment, size: 16 },
-              };
-            }),
+            ...windowEntries(
+              perGroup,
+              members.map((w) => ({ buffer: w.buffer, offset: w.offset, size: w.size })),
+              owner.unusedBinding,
+              alignment,
+            ),
           ],
         }),
       });
