@@ -12,7 +12,7 @@
  */
 export { createClipper } from './api/create';
 export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './api/arena';
-export { GradclipError, type GradclipErrorCode } from './api/errors';
+export { GradclipError, type GradclipErrorCode } from './core/errors';
 export {
   gradientsFromTfjs,
   submitTfjsWork,
@@ -20,23 +20,11 @@ export {
   type TfjsTensorLike,
   type TfjsWebGPUBackendLike,
 } from './interop/tfjs';
-export {
-  createOptimizer,
-  type Optimizer,
-  type OptimizerOptions,
-  type OptimizerState,
-  type OptimizerStepOptions,
-} from './api/optimizer';
-export type { OptimizerKind } from './reference/optimizer';
-export {
-  createAutoClip,
-  createZClip,
-  type AutoClip,
-  type AutoClipOptions,
-  type StepOptions,
-  type ZClip,
-  type ZClipOptions,
-} from './api/adaptive';
+export { createOptimizer } from './api/optimizer';
+export type { Optimizer, OptimizerOptions, OptimizerState, OptimizerStepOptions } from './core/optimizer-types';
+export type { OptimizerKind } from './core/optimizer-types';
+export { createAutoClip, createZClip } from './api/adaptive';
+export type { AutoClip, AutoClipOptions, StepOptions, ZClip, ZClipOptions } from './core/adaptive-types';
 export type {
   AdaptiveGradClipOptions,
   NormsHandle,
@@ -57,4 +45,4 @@ export type {
   NormOptions,
   NormType,
   TuningCandidate,
-} from './api/types';
+} from './core/types';

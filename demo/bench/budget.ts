@@ -1,12 +1,22 @@
 // How many steps a method (or mode line) is timed for: up to the configured warm-up and reps,
 // cut short once a time budget is spent, so a baseline that takes half a second a step (the
 // naive clip's per-tensor readbacks, TF.js) costs seconds, not minutes, in the default run.
-import type { BenchConfig } from './config';
 
 /** Timed steps a method gets however small the budget: enough for a median. */
 export const MIN_SAMPLES = 5;
 
-type Limits = Pick<BenchConfig, 'reps' | 'warmup' | 'budgetMs'>;
+/** How long a method (or mode line) is timed; a BenchConfig carries these. */
+export interface Limits {
+  /** Timed steps at most (the median of these is reported). */
+  reps: number;
+  /** Untimed steps first at most (pipeline compilation, caches). */
+  warmup: number;
+  /**
+   * Milliseconds of timed steps after which timing stops once MIN_SAMPLES are taken, so the slow
+   * baselines (naive, TF.js) take fewer steps; 0: every rep.
+   */
+  budgetMs: number;
+}
 
 /** Whether to take another untimed step after `taken` of them took `elapsedMs`: one at least, then a quarter of the budget. */
 export function moreWarmup(taken: number, elapsedMs: number, limits: Limits): boolean {

@@ -1,6 +1,6 @@
 // What a benchmark run covers, shared by the page and the CLI, with the CLI's flag parser.
 import { BROWSERS, type BrowserName } from '../browser-names';
-import { MIN_SAMPLES } from './budget';
+import { MIN_SAMPLES, type Limits } from './budget';
 import { DEFAULT_COUNTS, DEFAULT_SIZES, PRESETS, type Preset } from './cases';
 
 export const METHODS = [
@@ -37,7 +37,7 @@ export const MODES = [
 ] as const;
 export type ModeName = (typeof MODES)[number];
 
-export interface BenchConfig {
+export interface BenchConfig extends Limits {
   presets: Preset[];
   /** A custom shape list: element counts of the tensors of one extra case; empty skips it. */
   custom: number[];
@@ -48,15 +48,6 @@ export interface BenchConfig {
   methods: MethodName[];
   /** The operations each case runs (a sweep runs those of its own that are listed). */
   operations: OperationName[];
-  /** Timed steps per case and method at most (the median of these is reported). */
-  reps: number;
-  /** Untimed steps first at most (pipeline compilation, caches). */
-  warmup: number;
-  /**
-   * Milliseconds of timed steps per method (and mode line) after which timing stops once
-   * MIN_SAMPLES are taken, so the slow baselines (naive, TF.js) take fewer steps; 0: every rep.
-   */
-  budgetMs: number;
   /** The mode lines to time against plain clipGradNorm (their baselines are added); empty skips them. */
   modes: ModeName[];
   /** Time one `model.fit` step of the demo's GPT with each TF.js optimizer (demo/gpt/fit-step.ts). */

@@ -1,7 +1,7 @@
-import { GradclipError } from './errors';
-import { BufferUsage } from '../gpu/constants';
-import { OPTION_KEYS, readOptions } from './options';
-import type { GradDtype, GradView } from './types';
+import { GradclipError } from '../core/errors';
+import { BufferUsage } from '../core/webgpu-constants';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import type { GradDtype, GradView } from '../core/types';
 import { checkDevice } from '../plan/validate';
 
 /** Each arena view starts at a multiple of this many bytes, so vector loads of a view stay aligned. */

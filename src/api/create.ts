@@ -1,10 +1,10 @@
 import { DEFAULT_MAX_WORKGROUPS, deviceTuning } from '../gpu/autotune';
 import { CpuClipper } from '../cpu/clipper';
-import { GradclipError } from './errors';
+import { GradclipError } from '../core/errors';
 import { GpuClipper, fixedTuning } from '../gpu/clipper';
-import { OPTION_KEYS, readOptions } from './options';
-import { SwitchingClipper } from '../gpu/switching';
-import type { Clipper, ClipperOptions } from './types';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import { SwitchingClipper } from './switching';
+import type { Clipper, ClipperOptions } from '../core/types';
 import { checkDevice } from '../plan/validate';
 
 /** Features a requested device asks for when the adapter offers them. */

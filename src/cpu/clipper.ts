@@ -1,10 +1,10 @@
 // The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays),
 // with the GPU backend's contract (sets and handles in set.ts, engines in engines.ts).
-import type { AdaptiveRule } from '../api/adaptive';
-import type { ClipperBackend, ClipperEngines } from '../api/backend';
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import { resolveSet, viewsAsSet } from '../api/set-alias';
+import type { AdaptiveRule } from '../core/adaptive-types';
+import type { ClipperBackend, ClipperEngines } from '../core/backend';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import { resolveSet, viewsAsSet } from '../core/set-alias';
 import type {
   AdaptiveGradClipOptions,
   EncoderOption,
@@ -16,7 +16,7 @@ import type {
   NormsOptions,
   PerExampleOptions,
   PerExampleResult,
-} from '../api/types';
+} from '../core/types';
 import {
   checkAgcOptions,
   checkBatchSize,
@@ -30,12 +30,12 @@ import {
 import { checkNoHalfViews, isFloat16Array, resolveCpuViews, type CpuView, type GradArray } from '../plan/views';
 import { agcCoefficient, perExampleReference, unitRanges, viewNormsReference } from '../reference/modes';
 import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../reference/norms';
-import type { OptimizerSettings } from '../reference/optimizer';
+import type { OptimizerSettings } from '../core/optimizer-types';
 import { cpuAdaptiveEngine, cpuOptimizerEngine } from './engines';
-import { CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm } from './set';
+import { checkNoEncoder, CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm, type CpuSets } from './set';
 
 /** The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays). */
-export class CpuClipper implements ClipperBackend {
+export class CpuClipper implements ClipperBackend, CpuSets {
   readonly backend = 'cpu' as const;
   readonly device = null;
   /** No workgroups to tune on the CPU. */
@@ -226,18 +226,5 @@ export class CpuClipper implements ClipperBackend {
     }
     if (set.destroyed) throw new GradclipError('destroyed', 'set was destroyed');
     return set;
-  }
-}
-
-/** Throws when an option only the WebGPU backend takes is given. */
-export function checkNoEncoder(options: EncoderOption | undefined): void {
-  if (!options) return;
-  for (const name of ['encoder', 'timestampWrites'] as const) {
-    if (options[name] !== undefined) {
-      throw new GradclipError(
-        'invalid-argument',
-        `options.${name} applies to the WebGPU backend only; this clipper runs on the CPU`,
-      );
-    }
   }
 }

@@ -1,21 +1,21 @@
 // The CPU engines behind createAutoClip / createZClip and createOptimizer: the float64 reference
 // rules and optimizer, applied in place, with handles that keep the GPU's contract.
-import type { AdaptiveRule, StepOptions } from '../api/adaptive';
-import type { AdaptiveEngine, OptimizerEngine } from '../api/backend';
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import { resolveSet } from '../api/set-alias';
-import type { GradSet } from '../api/types';
+import type { AdaptiveRule, StepOptions } from '../core/adaptive-types';
+import type { AdaptiveEngine, OptimizerEngine } from '../core/backend';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import { resolveSet } from '../core/set-alias';
+import type { GradSet } from '../core/types';
 import { checkLearningRate, checkOnNonfinite, checkOptimizerSets, checkOptimizerState } from '../plan/validate';
 import { checkNoHalfViews, isFloat16Array } from '../plan/views';
 import { AutoClipRule, ZClipRule } from '../reference/modes';
 import { clipDecision, scaleInPlace } from '../reference/norms';
-import { OptimizerReference, type OptimizerSettings } from '../reference/optimizer';
-import { checkNoEncoder, type CpuClipper } from './clipper';
-import { CpuNormHandle, float32Norm } from './set';
+import { OptimizerReference } from '../reference/optimizer';
+import type { OptimizerSettings } from '../core/optimizer-types';
+import { checkNoEncoder, CpuNormHandle, float32Norm, type CpuSets } from './set';
 
 /** The CPU side of createAutoClip / createZClip: the rule and the clip on float64 norms. */
-export function cpuAdaptiveEngine(clipper: CpuClipper, set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
+export function cpuAdaptiveEngine(clipper: CpuSets, set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
   const cpuSet = clipper.setOf(set);
   const { arrays } = cpuSet;
   const state =
@@ -46,7 +46,7 @@ export function cpuAdaptiveEngine(clipper: CpuClipper, set: GradSet, rule: Adapt
 
 /** The CPU side of createOptimizer: the float64 reference, parameters rounded to float32 each step. */
 export function cpuOptimizerEngine(
-  clipper: CpuClipper,
+  clipper: CpuSets,
   params: GradSet,
   grads: GradSet,
   settings: OptimizerSettings,

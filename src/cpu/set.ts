@@ -1,15 +1,34 @@
 // The CPU backend's sets and handles, keeping the GPU's contract: a handle goes stale once
 // RESULT_SLOTS later norms of its set were claimed, reads the float32 norm, and per-view norms
 // are 8 bytes apart; a destroyed set rejects.
-import { GradclipError } from '../api/errors';
-import type { GradSet, NormHandle, NormsHandle, ThresholdHandle } from '../api/types';
-import { RESULT_SLOTS, SEGMENT_NORM_BYTES } from '../kernels/abi';
+import { GradclipError } from '../core/errors';
+import type { GradSet, NormHandle, NormsHandle, ThresholdHandle } from '../core/types';
+import { RESULT_SLOTS, SEGMENT_NORM_BYTES } from '../core/abi';
 import type { CpuView, GradArray } from '../plan/views';
 import { totalNormReference } from '../reference/norms';
 
 /** What a set needs from its clipper. */
 export interface CpuSetOwner {
   readonly destroyed: boolean;
+}
+
+/** What the CPU engines need from their clipper: its sets, checked (alive, its own, not destroyed). */
+export interface CpuSets {
+  setOf(set: GradSet): CpuGradSet;
+  arraysOf(set: GradSet): GradArray[];
+}
+
+/** Throws when an option only the WebGPU backend takes is given. */
+export function checkNoEncoder(options: { encoder?: unknown; timestampWrites?: unknown } | undefined): void {
+  if (!options) return;
+  for (const name of ['encoder', 'timestampWrites'] as const) {
+    if (options[name] !== undefined) {
+      throw new GradclipError(
+        'invalid-argument',
+        `options.${name} applies to the WebGPU backend only; this clipper runs on the CPU`,
+      );
+    }
+  }
 }
 
 /** The norm as the GPU computes and keeps it: the float64 norm rounded to float32 (+Inf past its range). */

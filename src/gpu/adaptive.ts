@@ -1,10 +1,10 @@
 // The GPU state of one AutoClip or ZClip (see shaders/adaptive_threshold.wgsl): a header with the
 // rule's settings and statistics, then its norms (AutoClip's history ring, ZClip's warm-up), made
 // once and updated by the step's kernel only.
-import type { AdaptiveRule } from '../api/adaptive';
-import { BufferUsage } from './constants';
+import type { AdaptiveRule } from '../core/adaptive-types';
+import { BufferUsage } from '../core/webgpu-constants';
 import type { GpuGradSet } from './set';
-import { ADAPTIVE_RULES, PARAMS_BYTES, RESULT_BYTES, ZCLIP_MODES } from '../kernels/abi';
+import { ADAPTIVE_RULES, PARAMS_BYTES, RESULT_BYTES, ZCLIP_MODES } from '../core/abi';
 import type { Kernels } from '../kernels/registry';
 
 /** Bytes of AdaptiveState's header (12 words, before `values`). */

@@ -7,10 +7,10 @@
 // Each timing is a batch of steps in one submission, sized so that the batch takes well over the
 // timer's resolution: GPU timestamps where the device has `timestamp-query` (browsers quantise
 // them to 100 µs), else the wall clock around submit-to-completion (some hosts poll every ~10 ms).
-import type { ClipperTuning, GradSet } from '../api/types';
+import type { ClipperTuning, GradSet } from '../core/types';
 import { median, searchBestCap } from './autotune-search';
 import { GpuClipper } from './clipper';
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
 

@@ -2,10 +2,10 @@
 // recorded), then records one compute pass through the context (context.ts): norm partials,
 // finalize and scale, or their per-segment and adaptive variants. Nothing here awaits the GPU or
 // maps a buffer except the reads the caller asks for (handles' read()).
-import type { AdaptiveRule } from '../api/adaptive';
-import type { ClipperBackend, ClipperEngines } from '../api/backend';
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
+import type { AdaptiveRule } from '../core/adaptive-types';
+import type { ClipperBackend, ClipperEngines } from '../core/backend';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
 import type {
   AdaptiveGradClipOptions,
   ClipperTuning,
@@ -18,7 +18,7 @@ import type {
   NormsOptions,
   PerExampleOptions,
   PerExampleResult,
-} from '../api/types';
+} from '../core/types';
 import {
   OP_CLAMP,
   RESULT_BYTES,
@@ -44,11 +44,11 @@ import {
 } from '../plan/validate';
 import { resolveGpuViews } from '../plan/views';
 import { planSet } from '../plan/windows';
-import type { OptimizerSettings } from '../reference/optimizer';
+import type { OptimizerSettings } from '../core/optimizer-types';
 import { GpuContext } from './context';
 import { gpuAdaptiveEngine, gpuOptimizerEngine } from './engines';
 import { GpuNormHandle, GpuNormsHandle } from './handles';
-import { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../kernels/abi';
+import { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import { PerExampleClipping } from './per-example';
 import { SegmentLayout } from './segments';
 import { GpuGradSet } from './set';

@@ -3,13 +3,13 @@
 // in the caller's encoder). The public operations (clipper.ts), the per-example sums
 // (per-example.ts) and the adaptive and optimizer engines (engines.ts) record through it. The one
 // place that knows whether the clipper can still be used (device lost, destroyed).
-import { GradclipError } from '../api/errors';
-import { resolveSet } from '../api/set-alias';
-import type { EncoderOption, GradSet } from '../api/types';
+import { GradclipError } from '../core/errors';
+import { resolveSet } from '../core/set-alias';
+import type { EncoderOption, GradSet } from '../core/types';
 import { OP_SCALE, RESULT_BYTES, kernelsFor, type Kernels, type NormSource } from '../kernels/registry';
 import type { NormKind } from '../plan/validate';
 import { liveArgsOffset, type PlanLimits } from '../plan/windows';
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import { GpuNormHandle, type HandleOwner } from './handles';
 import { ParamsRing, type ParamsValue } from './params-ring';
 import { Readback, type SlotValue } from './readback';

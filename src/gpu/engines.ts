@@ -1,11 +1,11 @@
 // The GPU engines behind createAutoClip / createZClip and createOptimizer: each keeps its state in
 // GPU buffers (a rule's history and statistics, the optimizer's moments and step) and records a
 // step as passes into the clipper's context, with no readback and no allocation per step.
-import type { AdaptiveRule, StepOptions } from '../api/adaptive';
-import type { AdaptiveEngine, OptimizerEngine } from '../api/backend';
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import type { GradSet } from '../api/types';
+import type { AdaptiveRule, StepOptions } from '../core/adaptive-types';
+import type { AdaptiveEngine, OptimizerEngine } from '../core/backend';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import type { GradSet } from '../core/types';
 import { SOURCE_PARTIALS } from '../kernels/registry';
 import {
   checkLearningRate,
@@ -15,9 +15,9 @@ import {
   checkOptimizerState,
 } from '../plan/validate';
 import { checkNoHalfViews } from '../plan/views';
-import type { OptimizerSettings } from '../reference/optimizer';
+import type { OptimizerSettings } from '../core/optimizer-types';
 import { GpuAdaptiveState } from './adaptive';
-import { MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../kernels/abi';
+import { MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import type { GpuContext } from './context';
 import { GpuOptimizer } from './optimizer';
 

@@ -2,14 +2,14 @@
 // generation it wrote there; `read()` checks the slot still holds that generation and records the
 // copy at once, so it resolves with its own call's value or rejects 'stale-handle', never with a
 // later call's.
-import { GradclipError } from '../api/errors';
-import { FOUND_INF_OFFSET, FLAG_NONFINITE_ERROR, THRESHOLD_OFFSET } from '../kernels/abi';
+import { GradclipError } from '../core/errors';
+import { FOUND_INF_OFFSET, FLAG_NONFINITE_ERROR, THRESHOLD_OFFSET } from '../core/abi';
 import type { SlotValue } from './readback';
 import type { SegmentLayout } from './segments';
-import { RESULT_SLOTS } from '../kernels/abi';
+import { RESULT_SLOTS } from '../core/abi';
 import type { GpuGradSet } from './set';
-import { SEGMENT_NORM_BYTES } from '../kernels/abi';
-import type { NormHandle, NormsHandle, ThresholdHandle } from '../api/types';
+import { SEGMENT_NORM_BYTES } from '../core/abi';
+import type { NormHandle, NormsHandle, ThresholdHandle } from '../core/types';
 
 /** What a handle needs from its clipper. */
 export interface HandleOwner {

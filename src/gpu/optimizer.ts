@@ -3,12 +3,12 @@
 // the first and second moment buffers, the step state and a ring of settings records (one per
 // distinct lr).
 import { planOptimizer } from '../plan/optimizer-plan';
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import { packTables, windowEntries } from './segments';
 import type { GpuGradSet } from './set';
-import { OPTIMIZER, RESULT_BYTES } from '../kernels/abi';
+import { OPTIMIZER, RESULT_BYTES } from '../core/abi';
 import type { Kernels, OptimizerVariant } from '../kernels/registry';
-import type { OptimizerSettings } from '../reference/optimizer';
+import type { OptimizerSettings } from '../core/optimizer-types';
 import { ParamsRing } from './params-ring';
 
 /** Bytes of OptimizerSettings and OptimizerStep (shaders/optimizer_common.wgsl). */

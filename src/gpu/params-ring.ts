@@ -7,8 +7,8 @@
 // before it is submitted. Within one caller's encoder that is checked: a slot the encoder already
 // uses is never rewritten, and an encoder that needs more distinct records than there are slots
 // gets a GradclipError at record time (nothing silently wrong).
-import { GradclipError } from '../api/errors';
-import { BufferUsage } from './constants';
+import { GradclipError } from '../core/errors';
+import { BufferUsage } from '../core/webgpu-constants';
 import { PARAMS_BYTES } from '../kernels/registry';
 
 export interface ParamsValue {

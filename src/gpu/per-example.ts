@@ -2,15 +2,15 @@
 // and the clipped examples summed into a target, in one compute pass. The sum kernel for each
 // target is made once and kept while the set uses a few targets, so calls into alternating
 // targets (even within one encoder) each keep their own tables.
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import { viewsAsSet } from '../api/set-alias';
-import type { GradSet, GradView, PerExampleOptions, PerExampleResult } from '../api/types';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import { viewsAsSet } from '../core/set-alias';
+import type { GradSet, GradView, PerExampleOptions, PerExampleResult } from '../core/types';
 import { RULE_PER_EXAMPLE, SUMMARY_COUNT_CLIPPED } from '../kernels/registry';
 import { exampleSegments, planSegments } from '../plan/segments';
 import { checkBatchSize, checkMaxNorm } from '../plan/validate';
 import { checkNoHalfViews } from '../plan/views';
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import type { GpuContext } from './context';
 import { sumLayout } from '../plan/sum-plan';
 import { PerExampleSum, SegmentLayout, type SumTarget } from './segments';

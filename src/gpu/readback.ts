@@ -1,12 +1,12 @@
 // Reading results back: a copy into a MAP_READ buffer, recorded and submitted at the moment the
 // caller asks (so queue order, not timing, decides what is read), then a map. Result slots go
 // through a pool of small staging buffers, so reads after the first allocate nothing.
-import { BufferUsage, MapMode } from './constants';
-import { RESULT_BYTES } from '../kernels/abi';
+import { BufferUsage, MapMode } from '../core/webgpu-constants';
+import { RESULT_BYTES } from '../core/abi';
 import { whileNudging } from './nudge';
 import { StagingPool } from './staging';
 
-import { THRESHOLD_OFFSET } from '../kernels/abi';
+import { THRESHOLD_OFFSET } from '../core/abi';
 
 /** A NormResult slot as read back. */
 export interface SlotValue {

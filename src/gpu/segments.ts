@@ -3,7 +3,7 @@
 // per-segment (norm, coefficient) and the bind groups of segment_norm / _finalize / _summary /
 // _scale. The per-example sum's own tables and windows live here too.
 import { FIRST_WINDOW_BINDING } from '../kernels/layouts';
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import {
   PARAMS_BYTES,
   PARTIAL_BYTES,
@@ -13,7 +13,7 @@ import {
   type SegmentRule,
 } from '../kernels/registry';
 import { alignUp, type BindingWindow } from '../plan/windows';
-import type { GradSet, GradView } from '../api/types';
+import type { GradSet, GradView } from '../core/types';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from '../plan/segments';
 import type { NormKind } from '../plan/validate';
 import type { ResolvedView } from '../plan/views';

@@ -5,9 +5,9 @@
 // TF.js step's gradients) reuses the previous step's bundle and allocates no buffer. Sharing is
 // safe because every pass writes the partials and dispatch arguments before it reads them, in
 // queue order, and each call claims its own result slot.
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 import { createFilledBuffer, packTables, type SegmentBufferCache } from './segments';
-import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, RESULT_SLOTS } from '../kernels/abi';
+import { PARAMS_BYTES, PARTIAL_BYTES, RESULT_BYTES, RESULT_SLOTS } from '../core/abi';
 import type { Kernels } from '../kernels/registry';
 import { alignUp, encodeDispatchArgs, encodePlanTable, type SetPlan } from '../plan/windows';
 

@@ -1,12 +1,12 @@
 // One gradient set on the GPU: its views, the bind groups over the buffers that hold them (one per
 // dispatch group), and a share of the bundle of plan-shaped resources (gpu-set-pool.ts) that sets
 // of the same shape reuse. Per-view, per-unit and per-example resources are made on first use.
-import { GradclipError } from '../api/errors';
+import { GradclipError } from '../core/errors';
 import { dataBindGroup, type PerExampleSum, type SegmentBufferCache, type SegmentLayout } from './segments';
 import type { SetPool, SetResources } from './set-pool';
 import type { Kernels } from '../kernels/registry';
 import type { SetPlan } from '../plan/windows';
-import type { GradSet } from '../api/types';
+import type { GradSet } from '../core/types';
 import type { ResolvedView } from '../plan/views';
 
 /** What a set needs from its clipper. */

@@ -1,5 +1,5 @@
 // Small MAP_READ buffers for reading results back, pooled so reads after the first allocate nothing.
-import { BufferUsage } from './constants';
+import { BufferUsage } from '../core/webgpu-constants';
 
 export class StagingPool {
   private readonly free: GPUBuffer[] = [];

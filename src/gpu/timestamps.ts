@@ -1,6 +1,6 @@
 // A timestamp-query pair read back in milliseconds: the GPU time from the start of one compute
 // pass to the end of the same or a later pass. Used by the autotune and the benchmark.
-import { BufferUsage, MapMode } from './constants';
+import { BufferUsage, MapMode } from '../core/webgpu-constants';
 import { whileNudging } from './nudge';
 
 export class TimestampPair {

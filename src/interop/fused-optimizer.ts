@@ -7,10 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import { createGradientArena } from '../api/arena';
-import { GradclipError } from '../api/errors';
-import { createOptimizer, type Optimizer, type OptimizerOptions } from '../api/optimizer';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import type { Clipper, GradView } from '../api/types';
+import { GradclipError } from '../core/errors';
+import { createOptimizer } from '../api/optimizer';
+import type { Optimizer, OptimizerOptions } from '../core/optimizer-types';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import type { Clipper, GradView } from '../core/types';
 import { CpuClipper } from '../cpu/clipper';
 import { checkOptimizerSettings } from '../plan/validate';
 import { gradientsFromTfjs, submitTfjsWork, tfjsTensorBuffer } from './tfjs';

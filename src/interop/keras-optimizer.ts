@@ -6,9 +6,9 @@
 // resources the clipper pools); on other backends with TF.js ops and Keras 3's exact formulas.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
-import { GradclipError } from '../api/errors';
-import { OPTION_KEYS, readOptions } from '../api/options';
-import type { Clipper, NormHandle } from '../api/types';
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import type { Clipper, NormHandle } from '../core/types';
 import { gradientsFromTfjs } from './tfjs';
 
 /** Keras 3's clipping options; at most one may be set (Keras raises otherwise). */

@@ -1,8 +1,8 @@
 // TF.js interop: a GradSet over TF.js WebGPU tensors' own GPU buffers, so gradclip clips them in
 // place on TF.js's device with no CPU round trip and no copy. TF.js is never imported here: the
 // backend and tensors are used through the few members below (tfjs-backend-webgpu 4.x).
-import { GradclipError } from '../api/errors';
-import type { Clipper, GradSet, GradView } from '../api/types';
+import { GradclipError } from '../core/errors';
+import type { Clipper, GradSet, GradView } from '../core/types';
 
 /** The members of a TF.js tensor gradclip reads. */
 export interface TfjsTensorLike {

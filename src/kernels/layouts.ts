@@ -3,7 +3,7 @@
 // storage, R: read-only storage with a dynamic offset, s: storage, S: storage with a dynamic
 // offset). The WGSL of each kernel declares the same bindings in the same order; the comment on
 // each entry names them.
-import { ShaderStage } from '../gpu/constants';
+import { ShaderStage } from '../core/webgpu-constants';
 
 type BindingKind = 'u' | 'r' | 'R' | 's' | 'S';
 

@@ -1,7 +1,7 @@
 // Bind-group layouts and compute pipelines, built once per device and cached in a WeakMap so they
 // vanish with the device. Pipelines are keyed by everything that changes the compiled shader:
 // the device's binding count and subgroup support (module text) and the override constants.
-import { ADAPTIVE_RULES, NORM_KINDS, OPS, OPTIMIZER, SEGMENT_RULES, SOURCES, SUMMARIES } from './abi';
+import { ADAPTIVE_RULES, NORM_KINDS, OPS, OPTIMIZER, SEGMENT_RULES, SOURCES, SUMMARIES } from '../core/abi';
 import { bindingCounts, createLayouts, type BindingCounts, type Layouts } from './layouts';
 import { PipelineCache } from './pipeline-cache';
 import {
@@ -21,7 +21,7 @@ import type { SlotLayout } from '../plan/windows';
 import type { NormKind } from '../plan/validate';
 
 export { RESERVED_STORAGE_BINDINGS } from './layouts';
-export { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, SEGMENT_NORM_BYTES } from './abi';
+export { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, SEGMENT_NORM_BYTES } from '../core/abi';
 
 /** Which kernel variant: where finalize takes the norm from (see norm_finalize.wgsl). */
 export type NormSource = (typeof SOURCES)[keyof typeof SOURCES];

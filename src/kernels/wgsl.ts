@@ -23,7 +23,7 @@ import segmentFinalizeWgsl from '../../shaders/segment/segment_finalize.wgsl?raw
 import segmentNormWgsl from '../../shaders/segment/segment_norm.wgsl?raw';
 import segmentScaleWgsl from '../../shaders/segment/segment_scale.wgsl?raw';
 import segmentSummaryWgsl from '../../shaders/segment/segment_summary.wgsl?raw';
-import { wgslAbiPrelude } from './abi';
+import { wgslAbiPrelude } from './prelude';
 import { FIRST_WINDOW_BINDING } from './layouts';
 import viewSearchWgsl from '../../shaders/common/view_search.wgsl?raw';
 

@@ -1,7 +1,7 @@
 // Planning for the fused optimizer (pure, decided once at createOptimizer): one read-write window
 // per buffer holding gradients or parameters, the views packed into dispatches of at most
 // `windowsPerDispatch` windows, each dispatch's table, and each view's place in the moment buffers.
-import { GradclipError } from '../api/errors';
+import { GradclipError } from '../core/errors';
 import type { ResolvedView } from './views';
 
 export interface OptimizerWindow {

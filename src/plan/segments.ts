@@ -16,7 +16,7 @@ import {
   type SlotLayout,
 } from './windows';
 import type { ResolvedView } from './views';
-import { SEGMENT_TABLE } from '../kernels/abi';
+import { SEGMENT_TABLE } from '../core/abi';
 
 /** Vec4s one lane sweeps at most: enough to amortise the table read, few enough to spread a large view over many lanes. */
 export const PIECE_VEC4 = 64;

@@ -1,7 +1,7 @@
 // Planning for clipPerExample's sum (pure, decided once per set, batch size and target): each
 // view read through its own read-only window, the views packed into dispatches of at most
 // `viewsPerDispatch`, and each dispatch's table (per_example_sum.wgsl).
-import { GradclipError } from '../api/errors';
+import { GradclipError } from '../core/errors';
 import type { ResolvedView } from './views';
 import { alignUp } from './windows';
 

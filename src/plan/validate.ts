@@ -1,7 +1,8 @@
-import { GradclipError } from '../api/errors';
-import { NORM_KINDS } from '../kernels/abi';
-import type { OptimizerSettings } from '../reference/optimizer';
-import { OPTION_KEYS, readOptions } from '../api/options';
+import type { AutoClipConfig, ZClipConfig } from '../core/adaptive-types';
+import { GradclipError } from '../core/errors';
+import { NORM_KINDS } from '../core/abi';
+import type { OptimizerSettings } from '../core/optimizer-types';
+import { OPTION_KEYS, readOptions } from '../core/options';
 
 /** The WGSL `normKind` override: NORM_KIND_MAX (∞), _L1, _L2, or _P for any other p. */
 export type NormKind = (typeof NORM_KINDS)[keyof typeof NORM_KINDS];
@@ -173,11 +174,6 @@ export function checkSameUnits(
   });
 }
 
-export interface AutoClipConfig {
-  percentile: number;
-  history: number;
-}
-
 /** AutoClip's options: percentile in [0, 100], history an integer in [1, MAX_HISTORY]. */
 export function checkAutoClipOptions(value?: { percentile?: unknown; history?: unknown } | null): AutoClipConfig {
   const options = readOptions(value, OPTION_KEYS.autoClip, 'options');
@@ -185,13 +181,6 @@ export function checkAutoClipOptions(value?: { percentile?: unknown; history?: u
     percentile: checkNumberIn('percentile', options.percentile ?? 10, 0, 100, false, false),
     history: checkIntegerIn('history', options.history ?? 1000, 1, MAX_HISTORY),
   };
-}
-
-export interface ZClipConfig {
-  alpha: number;
-  zThreshold: number;
-  warmupSteps: number;
-  mode: 'zscore' | 'adaptive';
 }
 
 /** ZClip's options: alpha in (0, 1), zThreshold > 0, warmupSteps in [1, MAX_HISTORY], mode 'zscore' or 'adaptive'. */

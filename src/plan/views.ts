@@ -1,6 +1,6 @@
-import { GradclipError } from '../api/errors';
-import { BufferUsage } from '../gpu/constants';
-import type { Float16ArrayLike, GradDtype, GradView, UnitShape } from '../api/types';
+import { GradclipError } from '../core/errors';
+import { BufferUsage } from '../core/webgpu-constants';
+import type { Float16ArrayLike, GradDtype, GradView, UnitShape } from '../core/types';
 
 /** A GPU view with everything explicit: `offsetBytes` in bytes, `length` in elements of `elementBytes` each. */
 export interface ResolvedView {

@@ -10,7 +10,7 @@
 // from the last aligned offset to the end. Every dispatch group orders its windows f32 vec4, f16
 // vec4, f16 scalar, f32 scalar, so a group's shader depends only on how many of its windows are
 // vec4 and which range of slots is f16 (its SlotLayout).
-import { DISPATCH } from '../kernels/abi';
+import { DISPATCH } from '../core/abi';
 import type { ResolvedView } from './views';
 
 export interface PlanLimits {

@@ -29,4 +29,5 @@ export {
   type PerExampleReference,
   type ZClipSettings,
 } from './modes';
-export { OptimizerReference, type OptimizerKind, type OptimizerSettings, type ReferenceStepResult } from './optimizer';
+export { OptimizerReference, type ReferenceStepResult } from './optimizer';
+export type { OptimizerKind, OptimizerSettings } from '../core/optimizer-types';

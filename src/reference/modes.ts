@@ -2,7 +2,7 @@
 // AGC, and the threshold rules of AutoClip and ZClip. Plain float64, like reference.ts: the CPU
 // backend runs it and the GPU tests compare against it.
 import { totalNormReference } from './norms';
-import type { UnitShape } from '../api/types';
+import type { UnitShape } from '../core/types';
 
 /** The p-norm of each array on its own. */
 export function viewNormsReference(arrays: readonly ArrayLike<number>[], p: number): number[] {

@@ -2,22 +2,8 @@
 // dampening, nesterov, weight decay), Adam (L2 weight decay) and AdamW (decoupled), after
 // clip_grad_norm_ or clip_grad_value_, with AMP's skip: a step whose gradients hold a NaN or ±Inf
 // changes nothing, not even the step count. The CPU backend runs it; the GPU tests compare with it.
+import type { OptimizerSettings } from '../core/optimizer-types';
 import { clipDecision, totalNormReference } from './norms';
-
-export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
-
-export interface OptimizerSettings {
-  kind: OptimizerKind;
-  lr: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-  /** Clip by the global norm, by value, or not at all. */
-  clip: { maxNorm: number; normType: number } | { value: number } | null;
-}
 
 export interface ReferenceStepResult {
   /** The gradients' total norm before clipping (p of the clip, else 2). */

@@ -1,4 +1,4 @@
-// The TypeScript↔WGSL interface is declared once (src/kernels/abi.ts) and reaches WGSL only as the
+// The TypeScript↔WGSL interface is declared once (src/core/abi.ts) and reaches WGSL only as the
 // generated prelude: no shader file declares an ABI value itself or compares a kernel selector
 // (normKind, source, op, rule, summary, an optimizer's kind) with a bare number or writes a
 // binding number (each is named in kernels/layouts.ts and emitted), and the structs
@@ -6,7 +6,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LAYOUT, WGSL_CONSTANTS, wgslAbiPrelude } from '../../src/kernels/abi';
+import { LAYOUT } from '../../src/core/abi';
+import { WGSL_CONSTANTS, wgslAbiPrelude } from '../../src/kernels/prelude';
 import * as wgsl from '../../src/kernels/wgsl';
 
 const shaderRoot = resolve(import.meta.dirname, '../../shaders');

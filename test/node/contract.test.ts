@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { GradclipError, createClipper, createOptimizer, type GradView } from 'gradclip';
 import { totalNormReference } from 'gradclip/reference';
-import { RESULT_SLOTS } from '../../src/kernels/abi';
+import { RESULT_SLOTS } from '../../src/core/abi';
 
 async function cpu() {
   return createClipper({ backend: 'cpu' });

@@ -14,7 +14,7 @@ import {
   type Clipper,
   type GradSet,
 } from 'gradclip';
-import { closestKey } from '../../src/api/options';
+import { closestKey } from '../../src/core/options';
 import { createFakeDevice, fakeBuffer } from '../shared/fake-device';
 
 async function rejected(promise: Promise<unknown>): Promise<GradclipError> {

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, test } from 'vitest';
-import { wgslAbiPrelude } from '../../src/kernels/abi';
+import { wgslAbiPrelude } from '../../src/kernels/prelude';
 import * as wgsl from '../../src/kernels/wgsl';
 
 // Text included verbatim (a shader file, the ABI prelude) stands as one marker line, so each
@@ -16,7 +16,7 @@ const verbatim = [
     .map(String)
     .filter((f) => f.endsWith('.wgsl'))
     .map((f) => ({ name: `shaders/${f}`, text: readFileSync(join(shaderRoot, f), 'utf8') })),
-  { name: 'the ABI prelude (src/kernels/abi.ts)', text: wgslAbiPrelude() },
+  { name: 'the ABI prelude (src/core/abi.ts, src/kernels/layouts.ts)', text: wgslAbiPrelude() },
 ];
 
 function generatedParts(code: string): string {

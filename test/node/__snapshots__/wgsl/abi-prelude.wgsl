@@ -1,4 +1,4 @@
-// Generated from src/kernels/abi.ts: the values TypeScript and WGSL share.
+// Generated from src/core/abi.ts and src/kernels/layouts.ts: the values TypeScript and WGSL share.
 const FIRST_WINDOW_BINDING: u32 = 1u;
 const DATA_TABLE: u32 = 0u;
 const PARTIALS_PARAMS: u32 = 0u;

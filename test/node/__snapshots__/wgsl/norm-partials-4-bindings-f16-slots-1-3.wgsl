@@ -1,7 +1,7 @@
 enable f16;
 // ⟨shaders/common/prelude_subgroups.wgsl⟩
 
-// ⟨the ABI prelude (src/kernels/abi.ts)⟩
+// ⟨the ABI prelude (src/core/abi.ts, src/kernels/layouts.ts)⟩
 
 // ⟨shaders/common/common.wgsl⟩
 

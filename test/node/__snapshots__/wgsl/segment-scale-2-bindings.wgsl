@@ -1,4 +1,4 @@
-// ⟨the ABI prelude (src/kernels/abi.ts)⟩
+// ⟨the ABI prelude (src/core/abi.ts, src/kernels/layouts.ts)⟩
 
 // ⟨shaders/common/common.wgsl⟩
 

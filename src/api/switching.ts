@@ -2,9 +2,9 @@
 // then on the CPU backend. The GPU's sets die with the device (calls on them still throw
 // 'device-lost', naming the reason); sets made after the loss, from Float32Arrays, run on the CPU.
 // Each call goes to the backend that owns the set it names, else to whichever backend is live.
-import type { AdaptiveRule } from '../api/adaptive';
-import type { ClipperBackend, ClipperEngines } from '../api/backend';
-import { resolveSet } from '../api/set-alias';
+import type { AdaptiveRule } from '../core/adaptive-types';
+import type { ClipperBackend, ClipperEngines } from '../core/backend';
+import { resolveSet } from '../core/set-alias';
 import type {
   AdaptiveGradClipOptions,
   ClipperTuning,
@@ -17,11 +17,11 @@ import type {
   NormsOptions,
   PerExampleOptions,
   PerExampleResult,
-} from '../api/types';
+} from '../core/types';
 import { CpuClipper } from '../cpu/clipper';
-import type { OptimizerSettings } from '../reference/optimizer';
-import type { GpuClipper } from './clipper';
-import { GpuGradSet } from './set';
+import type { OptimizerSettings } from '../core/optimizer-types';
+import type { GpuClipper } from '../gpu/clipper';
+import { GpuGradSet } from '../gpu/set';
 
 export class SwitchingClipper implements ClipperBackend {
   readonly engines: ClipperEngines;

@@ -2,12 +2,12 @@
 // createOptimizer) build on: each backend (CPU, WebGPU, and the switching clipper) provides these
 // engines. Declared here, beside the public types, so that the factories reach them through a type
 // guard rather than a cast.
-import type { AdaptiveRule } from './adaptive';
-import type { Optimizer } from './optimizer';
-import type { OptimizerSettings } from '../reference/optimizer';
+import type { AdaptiveRule } from './adaptive-types';
+import type { Optimizer } from './optimizer-types';
+import type { OptimizerSettings } from './optimizer-types';
 import { GradclipError } from './errors';
 import type { Clipper, GradSet, ThresholdHandle } from './types';
-import type { StepOptions } from './adaptive';
+import type { StepOptions } from './adaptive-types';
 
 /** What each backend provides for an adaptive rule (AutoClip, ZClip). */
 export interface AdaptiveEngine {

@@ -1,10 +1,8 @@
 // The interface between TypeScript and WGSL, declared once: every flag, mode, variant selector,
-// struct size, byte offset and binding index (from the layout table, kernels/layouts.ts) both
-// sides use. TypeScript imports these; WGSL gets them as the
-// generated const prelude `wgslAbiPrelude()` prepended to every shader (kernels/wgsl.ts), and a
-// test fails if a shader file writes one of these values itself.
-
-import { layoutBindingConstants } from './layouts';
+// struct size and byte offset both sides use (binding indices come from the layout table,
+// kernels/layouts.ts). TypeScript imports these; WGSL gets them, with the binding indices, as the
+// generated const prelude (kernels/prelude.ts) prepended to every shader, and a test fails if a
+// shader file writes one of these values itself.
 
 /** NormResult.flags bits. */
 export const FLAGS = {
@@ -83,9 +81,8 @@ export const { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } = M
 export const { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, FOUND_INF_OFFSET, THRESHOLD_OFFSET, SEGMENT_NORM_BYTES } =
   LAYOUT;
 
-/** The values WGSL sees, by name (all u32): the tables above, and every binding index (kernels/layouts.ts). */
-export const WGSL_CONSTANTS: Readonly<Record<string, number>> = {
-  ...layoutBindingConstants(),
+/** The values WGSL sees by name (all u32) besides the binding indices: the tables above. */
+export const ABI_VALUES: Readonly<Record<string, number>> = {
   ...FLAGS,
   ...MODES,
   ...SOURCES,
@@ -99,9 +96,3 @@ export const WGSL_CONSTANTS: Readonly<Record<string, number>> = {
   ...OPTIMIZER,
   ...SEGMENT_TABLE,
 };
-
-/** The generated WGSL prelude: one `const NAME: u32 = Nu;` per ABI value. */
-export function wgslAbiPrelude(): string {
-  const lines = Object.entries(WGSL_CONSTANTS).map(([name, value]) => `const ${name}: u32 = ${value}u;`);
-  return `// Generated from src/kernels/abi.ts: the values TypeScript and WGSL share.\n${lines.join('\n')}\n`;
-}

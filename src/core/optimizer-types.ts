@@ -1,0 +1,74 @@
+// The fused optimizer's public types and the checked settings a backend's engine receives; the
+// factory is in api/optimizer.ts, the float64 reference in reference/optimizer.ts.
+import type { GradSet, NormHandle, NormType } from './types';
+
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+
+export interface OptimizerSettings {
+  kind: OptimizerKind;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  /** Clip by the global norm, by value, or not at all. */
+  clip: { maxNorm: number; normType: number } | { value: number } | null;
+}
+
+export interface OptimizerOptions {
+  /** The parameters, updated in place; the same view lengths as `grads`, view for view. */
+  params: GradSet;
+  /** The gradients: read (and clipped on the fly), never written. */
+  grads: GradSet;
+  kind: OptimizerKind;
+  lr: number;
+  /** SGD momentum (default 0) and its dampening (default 0); nesterov needs momentum > 0 and dampening 0. */
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  /** Adam's [beta1, beta2] (default [0.9, 0.999]) and eps (default 1e-8). */
+  betas?: [number, number];
+  eps?: number;
+  /** L2 penalty for SGD and Adam, decoupled decay for AdamW (default 0; AdamW 0.01, as PyTorch). */
+  weightDecay?: number;
+  /** Clip by the global norm (PyTorch clip_grad_norm_) or by value (clip_grad_value_) first. */
+  clip?: { maxNorm: number; normType?: NormType } | { value: number };
+}
+
+export interface OptimizerStepOptions {
+  /** Record into this encoder instead of submitting; the caller submits. */
+  encoder?: GPUCommandEncoder;
+  /** This step's learning rate (a schedule); default the one given at creation. */
+  lr?: number;
+  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
+  timestampWrites?: GPUComputePassTimestampWrites;
+}
+
+/** The optimizer state read back: steps taken and, per view, the first and second moments. */
+export interface OptimizerState {
+  /** Steps taken; a step skipped for NaN/Inf gradients is not counted (PyTorch's state['step']). */
+  step: number;
+  /** SGD's momentum buffers or Adam's first moments, one array per view. */
+  first: Float32Array[];
+  /** Adam's second moments (zeros for SGD), one array per view. */
+  second: Float32Array[];
+}
+
+export interface Optimizer {
+  /**
+   * One step: the gradients' norm (returned; its found-inf flag says whether the step was
+   * skipped), the clip, and the update of parameters and state in place, all on the GPU.
+   */
+  step(options?: OptimizerStepOptions | null): NormHandle;
+  /** Reads the state back (not per step). */
+  state(): Promise<OptimizerState>;
+  /**
+   * Sets the state (a checkpoint from `state()`): the step count and, per view, the first and
+   * second moments, each of its view's length. Takes effect before the next step.
+   */
+  setState(state: OptimizerState): void;
+  /** Releases the optimizer's GPU buffers. */
+  destroy(): void;
+}
