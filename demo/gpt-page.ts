@@ -4,7 +4,7 @@
 // through `window.gradclipGpt.run`.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { tfjsOn } from './bench/methods';
+import { tfjsOn } from './tfjs-device';
 import {
   DEFAULT_GPT_SETTINGS,
   GPT_MODE_LABELS,

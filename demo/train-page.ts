@@ -3,7 +3,7 @@
 // module only presents. The CLI (demo/train/cli.ts) drives it through `window.gradclipTrain.run`.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { tfjsOn } from './bench/methods';
+import { tfjsOn } from './tfjs-device';
 import type { StepRecord } from './train/monitor';
 import {
   CLIP_MODES,

@@ -19,7 +19,7 @@ export type MethodName = (typeof METHODS)[number];
 export const OPERATIONS = ['clip-l2', 'no-clip-l2', 'clip-inf', 'clip-value'] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
-/** The clipping modes' lines (demo/bench/modes.ts), in the order they run. */
+/** The clipping modes' lines (demo/bench/modes/), in the order they run. */
 export const MODES = [
   'clipGradNorm',
   'clipByNorm',

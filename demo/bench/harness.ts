@@ -9,7 +9,8 @@ import { countSweep, customCase, elementCount, gradientsFor, presetCase, sizeSwe
 import type { BenchConfig, MethodName, OperationName } from './config';
 import { sample } from './budget';
 import type { FitStepResult } from '../gpt/fit-step';
-import { GradclipMethod, createMethod, tfjsOn, type CaseData, type Method } from './methods';
+import { tfjsOn } from '../tfjs-device';
+import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
 import { modesToRun, runModes } from './modes';
 import { SET_BUILD_VIEWS, measureSetBuild } from './set-build';
 import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from './schema';

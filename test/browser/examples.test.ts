@@ -7,7 +7,7 @@ import { totalNormReference } from '../../src/reference/index';
 import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
 import { run as runTfjsFit } from '../../examples/tfjs-fit';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import { countLiveBytes } from '../shared/live-bytes';
 import { sharedDevice, withErrorScopes } from './gpu';
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, type Clipper } from 'gradclip';
 import { OptimizerReference } from 'gradclip/reference';
 import { fusedOptimizer, type FusedOptimizerOptions } from 'gradclip/tfjs';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import { randomGradient, relativeError, seededRandom } from '../shared/random';
 import { sharedDevice, withErrorScopes } from './gpu';
 

@@ -8,7 +8,7 @@
 // AdamW this short run does not diverge, and TF.js's atomics make its losses differ slightly run to run.
 import { expect, test } from 'vitest';
 import { createClipper } from 'gradclip';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import gptHtml from '../../demo/gpt.html?raw';
 import { GPT_MODES, TRAINED_FRACTION, gptParameterCount } from '../../demo/gpt/run';
 import { pageDevice } from '../../demo/page-device';

@@ -8,7 +8,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, type Clipper } from 'gradclip';
 import { type ClippedOptimizer, clippedOptimizer, type KerasClipOptions } from 'gradclip/tfjs';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import { sharedDevice, withErrorScopes } from './gpu';
 
 const STEPS = 50;

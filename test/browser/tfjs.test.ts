@@ -4,7 +4,7 @@
 import { beforeAll, expect, test } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-core';
 import { createClipper, gradientsFromTfjs, submitTfjsWork, type Clipper } from '../../src/index';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import { readBack, sharedDevice, withErrorScopes } from './gpu';
 
 let device: GPUDevice;

@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { expect, test } from 'vitest';
 import { createClipper } from 'gradclip';
 import { clippedOptimizer } from 'gradclip/tfjs';
-import { tfjsOn } from '../../demo/bench/methods';
+import { tfjsOn } from '../../demo/tfjs-device';
 import { sharedDevice, withErrorScopes } from '../browser/gpu';
 import { countLiveBytes } from '../shared/live-bytes';
 

@@ -1,0 +1,152 @@
+// The clipping modes' lines: each call on the transformer's gradients (and per-example clipping on a
+// batch of them), on the GPU and on the CPU backend, whose results must agree.
+import { createAutoClip, createZClip, type GradView } from '../../../src/index';
+import { perExampleReference } from '../../../src/reference/index';
+import type { LineContext, Lines } from './line';
+import { halfWorkload, maxNormOf, PER_EXAMPLE_BATCH, readViews, workload } from './workload';
+
+export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPlace }: LineContext): Lines {
+  return [
+    [
+      'clipGradNorm',
+      () => {
+        const w = model();
+        const maxNorm = maxNormOf(w);
+        return {
+          label: 'global L2 norm, clip at half of it',
+          work: w,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipByNorm',
+      () => {
+        const w = model();
+        const maxNorm = 4; // between the small and the large tensors' norms: some views clipped, some not
+        return {
+          label: `a norm per view (${tensors.length}), each clipped at 4`,
+          work: w,
+          gpuStep: (encoder) => gpu.clipByNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipByNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'perTensorNorms',
+      () => {
+        const w = model();
+        let gpuNorms: { read(): Promise<Float32Array> } | null = null;
+        let cpuNorms: { read(): Promise<Float32Array> } | null = null;
+        return {
+          label: `a norm per view (${tensors.length}) and the total, nothing written`,
+          work: w,
+          gpuStep: (encoder) => (gpuNorms = gpu.perTensorNorms(w.gpu.set, { encoder })),
+          cpuStep: () => {
+            cpuNorms = cpu.perTensorNorms(w.cpu.set);
+          },
+          results: async () => ({ actual: [await gpuNorms!.read()], reference: [await cpuNorms!.read()] }),
+        };
+      },
+    ],
+    [
+      'adaptiveGradClip',
+      () => {
+        const w = model();
+        const params = workload(device, gpu, cpu, tensors, 9, 30);
+        return {
+          label: `AGC over the rows of ${tensors.filter((t) => t.shape).length} weight matrices and ${tensors.filter((t) => !t.shape).length} vectors`,
+          work: w,
+          gpuStep: (encoder) => gpu.adaptiveGradClip(w.gpu.set, params.gpu.set, { clipping: 0.05, encoder }),
+          cpuStep: () => cpu.adaptiveGradClip(w.cpu.set, params.cpu.set, { clipping: 0.05 }),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'autoClip',
+      () => {
+        const w = model();
+        const onGpu = createAutoClip(gpu, w.gpu.set, { percentile: 10, history: 1000 });
+        const onCpu = createAutoClip(cpu, w.cpu.set, { percentile: 10, history: 1000 });
+        return {
+          label: 'AutoClip step: percentile 10 of the history, spikes every 5 steps',
+          work: w,
+          gpuStep: (encoder) => onGpu.step({ encoder }),
+          cpuStep: () => onCpu.step(),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'zClip',
+      () => {
+        const w = model();
+        const onGpu = createZClip(gpu, w.gpu.set, { warmupSteps: 2 });
+        const onCpu = createZClip(cpu, w.cpu.set, { warmupSteps: 2 });
+        return {
+          label: 'ZClip step: EMA z-score, spikes every 5 steps',
+          work: w,
+          gpuStep: (encoder) => onGpu.step({ encoder }),
+          cpuStep: () => onCpu.step(),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipGradNorm (batch)',
+      () => {
+        const w = examples();
+        const maxNorm = maxNormOf(w);
+        return {
+          label: `global L2 norm over ${PER_EXAMPLE_BATCH} examples' gradients, clip at half`,
+          work: w,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipGradNorm f16',
+      () => {
+        const w = halfWorkload(device, gpu, cpu, tensors, 7);
+        const maxNorm = maxNormOf(w);
+        return {
+          label: 'global L2 norm of the same gradients stored as f16 (half the bytes), clip at half in place',
+          work: w,
+          // A scaled half may round to either neighbour (WGSL), the reference to nearest: one f16 step.
+          tolerance: 2 ** -10,
+          gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
+          cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipPerExample',
+      () => {
+        const w = examples();
+        let sum: GradView[] = [];
+        const maxNorm = 100;
+        return {
+          label: `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
+          work: w,
+          gpuStep: (encoder) =>
+            (sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, encoder }).sum),
+          cpuStep: () => {},
+          results: async () => {
+            const target = (sum[0] as { buffer: GPUBuffer }).buffer;
+            return {
+              actual: await readViews(device, target, sum),
+              reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm).sums,
+            };
+          },
+        };
+      },
+    ],
+  ];
+}
