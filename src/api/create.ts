@@ -13,13 +13,21 @@ const WANTED_FEATURES: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'times
 /** A device, or why none could be had (and the error behind it, if one was thrown). */
 type DeviceRequest = { device: GPUDevice } | { reason: string; cause?: unknown };
 
+/** Why there is no navigator.gpu here, as precisely as the global scope tells. */
+function noWebgpuReason(): string {
+  const scope = globalThis as { WorkerGlobalScope?: abstract new () => unknown };
+  if (typeof scope.WorkerGlobalScope === 'function' && globalThis instanceof scope.WorkerGlobalScope) {
+    return (
+      'navigator.gpu is undefined in this worker: this browser exposes WebGPU to pages only, or not at all ' +
+      '(create the clipper in the page, or use backend: "cpu" here)'
+    );
+  }
+  return 'navigator.gpu is undefined (this runtime or browser exposes no WebGPU, or the page is not a secure context)';
+}
+
 async function requestDevice(): Promise<DeviceRequest> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu)
-    return {
-      reason:
-        'navigator.gpu is undefined (this runtime or browser exposes no WebGPU, or the page is not a secure context)',
-    };
+  if (!gpu) return { reason: noWebgpuReason() };
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter();

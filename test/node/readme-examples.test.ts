@@ -1,5 +1,6 @@
 // Every README code block that a user would paste is a file under examples/ that a test runs as
-// written. A block is tied to its file by an HTML comment on the line before it:
+// written; so is every block of docs/guide/ marked as one. A block is tied to its file by an HTML
+// comment on the line before it:
 //   <!-- example: examples/plain-node.mjs -->        the whole file
 //   <!-- example: examples/webgpu-loop.ts#loop -->   the lines between `// #region loop` and
 //                                                    `// #endregion loop` (every such span, joined)
@@ -8,7 +9,7 @@
 // the plain-Node example against this checkout's source. The other examples run in
 // test/browser/examples.test.ts and, on Deno, in scripts/test-deno.sh.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,12 +17,13 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8').split('\n');
 
 /** Sections whose every ts/js block must be an example. */
 const CHECKED_SECTIONS = ['Install and build', 'Quick start'];
 
 interface Block {
+  /** The Markdown file, repository-relative. */
+  file: string;
   /** 1-based line of the opening fence. */
   line: number;
   language: string;
@@ -31,7 +33,8 @@ interface Block {
   section: string;
 }
 
-function readmeBlocks(): Block[] {
+function markdownBlocks(file: string): Block[] {
+  const readme = readFileSync(join(root, file), 'utf8').split('\n');
   const blocks: Block[] = [];
   let section = '';
   for (let i = 0; i < readme.length; i++) {
@@ -40,9 +43,10 @@ function readmeBlocks(): Block[] {
     const fence = /^```(\w*)\s*$/.exec(readme[i]);
     if (!fence) continue;
     const end = readme.findIndex((l, k) => k > i && /^```\s*$/.test(l));
-    if (end < 0) throw new Error(`README.md:${i + 1}: unclosed code block`);
+    if (end < 0) throw new Error(`${file}:${i + 1}: unclosed code block`);
     const marker = i > 0 ? /^<!--\s*example:\s*(\S+)\s*-->\s*$/.exec(readme[i - 1]) : null;
     blocks.push({
+      file,
       line: i + 1,
       language: fence[1],
       text: readme.slice(i + 1, end).join('\n'),
@@ -86,8 +90,10 @@ function exampleText(target: string): string {
   return dedent(parts).join('\n');
 }
 
-const blocks = readmeBlocks();
+const blocks = markdownBlocks('README.md');
 const examples = blocks.filter((b) => b.example);
+const guides = readdirSync(join(root, 'docs/guide')).filter((f) => f.endsWith('.md'));
+const guideExamples = guides.flatMap((f) => markdownBlocks(`docs/guide/${f}`)).filter((b) => b.example);
 
 describe('README code blocks', () => {
   test('the two sections hold the marked blocks this suite expects', () => {
@@ -111,6 +117,23 @@ describe('README code blocks', () => {
   test.each(examples.map((b) => [b.example!, b] as const))('%s equals its README block', (_, block) => {
     expect(dedent(block.text.split('\n')).join('\n'), `README.md:${block.line}`).toBe(exampleText(block.example!));
   });
+});
+
+describe('docs/guide code blocks marked as examples', () => {
+  test('the guides hold the marked blocks this suite expects', () => {
+    expect(guideExamples.map((b) => b.example)).toEqual(
+      expect.arrayContaining(['examples/worker.ts#worker', 'examples/worker-page.ts#page']),
+    );
+  });
+
+  test.each(guideExamples.map((b) => [`${b.file}:${b.line} ${b.example}`, b] as const))(
+    '%s equals its file',
+    (_, block) => {
+      expect(dedent(block.text.split('\n')).join('\n'), `${block.file}:${block.line}`).toBe(
+        exampleText(block.example!),
+      );
+    },
+  );
 });
 
 describe('examples/plain-node.mjs', () => {
