@@ -95,6 +95,16 @@ export default defineConfig({
         },
       },
       {
+        // `npm run test:commands`: every documented command run on a fresh copy of the working tree.
+        extends: true,
+        test: {
+          name: 'commands',
+          include: ['test/commands/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+        },
+      },
+      {
         // `npm run test:stress`: the 2 000-case GPU fuzz, the buffers beyond one binding, 10 000-step lifecycles.
         extends: true,
         test: { name: 'stress', include: ['test/stress/**/*.test.ts'], ...browserTests, testTimeout: 900_000 },

@@ -5,24 +5,38 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { tfjsOn } from './tfjs-device';
+import { gptParameterCount, trainGpts, type GptTrainOptions } from './gpt/run';
 import {
-  DEFAULT_GPT_SETTINGS,
   GPT_MODE_LABELS,
   GPT_MODES,
-  gptParameterCount,
-  trainGpts,
+  GPT_SIZES,
+  gptSizeFor,
   type GptMode,
   type GptOutcome,
   type GptSettings,
-  type GptTrainOptions,
-} from './gpt/run';
-import { pageDevice } from './page-device';
+  type GptSize,
+} from './gpt/settings';
+import { adapterName, pageAdapterInfo, pageDevice } from './page-device';
 import type { StepRecord } from './train/monitor';
+
+/** What the page runs: `size` picks the model and the default steps (default: from the adapter); `settings` and `steps` override them. */
+export type GptPageOptions = Omit<GptTrainOptions, 'steps'> & { steps?: number; size?: GptSize };
+
+/** The size the page chose for this adapter, and what it runs by default. */
+export interface GptDefaults {
+  size: GptSize;
+  adapter: string;
+  steps: number;
+  parameters: number;
+  settings: GptSettings;
+}
 
 declare global {
   interface Window {
     gradclipGpt: {
-      run(options: GptTrainOptions): Promise<GptOutcome[]>;
+      run(options?: GptPageOptions): Promise<GptOutcome[]>;
+      /** The size for this page's adapter (or `size`), its steps, settings and parameter count. */
+      defaults(size?: GptSize): Promise<GptDefaults>;
       outcomes: GptOutcome[] | null;
     };
   }
@@ -32,7 +46,6 @@ const $ = <T extends HTMLElement>(selector: string) => document.querySelector(se
 const form = $<HTMLFormElement>('#controls');
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
 const FORM_SETTINGS = ['lr', 'maxNorm', 'zThreshold', 'layers', 'width', 'batch'] as const;
-for (const name of FORM_SETTINGS) field(name).value = String(DEFAULT_GPT_SETTINGS[name]);
 const COLORS: Record<GptMode, string> = { none: '#b00020', norm: '#1565c0', zclip: '#ef6c00' };
 /** Where a non-finite value is drawn on the log-scale norm chart. */
 const NORM_TOP = 1e4;
@@ -150,11 +163,35 @@ function addSample(mode: GptMode, step: number, text: string) {
 
 let stopRequested = false;
 
-async function run(options: GptTrainOptions): Promise<GptOutcome[]> {
+async function defaults(size?: GptSize): Promise<GptDefaults> {
+  const info = await pageAdapterInfo();
+  const chosen = size ?? gptSizeFor(info);
+  const { settings, steps } = GPT_SIZES[chosen];
+  const device = await pageDevice();
+  await tfjsOn(device);
+  return { size: chosen, adapter: adapterName(info), steps, settings, parameters: gptParameterCount(settings) };
+}
+
+/** Fills the form with the size this adapter gets, and says which it is. */
+async function showDefaults(): Promise<void> {
+  const d = await defaults();
+  for (const name of FORM_SETTINGS) field(name).value = String(d.settings[name]);
+  field('steps').value = String(d.steps);
+  $('#size').textContent =
+    d.size === 'software'
+      ? `On this software adapter the page starts with a small GPT (${d.parameters.toLocaleString('en')} parameters, ` +
+        `${d.steps} steps, every ${d.settings.corruptEvery}th batch corrupted), which trains in minutes; ` +
+        `the full ${gptParameterCount(GPT_SIZES.gpu.settings).toLocaleString('en')}-parameter model takes over an hour here.`
+      : `The ${d.parameters.toLocaleString('en')}-parameter GPT, ${d.steps} steps, every ${d.settings.corruptEvery}th batch corrupted.`;
+}
+
+async function run(options: GptPageOptions = {}): Promise<GptOutcome[]> {
   const device = await pageDevice();
   await tfjsOn(device);
   await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-  const settings = { ...DEFAULT_GPT_SETTINGS, ...options.settings };
+  const base = await defaults(options.size);
+  const settings = { ...base.settings, ...options.settings };
+  const steps = options.steps ?? base.steps;
   const modes = options.modes ?? GPT_MODES;
   $('#model').textContent =
     `Model: ${gptParameterCount(settings).toLocaleString('en')} parameters (${settings.layers} layers, width ${settings.width}, ` +
@@ -168,6 +205,7 @@ async function run(options: GptTrainOptions): Promise<GptOutcome[]> {
   try {
     const outcomes = await trainGpts(device, {
       ...options,
+      steps,
       settings,
       modes,
       onRecords: (progress) => {
@@ -189,7 +227,7 @@ async function run(options: GptTrainOptions): Promise<GptOutcome[]> {
   }
 }
 
-window.gradclipGpt = { run, outcomes: null };
+window.gradclipGpt = { run, defaults, outcomes: null };
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -205,4 +243,4 @@ form.addEventListener('submit', (event) => {
 
 $('#stop').addEventListener('click', () => (stopRequested = true));
 
-pageDevice().catch((error) => ($('#adapter').textContent = String(error)));
+showDefaults().catch((error) => ($('#adapter').textContent = String(error)));

@@ -6,7 +6,7 @@ import { pageDevice } from './page-device';
 
 declare global {
   interface Window {
-    gradclipReadLatency: { run(): Promise<LatencyResults> };
+    gradclipReadLatency: { run(rounds?: number): Promise<LatencyResults> };
   }
 }
 
@@ -23,12 +23,12 @@ function show(results: LatencyResults) {
   table.innerHTML = head + rows.join('');
 }
 
-async function run(): Promise<LatencyResults> {
+async function run(rounds?: number): Promise<LatencyResults> {
   button.disabled = true;
   try {
     const device = await pageDevice();
     const adapter = document.querySelector('#adapter')?.textContent ?? '';
-    const results = await measureReadLatency(device, adapter);
+    const results = await measureReadLatency(device, adapter, rounds);
     show(results);
     return results;
   } finally {

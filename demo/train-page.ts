@@ -5,16 +5,15 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { tfjsOn } from './tfjs-device';
 import type { StepRecord } from './train/monitor';
+import { trainSideBySide, type TrainOptions } from './train/run';
 import {
   CLIP_MODES,
   DEFAULT_SETTINGS,
   MODE_LABELS,
-  trainSideBySide,
   type ClipMode,
   type RunOutcome,
-  type TrainOptions,
   type TrainSettings,
-} from './train/run';
+} from './train/settings';
 import { pageDevice } from './page-device';
 
 declare global {

@@ -21,7 +21,7 @@ function progressLine(p: Progress) {
 export async function main(argv: string[]): Promise<number> {
   const options = readCli(argv);
   if (typeof options === 'number') return options;
-  if (options.autotuneCheck) return runAutotuneCheck(options.out);
+  if (options.autotuneCheck) return runAutotuneCheck(options.out, options.runs);
 
   console.log('Building the benchmark page…');
   return withBuiltPage('demo/bench.html', options.browser, async (page, browser) => {

@@ -96,6 +96,8 @@ export interface CliOptions {
   browser: BrowserName;
   /** `--autotune-check`: judge the autotune's choice over fresh runs instead (demo/bench/autotune-check.ts). */
   autotuneCheck: boolean;
+  /** `--runs N`: how many fresh runs the autotune check makes (default 10). */
+  runs: number;
   help: boolean;
 }
 
@@ -125,15 +127,16 @@ minutes on a software adapter).
                     the clipping-mode lines (per-view, AGC, AutoClip, ZClip, per-example, the
                     fused optimizer, ...) against plain clipGradNorm on the transformer preset:
                     all, none, or a list of ${MODES.map((m) => `"${m}"`).join(', ')} (default yes)
-  --fit-step yes|no one model.fit step of the transformer demo's ~1 M-parameter GPT with tf.train.adam,
-                    adam + a global clip in TF.js ops, clippedOptimizer and the fused AdamW: the
-                    clip's overhead in % of the step (default no, minutes on a software adapter;
-                    --full: yes)
+  --fit-step yes|no one model.fit step of the transformer demo's GPT (the size npm run demo:gpt picks
+                    for the adapter: ~0.8 M parameters on a GPU, ~30 K on a software one) with
+                    tf.train.adam, adam + a global clip in TF.js ops, clippedOptimizer and the
+                    fused AdamW: the clip's overhead in % of the step (default no; --full: yes)
   --out PATH        results JSON path (default results/bench.json; the PNG goes beside it)
   --browser NAME    ${BROWSERS.join(' or ')}, the system package (default chromium)
   --autotune-check  instead of the benchmark: 10 fresh createClipper() runs in Chromium with one
                     core kept busy, each chosen cap judged against every candidate's step time;
-                    prints how many are within 10 % (--out default results/autotune-check.json)
+                    prints how many are within 10 % and exits 1 below 90 % of the runs (--out
+                    default results/autotune-check.json; --runs N for another number of runs)
   --help            this text
 `;
 
@@ -171,6 +174,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let out = 'results/bench.json';
   let browser: BrowserName = 'chromium';
   let autotuneCheck = false;
+  let runs = 10;
   let outGiven = false;
   let help = false;
   // --quick and --full set the starting point, wherever they stand; the other flags refine it.
@@ -180,9 +184,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (argv.includes('--full')) Object.assign(config, FULL_CONFIG);
   if (argv.includes('--autotune-check')) {
     const other = argv.filter(
-      (a, i) => a.startsWith('--') && a !== '--autotune-check' && !(a === '--out' && argv[i + 1]),
+      (a, i) => a.startsWith('--') && a !== '--autotune-check' && !(['--out', '--runs'].includes(a) && argv[i + 1]),
     );
-    if (other.length) throw new UsageError(`--autotune-check takes only --out (got ${other.join(' ')})`);
+    if (other.length) throw new UsageError(`--autotune-check takes only --out and --runs (got ${other.join(' ')})`);
+  } else if (argv.includes('--runs')) {
+    throw new UsageError('--runs applies to --autotune-check only');
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -245,6 +251,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--autotune-check':
         autotuneCheck = true;
         break;
+      case '--runs':
+        runs = parseCount(flag, needValue(), 1);
+        break;
       case '--browser': {
         const value = needValue();
         if (!BROWSERS.includes(value as BrowserName)) {
@@ -272,7 +281,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   }
   if (!help && config.methods.length === 0) throw new UsageError('--methods: choose at least one method');
   if (autotuneCheck && !outGiven) out = 'results/autotune-check.json';
-  return { config, out, browser, autotuneCheck, help };
+  return { config, out, browser, autotuneCheck, runs, help };
 }
 
 /**

@@ -9,6 +9,7 @@ import { countSweep, customCase, elementCount, gradientsFor, presetCase, sizeSwe
 import type { BenchConfig, MethodName, OperationName } from './config';
 import { sample } from './budget';
 import type { FitStepResult } from '../gpt/fit-step';
+import { GPT_SIZES, gptSizeFor } from '../gpt/settings';
 import { tfjsOn } from '../tfjs-device';
 import { GradclipMethod, createMethod, type CaseData, type Method } from './methods';
 import { modesToRun, runModes } from './modes';
@@ -70,8 +71,10 @@ async function measureGptFitStep(device: GPUDevice, onProgress: (label: string) 
   await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   const { measureFitStep } = await import('../gpt/fit-step');
   const clipper = await createClipper({ device });
+  // The demo's size for this adapter: the ~0.8 M-parameter GPT takes minutes a step on a software one.
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   try {
-    return await measureFitStep(clipper);
+    return await measureFitStep(clipper, { settings: GPT_SIZES[gptSizeFor(info)].settings });
   } finally {
     clipper.destroy();
   }

@@ -11,7 +11,8 @@ import type { Clipper } from 'gradclip';
 import { clippedOptimizer, fusedOptimizer } from 'gradclip/tfjs';
 import { Batches } from './corpus';
 import { buildGpt, nextTokenLoss, parameterCount } from './model';
-import { DEFAULT_GPT_SETTINGS, gptConfig, type GptSettings } from './run';
+import { gptConfig } from './run';
+import { DEFAULT_GPT_SETTINGS, type GptSettings } from './settings';
 
 export const FIT_METHODS = ['adam', 'adam-ops-clip', 'clipped-optimizer', 'fused-adamw'] as const;
 export type FitMethod = (typeof FIT_METHODS)[number];

@@ -7,7 +7,7 @@
 import { expect, test } from 'vitest';
 import trainHtml from '../../demo/train.html?raw';
 import { pageDevice } from '../../demo/page-device';
-import { CLIP_MODES, DIVERGED_NORM } from '../../demo/train/run';
+import { CLIP_MODES, DIVERGED_NORM } from '../../demo/train/settings';
 import { withErrorScopes } from './gpu';
 
 const STEPS = 80;

@@ -101,10 +101,12 @@ describe('CLI flags', () => {
       out: 'results/bench.json',
       browser: 'chromium',
       autotuneCheck: false,
+      runs: 10,
       help: false,
     });
-    // --autotune-check writes its own record unless --out says where.
+    // --autotune-check writes its own record unless --out says where; --runs sets how many runs.
     expect(parseArgs(['--autotune-check'])).toMatchObject({ autotuneCheck: true, out: 'results/autotune-check.json' });
+    expect(parseArgs(['--autotune-check', '--runs', '2'])).toMatchObject({ autotuneCheck: true, runs: 2 });
     expect(parseArgs(['--out', 'a.json', '--autotune-check']).out).toBe('a.json');
     const o = parseArgs([
       '--preset',
@@ -201,7 +203,9 @@ describe('CLI flags', () => {
     [['--browser', 'webkit'], /--browser takes chromium or firefox, got "webkit"/],
     [['--fit-step', 'maybe'], /--fit-step takes yes or no, got "maybe"/],
     [['--quick', '--full'], /--quick and --full exclude each other/],
-    [['--autotune-check', '--browser', 'firefox'], /--autotune-check takes only --out \(got --browser\)/],
+    [['--autotune-check', '--browser', 'firefox'], /--autotune-check takes only --out and --runs \(got --browser\)/],
+    [['--runs', '3'], /--runs applies to --autotune-check only/],
+    [['--autotune-check', '--runs', '0'], /--runs must be an integer >= 1/],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -1,6 +1,0 @@
-#!/usr/bin/env node
-// Entry of `npm run demo:train`: loads the TypeScript CLI through Vite's module runner (no build step).
-import { runnerImport } from 'vite';
-
-const { module } = await runnerImport(new URL('./train/cli.ts', import.meta.url).pathname);
-process.exitCode = await module.main(process.argv.slice(2));
