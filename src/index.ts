@@ -11,6 +11,8 @@
  * @packageDocumentation
  */
 export { createClipper } from './api/create';
+export { createGradScaler } from './api/amp';
+export type { GradScaler, GradScalerOptions, GradScalerState, GpuValue } from './core/amp-types';
 export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './api/arena';
 export { GradclipError, type GradclipErrorCode } from './core/errors';
 export {

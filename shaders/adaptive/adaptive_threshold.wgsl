@@ -129,5 +129,5 @@ fn main(ids: LaneIds) {
   let flags = stepFlags;
   if (rule == ADAPTIVE_ZCLIP && flags == 0u) { threshold = observeZClip(norm); }
   state.threshold = threshold;
-  writeDecision(norm, flags, threshold);
+  writeDecision(norm, flags, threshold, 1.0);
 }

@@ -150,9 +150,15 @@ fn powerOfTwo(e: i32) -> vec2<f32> {
 
 // The p-norm an accumulator stands for: NaN if any NaN, +Inf if any ±Inf.
 fn normOf(a: Acc, p: f32) -> f32 {
+  return normTimes(a, p, 1.0);
+}
+
+// The p-norm times `factor` (> 0; a GradScaler's unscale factor), the factor applied before the
+// accumulator's power of two, so that a norm of scaled gradients past f32's range unscales to its value.
+fn normTimes(a: Acc, p: f32, factor: f32) -> f32 {
   if (a.maxBits > INF_BITS) { return floatFromBits(NAN_BITS); }
   if (a.maxBits == INF_BITS) { return floatFromBits(INF_BITS); }
-  if (normKind == NORM_KIND_MAX) { return bitcast<f32>(a.maxBits); }
+  if (normKind == NORM_KIND_MAX) { return bitcast<f32>(a.maxBits) * factor; }
   let s = a.sum.x + a.sum.y + a.sum.z + a.sum.w;
   if (s == 0.0) { return 0.0; }
   var root: f32;
@@ -162,5 +168,5 @@ fn normOf(a: Acc, p: f32) -> f32 {
     default: { root = exp2(log2(s) / p); }
   }
   let scale = powerOfTwo(a.scaleExp);
-  return root * scale.x * scale.y;
+  return root * factor * scale.x * scale.y;
 }

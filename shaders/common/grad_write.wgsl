@@ -1,5 +1,7 @@
 // Per-binding in-place writes of gradient windows for the write kernels (elementwise.wgsl,
-// segment_scale.wgsl): `op` 0 multiplies by a coefficient, `op` 1 clamps to [lo, hi] keeping NaN.
+// segment_scale.wgsl, unscale.wgsl): OP_SCALE multiplies by a coefficient, OP_CLAMP clamps to
+// [lo, hi] keeping NaN, OP_UNSCALE multiplies and notes in `sawNonfinite` whether any element it
+// read (inside the views: a masked vec4's other components are not looked at) was NaN or ±Inf.
 // f16 slots (the element type is filled in per slot) are widened, transformed in f32 and rounded back.
 // src/shaders.ts repeats the vec4 block for a dispatch group's first slots and the scalar block
 // for the rest (the same windows and bindings as grad_read.wgsl, so one bind group serves the
@@ -9,8 +11,18 @@
 
 override op: u32 = OP_SCALE;
 
+var<private> sawNonfinite: bool = false;
+
+// OP_UNSCALE: notes a NaN or ±Inf among the components of `x` that `mask` selects.
+fn note(x: vec4<f32>, mask: vec4<bool>) {
+  if (op == OP_UNSCALE) {
+    let nonfinite = (bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK)) >= vec4<u32>(INF_BITS);
+    sawNonfinite = sawNonfinite || any(nonfinite & mask);
+  }
+}
+
 fn transform(x: vec4<f32>, coef: f32, lo: f32, hi: f32) -> vec4<f32> {
-  if (op == OP_SCALE) { return x * coef; }
+  if (op != OP_CLAMP) { return x * coef; }
   // min/max take ±Inf to the bounds; NaN, whose min/max WGSL leaves open, is kept by bit pattern.
   let clamped = min(max(x, vec4<f32>(lo)), vec4<f32>(hi));
   return select(clamped, x, (bitcast<vec4<u32>>(x) & vec4<u32>(ABS_MASK)) > vec4<u32>(INF_BITS));
@@ -36,19 +48,26 @@ fn apply_SLOT(offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f
     let x1 = load_SLOT(j + stride);
     let x2 = load_SLOT(j + 2u * stride);
     let x3 = load_SLOT(j + 3u * stride);
+    note(x0, vec4<bool>(true));
+    note(x1, vec4<bool>(true));
+    note(x2, vec4<bool>(true));
+    note(x3, vec4<bool>(true));
     store_SLOT(j, transform(x0, coef, lo, hi));
     store_SLOT(j + stride, transform(x1, coef, lo, hi));
     store_SLOT(j + 2u * stride, transform(x2, coef, lo, hi));
     store_SLOT(j + 3u * stride, transform(x3, coef, lo, hi));
   }
   for (; i < count; i += stride) {
-    store_SLOT(offset + i, transform(load_SLOT(offset + i), coef, lo, hi));
+    let x = load_SLOT(offset + i);
+    note(x, vec4<bool>(true));
+    store_SLOT(offset + i, transform(x, coef, lo, hi));
   }
 }
 
 // The components outside the mask (another view's, or bytes no view covers) keep their bits.
 fn applyMasked_SLOT(index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {
   let raw = grad_SLOT[index];
+  note(vec4<f32>(raw), mask);
   grad_SLOT[index] = select(raw, vec4<GRAD_T>(transform(vec4<f32>(raw), coef, lo, hi)), mask);
 }
 // @per-vec4-binding-end
@@ -58,7 +77,9 @@ fn applyMasked_SLOT(index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: f32) {
 
 fn apply_SLOT(offset: u32, count: u32, first: u32, stride: u32, coef: f32, lo: f32, hi: f32) {
   for (var i = first; i < count; i += stride) {
-    grad_SLOT[offset + i] = GRAD_T(transform(vec4<f32>(f32(grad_SLOT[offset + i])), coef, lo, hi).x);
+    let x = vec4<f32>(f32(grad_SLOT[offset + i]), 0.0, 0.0, 0.0);
+    note(x, vec4<bool>(true, false, false, false));
+    grad_SLOT[offset + i] = GRAD_T(transform(x, coef, lo, hi).x);
   }
 }
 // @per-scalar-binding-end

@@ -22,8 +22,10 @@ fn mergePartials(ids: LaneIds, p: f32, fromPartials: bool) -> Acc {
 // Decides whether `norm` (with its FLAG_NAN / FLAG_INF `flags`) is clipped at `maxNorm`, as
 // params.mode asks, and writes the result and the scale pass's dispatch arguments. A norm of
 // finite elements that overflowed float32 counts as non-finite too (PyTorch's error_if_nonfinite
-// sees the same +Inf), so errorIfNonfinite rejects it and 'skip' skips it.
-fn writeDecision(norm: f32, normFlags: u32, maxNorm: f32) {
+// sees the same +Inf), so errorIfNonfinite rejects it and 'skip' skips it. `unscale` (a
+// GradScaler's 1 / scale, else 1) multiplies the coefficient of finite gradients: the scale pass
+// then unscales and clips in one write (getTotalNorm, MODE_NO_SCALE, still writes nothing).
+fn writeDecision(norm: f32, normFlags: u32, maxNorm: f32, unscale: f32) {
   var flags = normFlags | classify(norm);
   let nonfinite = (flags & (FLAG_NAN | FLAG_INF)) != 0u;
   var scale = nonfinite || norm > maxNorm;
@@ -38,6 +40,11 @@ fn writeDecision(norm: f32, normFlags: u32, maxNorm: f32) {
   if (scale) {
     coef = clipCoefficient(norm, flags, maxNorm);
     flags |= FLAG_SCALED;
+  }
+  if (unscale != 1.0 && !nonfinite) {
+    coef *= unscale;
+    flags |= FLAG_SCALED;
+    scale = (params.mode & MODE_NO_SCALE) == 0u;
   }
   result.norm = norm;
   result.coef = coef;

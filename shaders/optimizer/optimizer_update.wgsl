@@ -7,8 +7,9 @@
 // slots when one pair serves the whole dispatch): the emulators run every side of a branch they
 // cannot prove uniform, so the hot loop holds one update rule and, for an arena, no slot switch.
 //
-// Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>: the buffers that
-// hold the gradients and the parameters, one window per buffer); group(1) = settings (uniform,
+// Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>, or array<f16> for
+// the f16 gradients' buffers, which come last: the buffers that hold the gradients and the
+// parameters, one window per buffer; parameters are f32, the master weights); group(1) = settings (uniform,
 // dynamic offset), state (OptimizerStep, read-only), first (momentum buffer / Adam's m), second
 // (Adam's v), both vec4: each view's state starts at a multiple of four elements. Table: header
 // (viewCount, quadCount, -, -), then per view (gradient slot, element offset in its window,
@@ -20,6 +21,8 @@ override clipKind: u32;
 /** SGD with momentum != 0: the momentum buffer is read and written. */
 override momentum: bool = false;
 override nesterov: bool = false;
+/** A GradScaler's step: the gradients are unscaled by state.coef (times the clip's) before a clip by value. */
+override scaled: bool = false;
 /** Every view's gradient / parameter window slot, or OPT_WINDOW_FROM_TABLE: each view's own. */
 override gradSlot: u32 = OPT_WINDOW_FROM_TABLE;
 override paramSlot: u32 = OPT_WINDOW_FROM_TABLE;
@@ -39,38 +42,39 @@ struct UpdateTable {
 @group(1) @binding(OPTIMIZER_STATE_SECOND) var<storage, read_write> second: array<vec4<f32>>;
 
 // @per-scalar-binding-begin
-@group(0) @binding(SLOT_BINDING) var<storage, read_write> window_SLOT: array<f32>;
+@group(0) @binding(SLOT_BINDING) var<storage, read_write> window_SLOT: array<GRAD_T>;
 
 fn load4_SLOT(index: u32) -> vec4<f32> {
-  return vec4<f32>(window_SLOT[index], window_SLOT[index + 1u], window_SLOT[index + 2u], window_SLOT[index + 3u]);
+  return vec4<f32>(f32(window_SLOT[index]), f32(window_SLOT[index + 1u]), f32(window_SLOT[index + 2u]), f32(window_SLOT[index + 3u]));
 }
 
 fn store4_SLOT(index: u32, value: vec4<f32>) {
-  window_SLOT[index] = value.x;
-  window_SLOT[index + 1u] = value.y;
-  window_SLOT[index + 2u] = value.z;
-  window_SLOT[index + 3u] = value.w;
+  window_SLOT[index] = GRAD_T(value.x);
+  window_SLOT[index + 1u] = GRAD_T(value.y);
+  window_SLOT[index + 2u] = GRAD_T(value.z);
+  window_SLOT[index + 3u] = GRAD_T(value.w);
 }
 
 // Elements index .. index + count - 1 (count < 4; the rest read as 0).
 fn loadPart_SLOT(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
-  for (var k = 0u; k < count; k++) { r[k] = window_SLOT[index + k]; }
+  for (var k = 0u; k < count; k++) { r[k] = f32(window_SLOT[index + k]); }
   return r;
 }
 
 fn storePart_SLOT(index: u32, value: vec4<f32>, count: u32) {
-  for (var k = 0u; k < count; k++) { window_SLOT[index + k] = value[k]; }
+  for (var k = 0u; k < count; k++) { window_SLOT[index + k] = GRAD_T(value[k]); }
 }
 // @per-scalar-binding-end
 
 // The new parameters from the clipped gradient `g` and the parameters `w`; updates the state at `s`.
 fn update(gradient: vec4<f32>, w: vec4<f32>, s: u32) -> vec4<f32> {
   var g = gradient;
+  if (clipKind == CLIP_NORM || scaled) {
+    g *= state.coef;
+  }
   if (clipKind == CLIP_VALUE) {
     g = clamp(g, vec4<f32>(-settings.clipValue), vec4<f32>(settings.clipValue));
-  } else if (clipKind == CLIP_NORM) {
-    g *= state.coef;
   }
   if (kind == OPT_SGD) {
     g = fma(vec4<f32>(settings.weightDecay), w, g);

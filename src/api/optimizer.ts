@@ -22,5 +22,5 @@ export function createOptimizer(clipper: Clipper, options: OptimizerOptions): Op
   if (!options || typeof options !== 'object') throw new GradclipError('invalid-argument', 'options must be an object');
   readOptions(options, OPTION_KEYS.optimizer, 'options');
   const settings = checkOptimizerSettings(options);
-  return backend.engines.optimizer(options.params, options.grads, settings);
+  return backend.engines.optimizer(options.params, options.grads, settings, options.scaler ?? null);
 }

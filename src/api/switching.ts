@@ -3,6 +3,7 @@
 // 'device-lost', naming the reason); sets made after the loss, from Float32Arrays, run on the CPU.
 // Each call goes to the backend that owns the set it names, else to whichever backend is live.
 import type { AdaptiveRule } from '../core/adaptive-types';
+import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { ClipperBackend, ClipperEngines } from '../core/backend';
 import { resolveSet } from '../core/set-alias';
 import type {
@@ -34,8 +35,9 @@ export class SwitchingClipper implements ClipperBackend {
     );
     this.engines = {
       adaptive: (set: GradSet, rule: AdaptiveRule) => this.route(set).engines.adaptive(set, rule),
-      optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings) =>
-        this.route(grads).engines.optimizer(params, grads, settings),
+      optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
+        this.route(grads).engines.optimizer(params, grads, settings, scaler),
+      scaler: (config: GradScalerConfig) => this.live.engines.scaler(config),
     };
   }
 

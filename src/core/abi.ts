@@ -27,8 +27,8 @@ export const MODES = {
 
 /** Where norm_finalize takes the norm from (its `source` override). */
 export const SOURCES = { SOURCE_PARTIALS: 0, SOURCE_RESULT: 1, SOURCE_PARAMS: 2 } as const;
-/** What the elementwise kernel does (its `op` override). */
-export const OPS = { OP_SCALE: 0, OP_CLAMP: 1 } as const;
+/** What the elementwise kernels do (their `op` override): scale, clamp, or a GradScaler's unscale with its found-inf check. */
+export const OPS = { OP_SCALE: 0, OP_CLAMP: 1, OP_UNSCALE: 2 } as const;
 /** What segment_finalize makes of a segment's norm (its `rule` override). */
 export const SEGMENT_RULES = { RULE_NORMS: 0, RULE_CLIP_BY_NORM: 1, RULE_PER_EXAMPLE: 2, RULE_AGC: 3 } as const;
 /** What segment_summary writes to the result slot (its `summary` override). */
@@ -71,6 +71,14 @@ export const LAYOUT = {
   THRESHOLD_OFFSET: 16,
   /** One segment's (norm, coefficient) in segmentNorms. */
   SEGMENT_NORM_BYTES: 8,
+  /** A GradScaler's `ScalerState` (shaders/amp/scaler.wgsl). */
+  SCALER_BYTES: 48,
+  /** ScalerState.scale (f32). */
+  SCALER_SCALE_OFFSET: 0,
+  /** ScalerState.growthTracker (u32). */
+  SCALER_TRACKER_OFFSET: 8,
+  /** ScalerState.foundInf (u32). */
+  SCALER_FOUND_INF_OFFSET: 12,
 } as const;
 
 /** Result slots per result ring: a NormHandle stays readable until this many later norms of its ring (TypeScript only). */
@@ -78,8 +86,18 @@ export const RESULT_SLOTS = 256;
 
 export const { FLAG_NAN, FLAG_INF, FLAG_SCALED, FLAG_NONFINITE_ERROR } = FLAGS;
 export const { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } = MODES;
-export const { PARTIAL_BYTES, PARAMS_BYTES, RESULT_BYTES, FOUND_INF_OFFSET, THRESHOLD_OFFSET, SEGMENT_NORM_BYTES } =
-  LAYOUT;
+export const {
+  PARTIAL_BYTES,
+  PARAMS_BYTES,
+  RESULT_BYTES,
+  FOUND_INF_OFFSET,
+  THRESHOLD_OFFSET,
+  SEGMENT_NORM_BYTES,
+  SCALER_BYTES,
+  SCALER_SCALE_OFFSET,
+  SCALER_TRACKER_OFFSET,
+  SCALER_FOUND_INF_OFFSET,
+} = LAYOUT;
 
 /** The values WGSL sees by name (all u32) besides the binding indices: the tables above. */
 export const ABI_VALUES: Readonly<Record<string, number>> = {

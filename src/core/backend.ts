@@ -3,6 +3,7 @@
 // engines. Declared here, beside the public types, so that the factories reach them through a type
 // guard rather than a cast.
 import type { AdaptiveRule } from './adaptive-types';
+import type { GradScaler, GradScalerConfig } from './amp-types';
 import type { Optimizer } from './optimizer-types';
 import type { OptimizerSettings } from './optimizer-types';
 import { GradclipError } from './errors';
@@ -22,7 +23,9 @@ export type OptimizerEngine = Optimizer;
 /** The engines behind the factories; every clipper createClipper returns has them. */
 export interface ClipperEngines {
   adaptive(set: GradSet, rule: AdaptiveRule): AdaptiveEngine;
-  optimizer(params: GradSet, grads: GradSet, settings: OptimizerSettings): OptimizerEngine;
+  optimizer(params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null): OptimizerEngine;
+  /** A GradScaler of this clipper (its calls take it as `scaler`). */
+  scaler(config: GradScalerConfig): GradScaler;
 }
 
 /** A clipper as the backends implement it: the public Clipper plus its engines. */
@@ -38,5 +41,9 @@ export function backendOf(clipper: Clipper): ClipperBackend {
 
 function isBackend(clipper: Clipper | null | undefined): clipper is ClipperBackend {
   const engines = (clipper as { engines?: Partial<ClipperEngines> } | null | undefined)?.engines;
-  return typeof engines?.adaptive === 'function' && typeof engines.optimizer === 'function';
+  return (
+    typeof engines?.adaptive === 'function' &&
+    typeof engines.optimizer === 'function' &&
+    typeof engines.scaler === 'function'
+  );
 }

@@ -1,5 +1,6 @@
 // The fused optimizer's public types and the checked settings a backend's engine receives; the
 // factory is in api/optimizer.ts, the float64 reference in reference/optimizer.ts.
+import type { GradScaler } from './amp-types';
 import type { GradSet, NormHandle, NormType } from './types';
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
@@ -35,6 +36,13 @@ export interface OptimizerOptions {
   weightDecay?: number;
   /** Clip by the global norm (PyTorch clip_grad_norm_) or by value (clip_grad_value_) first. */
   clip?: { maxNorm: number; normType?: NormType } | { value: number };
+  /**
+   * The gradients are scaled by this GradScaler: the update unscales them (no pass of its own),
+   * and a step whose gradients hold NaN or ±Inf, or after any check since the scaler's last
+   * update() that found one, is skipped whole (parameters and moments untouched, not counted). A
+   * set already unscaled since the last update() is not unscaled again (PyTorch's scaler.step).
+   */
+  scaler?: GradScaler;
 }
 
 export interface OptimizerStepOptions {

@@ -6,7 +6,7 @@ import { GradclipError } from './errors';
 /** The keys each public options object accepts (one list per type in types.ts and friends). */
 export const OPTION_KEYS = {
   clipper: ['device', 'backend', 'forceCpu', 'maxWorkgroups', 'autotune', 'onDeviceLost'],
-  norm: ['normType', 'errorIfNonfinite', 'onNonfinite', 'encoder', 'timestampWrites'],
+  norm: ['normType', 'errorIfNonfinite', 'onNonfinite', 'scaler', 'encoder', 'timestampWrites'],
   encoder: ['encoder', 'timestampWrites'],
   norms: ['normType', 'encoder', 'timestampWrites'],
   perExample: ['batchSize', 'maxNorm', 'out', 'encoder', 'timestampWrites'],
@@ -27,12 +27,16 @@ export const OPTION_KEYS = {
     'eps',
     'weightDecay',
     'clip',
+    'scaler',
   ],
   optimizerStep: ['encoder', 'lr', 'timestampWrites'],
   optimizerClipNorm: ['maxNorm', 'normType'],
   optimizerClipValue: ['value'],
   clipRange: ['min', 'max'],
   arena: ['dtype'],
+  gradScaler: ['initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'enabled'],
+  gradScalerState: ['scale', 'growthFactor', 'backoffFactor', 'growthInterval', 'growthTracker'],
+  scalerUpdate: ['encoder'],
   kerasClip: ['clipnorm', 'clipvalue', 'globalClipnorm', 'onNorm', 'logEvery'],
   fusedOptimizer: [
     'kind',

@@ -1,4 +1,8 @@
 /// <reference types="@webgpu/types" />
+import type { GradScaler } from './amp-types';
+import type { EncoderOption, GradSet } from './call-types';
+
+export type { EncoderOption, GradSet } from './call-types';
 
 /**
  * One gradient tensor. On the WebGPU backend: a range of a GPU buffer (`offset` in bytes; `length`
@@ -41,25 +45,6 @@ export interface Float16ArrayLike {
  * Float32Array too, as an own property).
  */
 export type UnitShape = readonly [rows: number, cols: number];
-
-/** A validated, planned set of gradient views; build once with `clipper.gradients()`, reuse every step. */
-export interface GradSet {
-  /** Number of views in the set. */
-  readonly viewCount: number;
-  /** Total elements over all views (f32 and f16 alike). */
-  readonly elementCount: number;
-  /** Compute dispatches one norm pass records (grows with buffer groups, not with views). */
-  readonly dispatchGroups: number;
-  /** True once the set or its clipper was destroyed. */
-  readonly destroyed: boolean;
-  /**
-   * Releases what the set alone holds (its per-example sum buffers and tables) and its share of
-   * the GPU resources it shares with sets of the same plan shape; its handles and later
-   * calls on it then throw 'destroyed'. Optional: a set that is simply dropped is collected, and a
-   * set built every step over new tensors reuses the resources of the previous step's set.
-   */
-  destroy(): void;
-}
 
 /** p of a p-norm: any number > 0, `Infinity`, or PyTorch's spelling `'inf'` for the max norm. */
 export type NormType = number | 'inf';
@@ -175,18 +160,19 @@ export interface NormOptions {
    * so an optimizer reading it on the GPU skips the step). Ignored by getTotalNorm.
    */
   onNonfinite?: 'propagate' | 'skip';
+  /**
+   * The gradients are scaled by this GradScaler (mixed precision): the norm is the unscaled
+   * gradients', a NaN or ±Inf sets the scaler's found-inf flag (and changes nothing: 'skip'), and
+   * clipGradNorm unscales as it clips, in one write. A set unscaled since the scaler's last
+   * update() is not scaled any more: 'invalid-argument'.
+   */
+  scaler?: GradScaler;
   /** Record into this encoder instead of submitting; the caller submits. */
   encoder?: GPUCommandEncoder;
   /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
   timestampWrites?: GPUComputePassTimestampWrites;
 }
 
-export interface EncoderOption {
-  /** Record into this encoder instead of submitting; the caller submits. */
-  encoder?: GPUCommandEncoder;
-  /** Timestamps around the one compute pass the call records (profiling; needs `timestamp-query`). */
-  timestampWrites?: GPUComputePassTimestampWrites;
-}
 
 /** Gradient clipping on one backend; see `createClipper`. */
 export interface Clipper {

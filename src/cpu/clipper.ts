@@ -30,8 +30,10 @@ import {
 import { checkNoHalfViews, isFloat16Array, resolveCpuViews, type CpuView, type GradArray } from '../plan/views';
 import { agcCoefficient, perExampleReference, unitRanges, viewNormsReference } from '../reference/modes';
 import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../reference/norms';
+import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { OptimizerSettings } from '../core/optimizer-types';
 import { cpuAdaptiveEngine, cpuOptimizerEngine } from './engines';
+import { CpuGradScaler, cpuScalerOf } from './scaler';
 import { checkNoEncoder, CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm, type CpuSets } from './set';
 
 /** The CPU backend: the float64 reference applied in place to Float32Arrays (and Float16Arrays). */
@@ -43,8 +45,12 @@ export class CpuClipper implements ClipperBackend, CpuSets {
   destroyed = false;
   readonly engines: ClipperEngines = {
     adaptive: (set: GradSet, rule: AdaptiveRule) => cpuAdaptiveEngine(this, set, rule),
-    optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings) =>
-      cpuOptimizerEngine(this, params, grads, settings),
+    optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
+      cpuOptimizerEngine(this, params, grads, settings, scaler === null ? null : cpuScalerOf(this, scaler)),
+    scaler: (config: GradScalerConfig) => {
+      this.checkAlive();
+      return new CpuGradScaler(this, config);
+    },
   };
 
   /** `fallbackReason`: why WebGPU was not used when it was wanted (see createClipper). */
@@ -56,26 +62,42 @@ export class CpuClipper implements ClipperBackend, CpuSets {
   }
 
   clipGradNorm(set: GradSet, maxNorm: number, optionsIn?: NormOptions | null): NormHandle {
-    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
-    const cpuSet = this.setOf(set);
-    checkMaxNorm(maxNorm);
-    const { p } = checkNormType(options.normType);
-    const onNonfinite = checkOnNonfinite(options.onNonfinite);
-    checkNoEncoder(options);
-    const norm = float32Norm(cpuSet.arrays, p);
-    const decision = clipDecision(norm, maxNorm, options.errorIfNonfinite, onNonfinite === 'skip');
-    if (decision.scale) scaleInPlace(cpuSet.arrays, decision.coef);
-    return new CpuNormHandle(cpuSet, norm, decision.nonfiniteError);
+    return this.totalNorm(set, maxNorm, readOptions(optionsIn, OPTION_KEYS.norm, 'options'), 'clipGradNorm');
   }
 
   getTotalNorm(set: GradSet, optionsIn?: NormOptions | null): NormHandle {
-    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
+    return this.totalNorm(set, 0, readOptions(optionsIn, OPTION_KEYS.norm, 'options'), 'getTotalNorm');
+  }
+
+  /** clipGradNorm or getTotalNorm, with or without a GradScaler (whose unscale is folded into the clip's scale). */
+  private totalNorm(set: GradSet, maxNorm: number, options: NormOptions, call: 'clipGradNorm' | 'getTotalNorm') {
     const cpuSet = this.setOf(set);
+    const clips = call === 'clipGradNorm';
+    if (clips) checkMaxNorm(maxNorm);
     const { p } = checkNormType(options.normType);
-    checkOnNonfinite(options.onNonfinite);
+    const onNonfinite = checkOnNonfinite(options.onNonfinite);
     checkNoEncoder(options);
-    const norm = float32Norm(cpuSet.arrays, p);
-    return new CpuNormHandle(cpuSet, norm, Boolean(options.errorIfNonfinite) && !Number.isFinite(norm));
+    const scaler = options.scaler === undefined ? null : cpuScalerOf(this, options.scaler);
+    if (scaler && options.onNonfinite === 'propagate') {
+      throw new GradclipError(
+        'invalid-argument',
+        "options.onNonfinite 'propagate' with a scaler: a scaled step with NaN/Inf writes nothing and sets found-inf; leave onNonfinite out",
+      );
+    }
+    const scaled = scaler?.enabled ? scaler : null;
+    scaled?.noteCheck(cpuSet, clips, call);
+    const unscale = scaled ? scaled.inverse : 1;
+    const norm = Math.fround(totalNormReference(cpuSet.arrays, p) * unscale);
+    const nonfinite = !Number.isFinite(norm);
+    if (scaled && nonfinite) scaled.noteNonfinite();
+    if (!clips) return new CpuNormHandle(cpuSet, norm, Boolean(options.errorIfNonfinite) && nonfinite);
+    const skip = onNonfinite === 'skip' || scaled !== null;
+    const decision = clipDecision(norm, maxNorm, options.errorIfNonfinite, skip);
+    // A scaled clip writes once: the unscale and the clip's coefficient together (nothing on NaN/Inf).
+    const coef = scaled === null ? decision.coef : Math.fround((decision.scale ? decision.coef : 1) * unscale);
+    const writes = scaled === null ? decision.scale : !nonfinite && coef !== 1;
+    if (writes) scaleInPlace(cpuSet.arrays, coef);
+    return new CpuNormHandle(cpuSet, norm, decision.nonfiniteError);
   }
 
   clipGradsWithNorm(
@@ -205,7 +227,7 @@ export class CpuClipper implements ClipperBackend, CpuSets {
     this.destroyed = true;
   }
 
-  private checkAlive(): void {
+  checkAlive(): void {
     if (this.destroyed) throw new GradclipError('destroyed', 'this clipper was destroyed');
   }
 

@@ -9,9 +9,10 @@ import type { GradSet } from '../core/types';
 import { checkLearningRate, checkOnNonfinite, checkOptimizerSets, checkOptimizerState } from '../plan/validate';
 import { checkNoHalfViews, isFloat16Array } from '../plan/views';
 import { AutoClipRule, ZClipRule } from '../reference/modes';
-import { clipDecision, scaleInPlace } from '../reference/norms';
+import { clipDecision, scaleInPlace, totalNormReference } from '../reference/norms';
 import { OptimizerReference } from '../reference/optimizer';
 import type { OptimizerSettings } from '../core/optimizer-types';
+import type { CpuGradScaler } from './scaler';
 import { checkNoEncoder, CpuNormHandle, float32Norm, type CpuSets } from './set';
 
 /** The CPU side of createAutoClip / createZClip: the rule and the clip on float64 norms. */
@@ -50,11 +51,15 @@ export function cpuOptimizerEngine(
   params: GradSet,
   grads: GradSet,
   settings: OptimizerSettings,
+  scalerOption: CpuGradScaler | null,
 ): OptimizerEngine {
-  for (const set of [grads, params]) checkNoHalfViews(clipper.arraysOf(set).map(isFloat16Array), 'createOptimizer');
-  // Float32Arrays only, as just checked.
-  const gradArrays = clipper.arraysOf(grads) as Float32Array[];
+  // f16 gradients (Float16Array) update f32 parameters and moments (master weights).
+  checkNoHalfViews(clipper.arraysOf(params).map(isFloat16Array), 'createOptimizer (params: f32 master weights)');
+  const gradArrays = clipper.arraysOf(grads);
   const paramArrays = clipper.arraysOf(params) as Float32Array[];
+  const scaler = scalerOption?.enabled ? scalerOption : null;
+  // A scaled step's gradients, unscaled: f32(g · f32(1 / scale)), as the GPU's update computes them.
+  const unscaled = scaler ? gradArrays.map((a) => new Float32Array(a.length)) : [];
   checkOptimizerSets(
     gradArrays.map((a) => ({ length: a.length })),
     paramArrays.map((a) => ({ length: a.length })),
@@ -76,8 +81,26 @@ export function cpuOptimizerEngine(
       alive();
       checkNoEncoder(options);
       const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
-      const { norm } = reference.apply(paramArrays, gradArrays, lr);
-      return new CpuNormHandle(clipper.setOf(grads), norm, false);
+      const cpuSet = clipper.setOf(grads);
+      if (!scaler) {
+        const { norm } = reference.apply(paramArrays, gradArrays, lr);
+        return new CpuNormHandle(cpuSet, norm, false);
+      }
+      // Gradients the scaler already unscaled since its last update() are not unscaled again (PyTorch's scaler.step).
+      const unscales = !scaler.unscaledSinceUpdate(cpuSet);
+      scaler.noteCheck(cpuSet, unscales, 'optimizer.step');
+      const inverse = unscales ? scaler.inverse : 1;
+      gradArrays.forEach((g, t) => {
+        for (let i = 0; i < g.length; i++) {
+          if (!Number.isFinite(g[i])) scaler.noteNonfinite();
+          unscaled[t][i] = g[i] * inverse;
+        }
+      });
+      if (scaler.foundNonfinite) {
+        return new CpuNormHandle(cpuSet, Math.fround(totalNormReference(gradArrays, 2) * inverse), false);
+      }
+      const { norm } = reference.apply(paramArrays, unscaled, lr);
+      return new CpuNormHandle(cpuSet, norm, false);
     },
     state: async () => {
       alive();

@@ -44,6 +44,7 @@ import {
 } from '../plan/validate';
 import { resolveGpuViews } from '../plan/views';
 import { planSet } from '../plan/windows';
+import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { OptimizerSettings } from '../core/optimizer-types';
 import { GpuContext } from './context';
 import { gpuAdaptiveEngine, gpuOptimizerEngine } from './engines';
@@ -51,6 +52,7 @@ import { GpuNormHandle, GpuNormsHandle } from './handles';
 import { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import { PerExampleClipping } from './per-example';
 import { SegmentLayout } from './segments';
+import { GpuGradScaler, scalerOf } from './scaler';
 import { GpuGradSet } from './set';
 
 export interface GpuClipperOptions {
@@ -94,8 +96,14 @@ export class GpuClipper implements ClipperBackend {
     this.perExample = new PerExampleClipping(ctx, (views) => this.gradients(views));
     this.engines = {
       adaptive: (set: GradSet, rule: AdaptiveRule) => gpuAdaptiveEngine(ctx, set, rule),
-      optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings) =>
-        gpuOptimizerEngine(ctx, params, grads, settings),
+      optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
+        gpuOptimizerEngine(ctx, params, grads, settings, scaler),
+      scaler: (config: GradScalerConfig) => {
+        ctx.checkAlive();
+        const scaler = new GpuGradScaler(ctx, config);
+        ctx.owned.add(scaler);
+        return scaler;
+      },
     };
   }
 
@@ -118,35 +126,41 @@ export class GpuClipper implements ClipperBackend {
   }
 
   clipGradNorm(set: GradSet, maxNorm: number, optionsIn?: NormOptions | null): NormHandle {
-    const ctx = this.context;
-    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
-    const gpuSet = ctx.checkUsable(set);
-    checkMaxNorm(maxNorm);
-    const { p, kind } = checkNormType(options.normType);
-    const skip = checkOnNonfinite(options.onNonfinite) === 'skip';
-    const mode = (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0) | (skip ? MODE_SKIP_NONFINITE : 0);
-    const paramsOffset = ctx.paramsOffset({ p, maxNorm, mode }, options.encoder);
-    const handle = ctx.claimHandle(gpuSet);
-    ctx.record(options, 'clipGradNorm', [gpuSet], (pass) => {
-      ctx.recordPartials(pass, gpuSet, kind, paramsOffset);
-      ctx.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, handle.slot);
-      ctx.recordScale(pass, gpuSet, paramsOffset, handle.slot);
-    });
-    return handle;
+    return this.totalNorm(set, maxNorm, readOptions(optionsIn, OPTION_KEYS.norm, 'options'), 'clipGradNorm');
   }
 
   getTotalNorm(set: GradSet, optionsIn?: NormOptions | null): NormHandle {
+    return this.totalNorm(set, 0, readOptions(optionsIn, OPTION_KEYS.norm, 'options'), 'getTotalNorm');
+  }
+
+  /** clipGradNorm (scale pass included) or getTotalNorm (the norm alone), with or without a GradScaler. */
+  private totalNorm(set: GradSet, maxNorm: number, options: NormOptions, call: 'clipGradNorm' | 'getTotalNorm') {
     const ctx = this.context;
-    const options = readOptions(optionsIn, OPTION_KEYS.norm, 'options');
     const gpuSet = ctx.checkUsable(set);
+    const clips = call === 'clipGradNorm';
+    if (clips) checkMaxNorm(maxNorm);
     const { p, kind } = checkNormType(options.normType);
-    checkOnNonfinite(options.onNonfinite);
-    const mode = MODE_NO_SCALE | (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0);
-    const paramsOffset = ctx.paramsOffset({ p, maxNorm: 0, mode }, options.encoder);
+    const onNonfinite = checkOnNonfinite(options.onNonfinite);
+    const scaler = options.scaler === undefined ? null : scalerOf(ctx, options.scaler);
+    if (scaler && options.onNonfinite === 'propagate') {
+      throw new GradclipError(
+        'invalid-argument',
+        "options.onNonfinite 'propagate' with a scaler: a scaled step with NaN/Inf writes nothing and sets found-inf; leave onNonfinite out",
+      );
+    }
+    const scaled = scaler?.enabled ? scaler : null;
+    scaled?.noteCheck(gpuSet, clips, call);
+    const skip = clips && (onNonfinite === 'skip' || scaled !== null);
+    const mode =
+      (clips ? 0 : MODE_NO_SCALE) |
+      (options.errorIfNonfinite ? MODE_ERROR_IF_NONFINITE : 0) |
+      (skip ? MODE_SKIP_NONFINITE : 0);
+    const paramsOffset = ctx.paramsOffset({ p, maxNorm, mode }, options.encoder);
     const handle = ctx.claimHandle(gpuSet);
-    ctx.record(options, 'getTotalNorm', [gpuSet], (pass) => {
+    ctx.record(options, call, [gpuSet], (pass) => {
       ctx.recordPartials(pass, gpuSet, kind, paramsOffset);
-      ctx.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, handle.slot);
+      ctx.recordFinalize(pass, gpuSet, kind, SOURCE_PARTIALS, paramsOffset, handle.slot, scaled?.bindGroup ?? null);
+      if (clips) ctx.recordScale(pass, gpuSet, paramsOffset, handle.slot);
     });
     return handle;
   }

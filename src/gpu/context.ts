@@ -10,6 +10,7 @@ import { OP_SCALE, RESULT_BYTES, kernelsFor, type Kernels, type NormSource } fro
 import type { NormKind } from '../plan/validate';
 import { liveArgsOffset, type PlanLimits } from '../plan/windows';
 import { BufferUsage } from '../core/webgpu-constants';
+import { SCALER_BYTES } from '../core/abi';
 import { GpuNormHandle, type HandleOwner } from './handles';
 import { ParamsRing, type ParamsValue } from './params-ring';
 import { Readback, type SlotValue } from './readback';
@@ -39,6 +40,9 @@ export class GpuContext implements SetOwner, HandleOwner {
   readonly planLimits: PlanLimits;
   /** A norm handed from one slot of a result ring to another of the same ring goes through here (a copy within one buffer is invalid). */
   readonly resultRelay: GPUBuffer;
+  /** What a scaler's binding holds where there is no GradScaler (bound, never read). */
+  readonly noScaler: GPUBindGroup;
+  private readonly noScalerState: GPUBuffer;
   /** Sets not yet destroyed, held weakly: a set the caller drops is collected. */
   readonly sets = new WeakList<GpuGradSet>();
   /** What engines made, released with the clipper. */
@@ -67,6 +71,16 @@ export class GpuContext implements SetOwner, HandleOwner {
       label: 'gradclip unused bindings',
       size: this.kernels.bindings * device.limits.minStorageBufferOffsetAlignment,
       usage: BufferUsage.STORAGE,
+    });
+    this.noScalerState = device.createBuffer({
+      label: 'gradclip no-scaler state',
+      size: SCALER_BYTES,
+      usage: BufferUsage.STORAGE,
+    });
+    this.noScaler = device.createBindGroup({
+      label: 'gradclip no-scaler group',
+      layout: this.kernels.scalerLayout,
+      entries: [{ binding: 0, resource: { buffer: this.noScalerState } }],
     });
     this.planLimits = {
       bindingsPerGroup: this.kernels.bindings,
@@ -175,9 +189,12 @@ export class GpuContext implements SetOwner, HandleOwner {
     source: NormSource,
     paramsOffset: number,
     slot: number,
+    /** A GradScaler's bind group: the norm and coefficient are unscaled and found-inf recorded. */
+    scaler: GPUBindGroup | null = null,
   ): void {
-    pass.setPipeline(this.kernels.finalize(kind, source));
+    pass.setPipeline(this.kernels.finalize(kind, source, scaler !== null));
     pass.setBindGroup(0, set.resources.finalizeBindGroup, [paramsOffset, slot * set.resultStride]);
+    pass.setBindGroup(1, scaler ?? this.noScaler);
     pass.dispatchWorkgroups(1);
   }
 
@@ -203,5 +220,6 @@ export class GpuContext implements SetOwner, HandleOwner {
     this.readback.destroy();
     this.resultRelay.destroy();
     this.unusedBinding.destroy();
+    this.noScalerState.destroy();
   }
 }

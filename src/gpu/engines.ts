@@ -2,6 +2,7 @@
 // GPU buffers (a rule's history and statistics, the optimizer's moments and step) and records a
 // step as passes into the clipper's context, with no readback and no allocation per step.
 import type { AdaptiveRule, StepOptions } from '../core/adaptive-types';
+import type { GradScaler } from '../core/amp-types';
 import type { AdaptiveEngine, OptimizerEngine } from '../core/backend';
 import { GradclipError } from '../core/errors';
 import { OPTION_KEYS, readOptions } from '../core/options';
@@ -20,6 +21,7 @@ import { GpuAdaptiveState } from './adaptive';
 import { MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import type { GpuContext } from './context';
 import { GpuOptimizer } from './optimizer';
+import { scalerOf } from './scaler';
 
 /** AutoClip / ZClip: the rule's state in a GPU buffer; a step is the norm's partials, the rule's pass and the scale. */
 export function gpuAdaptiveEngine(ctx: GpuContext, set: GradSet, rule: AdaptiveRule): AdaptiveEngine {
@@ -61,15 +63,18 @@ export function gpuOptimizerEngine(
   params: GradSet,
   grads: GradSet,
   settings: OptimizerSettings,
+  scalerOption: GradScaler | null,
 ): OptimizerEngine {
   const gradSet = ctx.checkUsable(grads);
   const paramSet = ctx.checkUsable(params);
-  for (const set of [gradSet, paramSet])
-    checkNoHalfViews(
-      set.views.map((v) => v.elementBytes === 2),
-      'createOptimizer',
-    );
+  // f16 gradients update f32 parameters and moments (master weights).
+  checkNoHalfViews(
+    paramSet.views.map((v) => v.elementBytes === 2),
+    'createOptimizer (params: f32 master weights)',
+  );
   checkOptimizerSets(gradSet.views, paramSet.views, gradSet === paramSet);
+  const scaler = scalerOption === null ? null : scalerOf(ctx, scalerOption, 'options.scaler');
+  const scaled = scaler?.enabled ? scaler : null;
   const optimizer = new GpuOptimizer(
     ctx.kernels,
     gradSet,
@@ -77,6 +82,7 @@ export function gpuOptimizerEngine(
     ctx.unusedBinding,
     settings,
     ctx.planLimits.maxWorkgroups,
+    scaled !== null,
   );
   ctx.owned.add(optimizer);
   const { clip } = settings;
@@ -85,6 +91,7 @@ export function gpuOptimizerEngine(
   const alive = () => {
     ctx.checkUsable(gradSet);
     ctx.checkUsable(paramSet);
+    scaler?.checkAlive();
     if (optimizer.destroyed) throw new GradclipError('destroyed', 'this optimizer was destroyed');
   };
   return {
@@ -92,14 +99,18 @@ export function gpuOptimizerEngine(
       const options = readOptions(stepOptions, OPTION_KEYS.optimizerStep, 'options');
       alive();
       const lr = options.lr === undefined ? settings.lr : checkLearningRate(options.lr);
+      // Gradients a scaler already unscaled since its last update() are not unscaled again (PyTorch's scaler.step).
+      const unscales = scaled !== null && !scaled.unscaledSinceUpdate(gradSet);
+      scaled?.noteCheck(gradSet, unscales, 'optimizer.step');
       const settingsOffset = optimizer.settingsOffset(lr, options.encoder);
       const mode = byNorm ? MODE_SKIP_NONFINITE : MODE_NO_SCALE;
       const paramsOffset = ctx.paramsOffset({ p, maxNorm: byNorm ? clip.maxNorm : 0, mode }, options.encoder);
       const handle = ctx.claimHandle(gradSet);
       ctx.record(options, `${settings.kind} step`, [gradSet, paramSet], (pass) => {
         ctx.recordPartials(pass, gradSet, kind, paramsOffset);
-        ctx.recordFinalize(pass, gradSet, kind, SOURCE_PARTIALS, paramsOffset, handle.slot);
-        optimizer.record(pass, settingsOffset, handle.offset);
+        const finalizeScaler = unscales ? scaled.bindGroup : null;
+        ctx.recordFinalize(pass, gradSet, kind, SOURCE_PARTIALS, paramsOffset, handle.slot, finalizeScaler);
+        optimizer.record(pass, settingsOffset, handle.offset, scaled?.bindGroup ?? ctx.noScaler);
       });
       return handle;
     },

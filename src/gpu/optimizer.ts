@@ -45,6 +45,8 @@ export class GpuOptimizer {
     private readonly settings: OptimizerSettings,
     /** Workgroups per update dispatch at most (the clipper's cap): lanes loop over the quads. */
     private readonly maxWorkgroups: number,
+    /** A GradScaler's optimizer: the update unscales by the decision pass's coefficient, the decision reads found-inf. */
+    private readonly scaled: boolean,
   ) {
     const { device } = kernels;
     const alignment = device.limits.minStorageBufferOffsetAlignment;
@@ -59,6 +61,7 @@ export class GpuOptimizer {
       clipKind: clipKindOf(settings.clip),
       momentum: settings.kind === 'sgd' && settings.momentum !== 0,
       nesterov: settings.kind === 'sgd' && settings.momentum !== 0 && settings.nesterov,
+      scaled,
     };
     const total = plan.stateElements;
     const tables = packTables(
@@ -84,9 +87,9 @@ export class GpuOptimizer {
     });
     this.settingsRing = new ParamsRing(device, SETTINGS_BYTES, 'gradclip optimizer settings ring');
 
-    plan.dispatches.forEach(({ windows, lanes, slots }, g) => {
+    plan.dispatches.forEach(({ windows, lanes, slots, halfSlots }, g) => {
       this.groups.push({
-        pipeline: kernels.optimizerUpdate(this.variant, slots),
+        pipeline: kernels.optimizerUpdate(this.variant, slots, halfSlots),
         lanes,
         bindGroup: device.createBindGroup({
           label: `gradclip optimizer data group ${g}`,
@@ -138,11 +141,15 @@ export class GpuOptimizer {
     return this.settingsRing.offsetForRecord(data, encoder);
   }
 
-  /** Records the decision pass and the update passes (after the gradients' norm is in `resultOffset`). */
-  record(pass: GPUComputePassEncoder, settingsOffset: number, resultOffset: number): void {
+  /**
+   * Records the decision pass and the update passes (after the gradients' norm is in
+   * `resultOffset`); `scaler`: the GradScaler's group (the context's no-scaler group without one).
+   */
+  record(pass: GPUComputePassEncoder, settingsOffset: number, resultOffset: number, scaler: GPUBindGroup): void {
     const { kernels } = this;
-    pass.setPipeline(kernels.optimizerPrepare());
+    pass.setPipeline(kernels.optimizerPrepare(this.scaled));
     pass.setBindGroup(0, this.prepareBindGroup, [settingsOffset, resultOffset]);
+    pass.setBindGroup(1, scaler);
     pass.dispatchWorkgroups(1);
     pass.setBindGroup(1, this.stateBindGroup, [settingsOffset]);
     for (const group of this.groups) {

@@ -128,6 +128,8 @@ const LAYOUTS = {
       ['SECOND', 's'],
     ],
   },
+  /** A GradScaler's state: group(1) of norm_finalize, optimizer_prepare and unscale, group(0) of scaler_update. */
+  scalerLayout: { prefix: 'SCALER', bindings: [['STATE', 's']] },
 } satisfies Record<
   string,
   { prefix: string; bindings: [string, BindingKind][]; windows?: [BindingKind, keyof BindingCounts] }

@@ -19,6 +19,9 @@ import optimizerUpdateWgsl from '../../shaders/optimizer/optimizer_update.wgsl?r
 import perExampleSumWgsl from '../../shaders/segment/per_example_sum.wgsl?raw';
 import preludePlainWgsl from '../../shaders/common/prelude_plain.wgsl?raw';
 import preludeSubgroupsWgsl from '../../shaders/common/prelude_subgroups.wgsl?raw';
+import scalerWgsl from '../../shaders/amp/scaler.wgsl?raw';
+import scalerUpdateWgsl from '../../shaders/amp/scaler_update.wgsl?raw';
+import unscaleWgsl from '../../shaders/amp/unscale.wgsl?raw';
 import segmentFinalizeWgsl from '../../shaders/segment/segment_finalize.wgsl?raw';
 import segmentNormWgsl from '../../shaders/segment/segment_norm.wgsl?raw';
 import segmentScaleWgsl from '../../shaders/segment/segment_scale.wgsl?raw';
@@ -137,14 +140,24 @@ export function normPartialsShader(
   return withHalf([...accumulating(subgroups), gradRead(bindings, vec4Slots, halfSlots), normPartialsWgsl], halfSlots);
 }
 
-/** Pass 2 of the norm: partials to norm, coefficient and indirect arguments. */
+/** Pass 2 of the norm: partials to norm, coefficient and indirect arguments (unscaled by a GradScaler's factor when `scaled`). */
 export function normFinalizeShader(subgroups: boolean): string {
-  return [...accumulating(subgroups), decisionWgsl, normFinalizeWgsl].join('\n');
+  return [...accumulating(subgroups), scalerWgsl, decisionWgsl, normFinalizeWgsl].join('\n');
 }
 
 /** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4, slots `halfSlots` f16. */
 export function elementwiseShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
   return withHalf([common, gradWrite(bindings, vec4Slots, halfSlots), elementwiseWgsl], halfSlots);
+}
+
+/** A GradScaler's unscale in place over `bindings` data bindings, with its found-inf check. */
+export function unscaleShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
+  return withHalf([common, scalerWgsl, gradWrite(bindings, vec4Slots, halfSlots), unscaleWgsl], halfSlots);
+}
+
+/** A GradScaler's update(): PyTorch's rule on the scaler's state. */
+export function scalerUpdateShader(): string {
+  return [common, scalerWgsl, scalerUpdateWgsl].join('\n');
 }
 
 /** Per-segment norms, pass 1 (one lane per piece). */
@@ -198,11 +211,11 @@ export function adaptiveThresholdShader(subgroups: boolean): string {
 
 /** The fused optimizer step, pass 1: the step's skip flag, count and bias corrections. */
 export function optimizerPrepareShader(): string {
-  return [common, optimizerCommonWgsl, optimizerPrepareWgsl].join('\n');
+  return [common, scalerWgsl, optimizerCommonWgsl, optimizerPrepareWgsl].join('\n');
 }
 
-/** The fused optimizer step, pass 2: clip and update over `bindings` read-write windows. */
-export function optimizerUpdateShader(bindings: number): string {
+/** The fused optimizer step, pass 2: clip and update over `bindings` read-write windows, slots `halfSlots` f16 (gradients). */
+export function optimizerUpdateShader(bindings: number, halfSlots = NO_HALF_SLOTS): string {
   const slots = range(0, bindings);
   const dispatchers = [
     dispatcher(
@@ -225,10 +238,13 @@ export function optimizerUpdateShader(bindings: number): string {
       '',
     ),
   ].join('\n\n');
-  return [
-    common,
-    optimizerCommonWgsl,
-    viewSearchWgsl,
-    expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers),
-  ].join('\n');
+  return withHalf(
+    [
+      common,
+      optimizerCommonWgsl,
+      viewSearchWgsl,
+      expandPerBinding(optimizerUpdateWgsl, bindings, 0, dispatchers, halfSlots),
+    ],
+    halfSlots,
+  );
 }

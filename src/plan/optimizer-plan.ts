@@ -8,6 +8,8 @@ export interface OptimizerWindow {
   buffer: GPUBuffer;
   offsetBytes: number;
   sizeBytes: number;
+  /** 2 for an f16 gradients' buffer (bound as array<f16>), else 4. */
+  elementBytes: 4 | 2;
 }
 
 export interface OptimizerPlan {
@@ -29,6 +31,8 @@ export interface OptimizerDispatch {
    * arena's case): the update kernel is specialised for them and switches on no slot; else null.
    */
   slots: readonly [number, number] | null;
+  /** The slots [from, to) of f16 windows (gradients' buffers), which come after the f32 ones. */
+  halfSlots: readonly [number, number];
 }
 
 export interface OptimizerLimits {
@@ -70,24 +74,26 @@ export function planOptimizer(
  * holding both is bound once and nothing aliases).
  */
 function bufferWindows(views: readonly ResolvedView[], limits: OptimizerLimits): Map<GPUBuffer, OptimizerWindow> {
-  const extent = new Map<GPUBuffer, { lo: number; hi: number }>();
+  const extent = new Map<GPUBuffer, { lo: number; hi: number; elementBytes: 4 | 2 }>();
   for (const v of views) {
-    const e = extent.get(v.buffer) ?? { lo: v.offsetBytes, hi: v.offsetBytes + v.length * 4 };
+    const end = v.offsetBytes + v.length * v.elementBytes;
+    const e = extent.get(v.buffer) ?? { lo: v.offsetBytes, hi: end, elementBytes: v.elementBytes };
     e.lo = Math.min(e.lo, v.offsetBytes);
-    e.hi = Math.max(e.hi, v.offsetBytes + v.length * 4);
+    e.hi = Math.max(e.hi, end);
     extent.set(v.buffer, e);
   }
   const windows = new Map<GPUBuffer, OptimizerWindow>();
-  for (const [buffer, { lo, hi }] of extent) {
+  for (const [buffer, { lo, hi, elementBytes }] of extent) {
     const offsetBytes = Math.floor(lo / limits.offsetAlignment) * limits.offsetAlignment;
-    const sizeBytes = Math.max(4, hi - offsetBytes);
+    // A binding's size is a whole number of 4-byte words (an f16 view may end mid-word; buffers never do).
+    const sizeBytes = Math.max(4, Math.ceil((hi - offsetBytes) / 4) * 4);
     if (sizeBytes > limits.maxBindingBytes) {
       throw new GradclipError(
         'out-of-range',
         `the optimizer binds each buffer once: ${sizeBytes} bytes of "${buffer.label}" exceed maxStorageBufferBindingSize (${limits.maxBindingBytes})`,
       );
     }
-    windows.set(buffer, { buffer, offsetBytes, sizeBytes });
+    windows.set(buffer, { buffer, offsetBytes, sizeBytes, elementBytes });
   }
   return windows;
 }
@@ -127,8 +133,10 @@ function encodeDispatch(
   stateOffsets: readonly number[],
   quads: readonly number[],
 ): OptimizerDispatch {
-  const slots: OptimizerWindow[] = [];
-  const slotOf = (w: OptimizerWindow) => (slots.includes(w) ? slots.indexOf(w) : slots.push(w) - 1);
+  // The dispatch's windows in slot order: f32 first, then f16 (one contiguous range, as the kernel's slots expect).
+  const used = [...new Set(members.flatMap((i) => [windows.get(grads[i].buffer)!, windows.get(params[i].buffer)!]))];
+  const slots = [...used.filter((w) => w.elementBytes === 4), ...used.filter((w) => w.elementBytes === 2)];
+  const slotOf = (w: OptimizerWindow) => slots.indexOf(w);
   const table = new Uint32Array(4 + 8 * members.length);
   let lanes = 0;
   const pairs = new Set<string>();
@@ -138,7 +146,7 @@ function encodeDispatch(
     const [gradSlot, paramSlot] = [slotOf(gw), slotOf(pw)];
     pairs.add(`${gradSlot},${paramSlot}`);
     table.set(
-      [gradSlot, (g.offsetBytes - gw.offsetBytes) / 4, paramSlot, (p.offsetBytes - pw.offsetBytes) / 4],
+      [gradSlot, (g.offsetBytes - gw.offsetBytes) / g.elementBytes, paramSlot, (p.offsetBytes - pw.offsetBytes) / 4],
       4 + 4 * k,
     );
     table.set([stateOffsets[i] / 4, g.length, lanes, 0], 4 + 4 * (members.length + k));
@@ -146,5 +154,7 @@ function encodeDispatch(
   });
   table.set([members.length, lanes, 0, 0], 0);
   const single = pairs.size === 1 ? ([table[4], table[6]] as const) : null;
-  return { table, windows: slots, lanes, slots: single };
+  const halfFrom = slots.findIndex((w) => w.elementBytes === 2);
+  const halfSlots = halfFrom < 0 ? ([0, 0] as const) : ([halfFrom, slots.length] as const);
+  return { table, windows: slots, lanes, slots: single, halfSlots };
 }

@@ -7,7 +7,7 @@ import { OPTION_KEYS, readOptions } from '../core/options';
 /** The WGSL `normKind` override: NORM_KIND_MAX (∞), _L1, _L2, or _P for any other p. */
 export type NormKind = (typeof NORM_KINDS)[keyof typeof NORM_KINDS];
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' ? JSON.stringify(value) : typeof value;
 }
@@ -102,7 +102,7 @@ export function checkOnNonfinite(onNonfinite: unknown = 'propagate'): 'propagate
 /** Most norms an AutoClip history or a ZClip warm-up holds (its percentile is ranked on one workgroup). */
 export const MAX_HISTORY = 4096;
 
-function checkNumberIn(
+export function checkNumberIn(
   name: string,
   value: unknown,
   low: number,
@@ -122,7 +122,7 @@ function checkNumberIn(
   return value as number;
 }
 
-function checkIntegerIn(name: string, value: unknown, low: number, high: number): number {
+export function checkIntegerIn(name: string, value: unknown, low: number, high: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
     throw new GradclipError(
       'invalid-argument',
@@ -292,7 +292,7 @@ export function checkLearningRate(lr: unknown): number {
 
 /** The optimizer's parameter and gradient sets: two sets whose views match in length, view for view, and do not overlap. */
 export function checkOptimizerSets(
-  grads: readonly { length: number; buffer?: unknown; offsetBytes?: number }[],
+  grads: readonly { length: number; buffer?: unknown; offsetBytes?: number; elementBytes?: number }[],
   params: readonly { length: number; buffer?: unknown; offsetBytes?: number }[],
   same: boolean,
 ): void {
@@ -311,10 +311,16 @@ export function checkOptimizerSets(
       );
     }
   });
-  // On the GPU a gradient must not share memory with a parameter.
+  // On the GPU a gradient must not share memory with a parameter, nor an f16 gradient a buffer.
   for (const g of grads) {
     for (const p of params) {
       if (g.buffer === undefined || g.buffer !== p.buffer || g.length === 0 || p.length === 0) continue;
+      if (g.elementBytes === 2) {
+        throw new GradclipError(
+          'invalid-argument',
+          'a buffer holds f16 gradients and f32 parameters: one buffer holds one dtype (keep the master weights apart)',
+        );
+      }
       const [a, b] = [g.offsetBytes!, p.offsetBytes!];
       if (a < b + 4 * p.length && b < a + 4 * g.length) {
         throw new GradclipError(

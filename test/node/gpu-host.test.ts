@@ -257,7 +257,7 @@ describe('bad GPU views throw before anything is recorded', () => {
     expect(fake.counts).toEqual(before);
   });
 
-  test('f16 sets: norm, value and per-tensor modes record f16 kernels; per-example and the optimizer refuse them', async () => {
+  test('f16 sets: norm, value and per-tensor modes record f16 kernels; per-example and f16 optimizer parameters are refused', async () => {
     const fake = createFakeDevice({}, ['shader-f16']);
     const clipper = await gpuClipper(fake);
     const halves = fakeBuffer(2 * 1001 + 2);
@@ -279,8 +279,12 @@ describe('bad GPU views throw before anything is recorded', () => {
     expect(() => clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1 })).toThrow(
       /clipPerExample takes f32 gradients only, and views\[1\] of the set is f16/,
     );
-    const f32 = clipper.gradients([fakeBuffer(4 * 1100)]);
-    expect(() => createOptimizer(clipper, { params: f32, grads: set, kind: 'sgd', lr: 0.1 })).toThrow(
+    // f16 gradients update f32 master weights; f16 parameters are refused.
+    const f32 = clipper.gradients([
+      { buffer: fakeBuffer(4 * 100), offset: 0, length: 100 },
+      { buffer: fakeBuffer(4 * 1000), offset: 0, length: 1000 },
+    ]);
+    expect(() => createOptimizer(clipper, { params: set, grads: f32, kind: 'sgd', lr: 0.1 })).toThrow(
       expect.objectContaining({ code: 'unsupported' }),
     );
     expect(fake.counts.submit).toBe(before.submit);

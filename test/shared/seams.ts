@@ -9,6 +9,7 @@ import {
   GradclipError,
   createAutoClip,
   createClipper,
+  createGradScaler,
   createOptimizer,
   createZClip,
   type Clipper,
@@ -343,6 +344,10 @@ const SGD: OptimizerSettings = {
   clip: { maxNorm: PRODUCER_MAX_NORM, normType: 2 },
 };
 const NORM_KEYS = ['encoder', 'errorIfNonfinite', 'onNonfinite'] as const;
+/** The scaled producers' loss scale: a power of two, so unscaling is exact and their models are the plain ones / SCALE. */
+const SCALE = 4;
+const SCALED_LACKS =
+  "a scaled clip never writes a non-finite step (it sets found-inf and skips): onNonfinite 'propagate' with a scaler is an error";
 const STEP_KEYS = ['encoder', 'onNonfinite'] as const;
 const STEP_LACKS_ERROR =
   'AutoClip / ZClip step() takes encoder and onNonfinite only (StepOptions has no errorIfNonfinite)';
@@ -431,6 +436,52 @@ export const PRODUCERS: readonly Producer[] = [
       ).apply(params.expected, grads.expected);
       if (!skipped) params.changed = true;
       return handleModel(norm);
+    },
+  },
+  {
+    name: `clipGradNorm(set, ${PRODUCER_MAX_NORM}, { scaler }) (scale ${SCALE})`,
+    lacks: { onNonfinite: SCALED_LACKS },
+    produce: (clipper, set, _ctx, options) =>
+      clipper.clipGradNorm(set, PRODUCER_MAX_NORM, {
+        ...pick(options, NORM_KEYS),
+        scaler: createGradScaler(clipper, { initScale: SCALE }),
+      }),
+    expect(grads, _ctx, options) {
+      // The norm of the unscaled gradients; one write unscales and clips; NaN / ±Inf writes nothing.
+      const norm = totalNormReference(grads.expected, 2) / SCALE;
+      const decision = clipDecision(Math.fround(norm), PRODUCER_MAX_NORM, options.errorIfNonfinite, true);
+      if (Number.isFinite(Math.fround(norm)) && !decision.nonfiniteError) {
+        const coef = Math.fround((decision.scale ? decision.coef : 1) / SCALE);
+        applyDecision(grads, { ...decision, scale: true, coef });
+      }
+      return handleModel(norm, decision.nonfiniteError);
+    },
+  },
+  {
+    name: `createOptimizer(sgd, clip ${PRODUCER_MAX_NORM}, scaler).step() (scale ${SCALE})`,
+    lacks: { errorIfNonfinite: OPTIMIZER_LACKS, onNonfinite: OPTIMIZER_LACKS },
+    produce(clipper, set, ctx, options) {
+      const params = ctx.track('params', MAIN_LAYOUT, 3);
+      const optimizer = createOptimizer(clipper, {
+        params: clipper.gradients(params.storage.views),
+        grads: set,
+        kind: 'sgd',
+        lr: SGD.lr,
+        clip: { maxNorm: PRODUCER_MAX_NORM },
+        scaler: createGradScaler(clipper, { initScale: SCALE }),
+      });
+      return optimizer.step(pick(options, ['encoder']));
+    },
+    expect(grads, ctx) {
+      // The gradients, unscaled inside the update, are read, never written.
+      const params = ctx.track('params', MAIN_LAYOUT, 3);
+      const unscaled = grads.expected.map((g) => Float32Array.from(g, (x) => x / SCALE));
+      const { skipped } = new OptimizerReference(
+        SGD,
+        MAIN_LAYOUT.views.map((v) => v.length),
+      ).apply(params.expected, unscaled);
+      if (!skipped) params.changed = true;
+      return handleModel(totalNormReference(grads.expected, 2) / SCALE);
     },
   },
   {

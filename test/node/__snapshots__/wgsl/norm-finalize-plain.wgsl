@@ -6,6 +6,8 @@
 
 // ⟨shaders/common/accumulator.wgsl⟩
 
+// ⟨shaders/amp/scaler.wgsl⟩
+
 // ⟨shaders/norm/decision.wgsl⟩
 
 // ⟨shaders/norm/norm_finalize.wgsl⟩

@@ -2,6 +2,8 @@
 
 // ⟨shaders/common/common.wgsl⟩
 
+// ⟨shaders/amp/scaler.wgsl⟩
+
 // ⟨shaders/optimizer/optimizer_common.wgsl⟩
 
 // ⟨shaders/optimizer/optimizer_prepare.wgsl⟩

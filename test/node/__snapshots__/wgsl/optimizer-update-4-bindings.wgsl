@@ -15,8 +15,9 @@
 // slots when one pair serves the whole dispatch): the emulators run every side of a branch they
 // cannot prove uniform, so the hot loop holds one update rule and, for an arena, no slot switch.
 //
-// Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>: the buffers that
-// hold the gradients and the parameters, one window per buffer); group(1) = settings (uniform,
+// Bindings: group(0) = table + window_0 .. window_{K-1} (read_write array<f32>, or array<f16> for
+// the f16 gradients' buffers, which come last: the buffers that hold the gradients and the
+// parameters, one window per buffer; parameters are f32, the master weights); group(1) = settings (uniform,
 // dynamic offset), state (OptimizerStep, read-only), first (momentum buffer / Adam's m), second
 // (Adam's v), both vec4: each view's state starts at a multiple of four elements. Table: header
 // (viewCount, quadCount, -, -), then per view (gradient slot, element offset in its window,
@@ -28,6 +29,8 @@ override clipKind: u32;
 /** SGD with momentum != 0: the momentum buffer is read and written. */
 override momentum: bool = false;
 override nesterov: bool = false;
+/** A GradScaler's step: the gradients are unscaled by state.coef (times the clip's) before a clip by value. */
+override scaled: bool = false;
 /** Every view's gradient / parameter window slot, or OPT_WINDOW_FROM_TABLE: each view's own. */
 override gradSlot: u32 = OPT_WINDOW_FROM_TABLE;
 override paramSlot: u32 = OPT_WINDOW_FROM_TABLE;
@@ -49,97 +52,97 @@ struct UpdateTable {
 @group(0) @binding(1) var<storage, read_write> window_0: array<f32>;
 
 fn load4_0(index: u32) -> vec4<f32> {
-  return vec4<f32>(window_0[index], window_0[index + 1u], window_0[index + 2u], window_0[index + 3u]);
+  return vec4<f32>(f32(window_0[index]), f32(window_0[index + 1u]), f32(window_0[index + 2u]), f32(window_0[index + 3u]));
 }
 
 fn store4_0(index: u32, value: vec4<f32>) {
-  window_0[index] = value.x;
-  window_0[index + 1u] = value.y;
-  window_0[index + 2u] = value.z;
-  window_0[index + 3u] = value.w;
+  window_0[index] = f32(value.x);
+  window_0[index + 1u] = f32(value.y);
+  window_0[index + 2u] = f32(value.z);
+  window_0[index + 3u] = f32(value.w);
 }
 
 // Elements index .. index + count - 1 (count < 4; the rest read as 0).
 fn loadPart_0(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
-  for (var k = 0u; k < count; k++) { r[k] = window_0[index + k]; }
+  for (var k = 0u; k < count; k++) { r[k] = f32(window_0[index + k]); }
   return r;
 }
 
 fn storePart_0(index: u32, value: vec4<f32>, count: u32) {
-  for (var k = 0u; k < count; k++) { window_0[index + k] = value[k]; }
+  for (var k = 0u; k < count; k++) { window_0[index + k] = f32(value[k]); }
 }
 
 @group(0) @binding(2) var<storage, read_write> window_1: array<f32>;
 
 fn load4_1(index: u32) -> vec4<f32> {
-  return vec4<f32>(window_1[index], window_1[index + 1u], window_1[index + 2u], window_1[index + 3u]);
+  return vec4<f32>(f32(window_1[index]), f32(window_1[index + 1u]), f32(window_1[index + 2u]), f32(window_1[index + 3u]));
 }
 
 fn store4_1(index: u32, value: vec4<f32>) {
-  window_1[index] = value.x;
-  window_1[index + 1u] = value.y;
-  window_1[index + 2u] = value.z;
-  window_1[index + 3u] = value.w;
+  window_1[index] = f32(value.x);
+  window_1[index + 1u] = f32(value.y);
+  window_1[index + 2u] = f32(value.z);
+  window_1[index + 3u] = f32(value.w);
 }
 
 // Elements index .. index + count - 1 (count < 4; the rest read as 0).
 fn loadPart_1(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
-  for (var k = 0u; k < count; k++) { r[k] = window_1[index + k]; }
+  for (var k = 0u; k < count; k++) { r[k] = f32(window_1[index + k]); }
   return r;
 }
 
 fn storePart_1(index: u32, value: vec4<f32>, count: u32) {
-  for (var k = 0u; k < count; k++) { window_1[index + k] = value[k]; }
+  for (var k = 0u; k < count; k++) { window_1[index + k] = f32(value[k]); }
 }
 
 @group(0) @binding(3) var<storage, read_write> window_2: array<f32>;
 
 fn load4_2(index: u32) -> vec4<f32> {
-  return vec4<f32>(window_2[index], window_2[index + 1u], window_2[index + 2u], window_2[index + 3u]);
+  return vec4<f32>(f32(window_2[index]), f32(window_2[index + 1u]), f32(window_2[index + 2u]), f32(window_2[index + 3u]));
 }
 
 fn store4_2(index: u32, value: vec4<f32>) {
-  window_2[index] = value.x;
-  window_2[index + 1u] = value.y;
-  window_2[index + 2u] = value.z;
-  window_2[index + 3u] = value.w;
+  window_2[index] = f32(value.x);
+  window_2[index + 1u] = f32(value.y);
+  window_2[index + 2u] = f32(value.z);
+  window_2[index + 3u] = f32(value.w);
 }
 
 // Elements index .. index + count - 1 (count < 4; the rest read as 0).
 fn loadPart_2(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
-  for (var k = 0u; k < count; k++) { r[k] = window_2[index + k]; }
+  for (var k = 0u; k < count; k++) { r[k] = f32(window_2[index + k]); }
   return r;
 }
 
 fn storePart_2(index: u32, value: vec4<f32>, count: u32) {
-  for (var k = 0u; k < count; k++) { window_2[index + k] = value[k]; }
+  for (var k = 0u; k < count; k++) { window_2[index + k] = f32(value[k]); }
 }
 
 @group(0) @binding(4) var<storage, read_write> window_3: array<f32>;
 
 fn load4_3(index: u32) -> vec4<f32> {
-  return vec4<f32>(window_3[index], window_3[index + 1u], window_3[index + 2u], window_3[index + 3u]);
+  return vec4<f32>(f32(window_3[index]), f32(window_3[index + 1u]), f32(window_3[index + 2u]), f32(window_3[index + 3u]));
 }
 
 fn store4_3(index: u32, value: vec4<f32>) {
-  window_3[index] = value.x;
-  window_3[index + 1u] = value.y;
-  window_3[index + 2u] = value.z;
-  window_3[index + 3u] = value.w;
+  window_3[index] = f32(value.x);
+  window_3[index + 1u] = f32(value.y);
+  window_3[index + 2u] = f32(value.z);
+  window_3[index + 3u] = f32(value.w);
 }
 
 // Elements index .. index + count - 1 (count < 4; the rest read as 0).
 fn loadPart_3(index: u32, count: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
-  for (var k = 0u; k < count; k++) { r[k] = window_3[index + k]; }
+  for (var k = 0u; k < count; k++) { r[k] = f32(window_3[index + k]); }
   return r;
 }
 
 fn storePart_3(index: u32, value: vec4<f32>, count: u32) {
-  for (var k = 0u; k < count; k++) { window_3[index + k] = value[k]; }
+  for (var k = 0u; k < count; k++) { window_3[index + k] = f32(value[k]); }
 }
 
 fn load4(slot: u32, index: u32) -> vec4<f32> {
@@ -185,10 +188,11 @@ fn storePart(slot: u32, index: u32, value: vec4<f32>, count: u32) {
 // The new parameters from the clipped gradient `g` and the parameters `w`; updates the state at `s`.
 fn update(gradient: vec4<f32>, w: vec4<f32>, s: u32) -> vec4<f32> {
   var g = gradient;
+  if (clipKind == CLIP_NORM || scaled) {
+    g *= state.coef;
+  }
   if (clipKind == CLIP_VALUE) {
     g = clamp(g, vec4<f32>(-settings.clipValue), vec4<f32>(settings.clipValue));
-  } else if (clipKind == CLIP_NORM) {
-    g *= state.coef;
   }
   if (kind == OPT_SGD) {
     g = fma(vec4<f32>(settings.weightDecay), w, g);
