@@ -173,7 +173,6 @@ export interface NormOptions {
   timestampWrites?: GPUComputePassTimestampWrites;
 }
 
-
 /** Gradient clipping on one backend; see `createClipper`. */
 export interface Clipper {
   readonly backend: 'webgpu' | 'cpu';

@@ -90,7 +90,7 @@ export const JOBS = {
     const clipper = await createClipper({ device, maxWorkgroups: 8 });
     const x = tf.randomNormal([32, 6], 0, 2, 'float32', 3);
     const y = tf.randomNormal([32, 2], 0, 1, 'float32', 4);
-    const fit = async (withClipper: typeof clipper | null) => {
+    const fitModel = async (withClipper: typeof clipper | null) => {
       const model = tfl.sequential({
         layers: [
           tfl.layers.dense({
@@ -115,8 +115,8 @@ export const JOBS = {
       model.dispose();
       return { weights, losses: history.history.loss as number[], norms };
     };
-    const onGpu = await fit(clipper);
-    const inOps = await fit(null);
+    const onGpu = await fitModel(clipper);
+    const inOps = await fitModel(null);
     tf.dispose([x, y]);
     clipper.destroy();
     return { backend: tf.getBackend(), onGpu, inOps };
