@@ -62,6 +62,7 @@ export default defineConfig({
         train: resolve(import.meta.dirname, 'demo/train.html'),
         gpt: resolve(import.meta.dirname, 'demo/gpt.html'),
         'read-latency': resolve(import.meta.dirname, 'demo/read-latency.html'),
+        amp: resolve(import.meta.dirname, 'demo/amp.html'),
       },
     },
   },

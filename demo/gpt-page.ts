@@ -2,8 +2,7 @@
 // thresholds; tokens per second), a summary table and the text each model writes. demo/gpt/run.ts
 // trains; this module only presents. The CLI (demo/gpt/cli.ts) and the outcome test drive it
 // through `window.gradclipGpt.run`.
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { LiveChart } from './live-chart';
 import { tfjsOn } from './tfjs-device';
 import { gptParameterCount, trainGpts, type GptTrainOptions } from './gpt/run';
 import {
@@ -49,45 +48,6 @@ const FORM_SETTINGS = ['lr', 'maxNorm', 'zThreshold', 'layers', 'width', 'batch'
 const COLORS: Record<GptMode, string> = { none: '#b00020', norm: '#1565c0', zclip: '#ef6c00' };
 /** Where a non-finite value is drawn on the log-scale norm chart. */
 const NORM_TOP = 1e4;
-
-/** A live uPlot chart over steps: one column per series, filled as records arrive. */
-class LiveChart {
-  private readonly columns: Array<Array<number | null>>;
-  private readonly plot: uPlot;
-  private length = 0;
-
-  constructor(title: string, yLabel: string, series: uPlot.Series[], log: boolean) {
-    const figure = document.createElement('figure');
-    figure.innerHTML = `<figcaption>${title}</figcaption>`;
-    $('#charts').append(figure);
-    this.columns = series.map(() => []);
-    this.plot = new uPlot(
-      {
-        width: 600,
-        height: 300,
-        scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : {} },
-        axes: [{ label: 'step' }, { label: yLabel, size: 70 }],
-        series: [{ label: 'step' }, ...series],
-      },
-      [[], ...this.columns.map(() => [])] as uPlot.AlignedData,
-      figure,
-    );
-  }
-
-  /** Sets series `index` at `step` (null: a gap). */
-  set(index: number, step: number, value: number | null): void {
-    this.length = Math.max(this.length, step + 1);
-    const column = this.columns[index];
-    while (column.length < step) column.push(null);
-    column[step] = value;
-  }
-
-  draw(): void {
-    const steps = Array.from({ length: this.length }, (_, i) => i);
-    const padded = this.columns.map((c) => Array.from({ length: this.length }, (_, i) => c[i] ?? null));
-    this.plot.setData([steps, ...padded] as uPlot.AlignedData);
-  }
-}
 
 /** The page's three charts, fed with each run's records as they are read back. */
 class GptCharts {

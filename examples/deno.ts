@@ -1,5 +1,5 @@
 // @ts-nocheck: Deno runs this beside node_modules/gradclip (scripts/test-deno.sh links it to this checkout).
-// README "Install and build", the Deno block: the `main` region below, run as written by
+// The install guide's Deno block (docs/guide/install.md): the `main` region below, run as written by
 // `npm run test:deno`, which copies this file to main.ts in a scratch folder beside
 // node_modules/gradclip and checks that it prints 5 (it needs shader-f16: lavapipe has it).
 // #region main

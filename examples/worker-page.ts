@@ -6,7 +6,10 @@ import type { TrainMessage, TrainRequest } from './worker';
 /** A seeded regression data set: y = sum of x, with noise. */
 function regression(rows: number, features: number): { inputs: Float32Array; targets: Float32Array } {
   let state = 7;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return (state / 2 ** 31) * 2 - 1;
+  };
   const inputs = Float32Array.from({ length: rows * features }, random);
   const targets = Float32Array.from({ length: rows }, (_, r) => {
     let sum = 0;

@@ -22,6 +22,7 @@ export type OperationName = (typeof OPERATIONS)[number];
 /** The clipping modes' lines (demo/bench/modes/), in the order they run. */
 export const MODES = [
   'clipGradNorm',
+  'clipGradNorm + scaler',
   'clipByNorm',
   'perTensorNorms',
   'adaptiveGradClip',
@@ -31,6 +32,7 @@ export const MODES = [
   'clipPerExample',
   'copy kernel',
   'adam (fused clip)',
+  'adam (fused clip) + scaler',
   'clipGradNorm then adam',
   'tfjs adam + clip',
   'clipGradNorm f16',

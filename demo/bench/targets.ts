@@ -11,6 +11,13 @@ export const ZERO_CHUNK_TARGETS = [
   ['sparse-embedding', 1.05, 'embeddings zero but every 50th row'],
 ] as const;
 
+/** Mode lines held to a ratio of their baseline line (issue 23): the line, the ratio at most, what it says. */
+export const MODE_TARGETS = [
+  ['clipGradNorm + scaler', 1.05, 'clipGradNorm with a GradScaler / without it, same bytes'],
+  ['adam (fused clip) + scaler', 1.05, 'the fused clip + Adam step with a GradScaler / without it'],
+  ['clipGradNorm f16', 0.6, 'clipGradNorm over f16 gradients / over f32 ones of the same count'],
+] as const;
+
 /** "≥ 4 M floats" in the issue's targets. */
 const FOUR_M = 4_000_000;
 
@@ -105,6 +112,25 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
       detail: sparse
         ? `gradclip-arena ${clock === 'gpu' ? 'GPU-timestamp' : 'wall'} medians in the same run: ${id} ${ms?.toFixed(2) ?? '-'} ms, transformer ${denseMs?.toFixed(2) ?? '-'} ms`
         : `not in this run: npm run bench -- --preset transformer,${ZERO_CHUNK_TARGETS.map(([c]) => c).join(',')} --methods gradclip-arena --operations no-clip-l2 --modes no`,
+    });
+  }
+
+  for (const [mode, threshold, what] of MODE_TARGETS) {
+    const line = modes.find((m) => m.mode === mode);
+    // GPU-timestamp medians where the run has them (the kernels' time), else wall medians.
+    const clock = line?.gpuOverBaseline != null ? 'GPU-timestamp' : 'wall';
+    const measured = line?.gpuOverBaseline ?? line?.overBaseline ?? null;
+    targets.push({
+      name: `${what}: time ratio`,
+      measured,
+      comparison: '<=',
+      threshold,
+      met: measured === null ? null : measured <= threshold,
+      detail: line?.skipped
+        ? `not run here: ${line.skipped}`
+        : line
+          ? `${clock} medians of "${mode}" over "${line.baseline}" in the same run`
+          : `not in this run: npm run bench -- --modes "${mode}"`,
     });
   }
 

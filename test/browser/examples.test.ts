@@ -3,8 +3,9 @@
 // float64 reference, and the documented TF.js per-step pattern for 1 000 steps with every GPU
 // buffer anyone creates counted, so a set built each step cannot leak unnoticed.
 import { afterEach, expect, test, vi } from 'vitest';
-import { totalNormReference } from '../../src/reference/index';
+import { OptimizerReference, totalNormReference } from '../../src/reference/index';
 import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
+import { knownGradient, OVERFLOW_STEP, run as runAmpLoop } from '../../examples/amp-loop';
 import { run as runTfjsFit } from '../../examples/tfjs-fit';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
 import { tfjsOn } from '../../demo/tfjs-device';
@@ -96,4 +97,29 @@ test('examples/tfjs-fit.ts (Quick start, model.fit with globalClipnorm): the los
   expect(losses).toHaveLength(20);
   expect(losses[19]).toBeLessThan(losses[0]);
   expect(lastNorm).toBeGreaterThan(0);
+});
+
+test('examples/amp-loop.ts (the mixed-precision guide): 8 scaled AdamW steps, the overflow step skipped and the scale backed off, parameters as the float64 reference', async () => {
+  const device = await sharedDevice();
+  const steps = 8;
+  const { params, scale, stepsTaken } = await withErrorScopes(device, () => runAmpLoop(device, { steps }));
+  expect(stepsTaken).toBe(steps - 1);
+  expect(scale).toBe(2 ** 15);
+  const settings = {
+    kind: 'adamw' as const,
+    lr: 3e-4,
+    momentum: 0,
+    dampening: 0,
+    nesterov: false,
+    betas: [0.9, 0.999] as [number, number],
+    eps: 1e-8,
+    weightDecay: 0.01,
+    clip: { maxNorm: 1, normType: 2 },
+  };
+  const reference = new OptimizerReference(settings, [params.length]);
+  const expected = [new Float64Array(params.length)];
+  for (let step = 0; step < steps; step++) if (step !== OVERFLOW_STEP) reference.apply(expected, [knownGradient()]);
+  expected[0].forEach((e, i) =>
+    expect(Math.abs(params[i] - e), `params[${i}]`).toBeLessThanOrEqual(1e-5 * Math.abs(e) + 1e-9),
+  );
 });

@@ -156,7 +156,7 @@ describe('the benchmark (npm run bench)', () => {
     expectSuccess(await run('npm run bench:deno-bundle', 120));
     const flags =
       '--preset none --custom 4096,100 --methods gradclip-arena,copy-kernel --operations clip-l2 --modes no --reps 3';
-    const deno = `XDG_RUNTIME_DIR=$(mktemp -d) node_modules/.bin/deno run --allow-read --allow-write --allow-env dist-deno/bench-deno.js ${flags} --out results/deno.json`;
+    const deno = `XDG_RUNTIME_DIR=$(mktemp -d) npx deno run --allow-read --allow-write --allow-env dist-deno/bench-deno.js ${flags} --out results/deno.json`;
     expectSuccess(await run(deno, 300));
     expect(JSON.parse(fileIn('results/deno.json').toString()).cases.length).toBeGreaterThan(0);
   });
@@ -181,6 +181,17 @@ describe('the demos', () => {
     expect(record.size, 'the small GPT on a software adapter').toBe('software');
     expect(record.steps).toBe(steps);
     expectGptOutcome(record);
+  });
+
+  test('npm run demo:amp: Chromium lacks shader-f16 here, so Firefox trains the three runs; the PNG and the record', async () => {
+    const ran = await run('npm run demo:amp -- --out results/amp.png', 300);
+    expectSuccess(ran);
+    expect(ran.output).toMatch(/chromium: the demo cannot run here: this adapter has no 'shader-f16'/);
+    expect(ran.output).toContain('f16 + GradScaler tracks f32');
+    expect(isPng(fileIn('results/amp.png'))).toBe(true);
+    const record = JSON.parse(fileIn('results/amp.json').toString());
+    expect(record.browser.name).toBe('firefox');
+    expect(record.outcomes.map((o: { run: string }) => o.run)).toEqual(['f32', 'f16', 'f16-scaler']);
   });
 
   test('npm run read-latency --browser chromium --rounds 3', async () => {

@@ -30,7 +30,7 @@ import type { ModeResult } from '../../demo/bench/modes';
 import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
-import { OPTIMIZER_ROOFLINE_TARGET, ZERO_CHUNK_TARGETS, checkTargets } from '../../demo/bench/targets';
+import { MODE_TARGETS, OPTIMIZER_ROOFLINE_TARGET, ZERO_CHUNK_TARGETS, checkTargets } from '../../demo/bench/targets';
 
 describe('statistics', () => {
   test('percentiles interpolate between ranks', () => {
@@ -282,12 +282,24 @@ describe('results schema and targets', () => {
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
     // No zero-chunk cases and no mode lines: those targets are unmeasured, not met or missed.
-    expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual([
-      [null, null],
-      [null, null],
-      [null, null],
-    ]);
+    expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual(Array.from({ length: 6 }, () => [null, null]));
     expect(targets.at(-1)!.name).toBe('fused clip + Adam step: time / roofline');
+  });
+
+  test('the mode-line targets: each line over its baseline, GPU medians where the line has them, a skipped line unmeasured', () => {
+    const line = (mode: string, baseline: string, wall: number, gpu: number | null, skipped?: string) =>
+      ({ mode, baseline, overBaseline: wall, gpuOverBaseline: gpu, ...(skipped ? { skipped } : {}) }) as ModeResult;
+    const modeTargets = checkTargets(sampleResults().cases, [
+      line('clipGradNorm + scaler', 'clipGradNorm', 1.2, 1.02),
+      line('adam (fused clip) + scaler', 'adam (fused clip)', 1.07, null),
+      { ...line('clipGradNorm f16', 'clipGradNorm', 0, null, 'the device lacks shader-f16'), overBaseline: null },
+    ]).filter((t) => MODE_TARGETS.some(([, , what]) => t.name.startsWith(what)));
+    expect(modeTargets.map((t) => [t.measured, t.threshold, t.met])).toEqual([
+      [1.02, 1.05, true],
+      [1.07, 1.05, false],
+      [null, 0.6, null],
+    ]);
+    expect(modeTargets[2].detail).toBe('not run here: the device lacks shader-f16');
   });
 
   test('the zero-chunk targets: each case not clipping over the dense transformer, same run', () => {

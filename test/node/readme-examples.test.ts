@@ -5,7 +5,7 @@
 //   <!-- example: examples/webgpu-loop.ts#loop -->   the lines between `// #region loop` and
 //                                                    `// #endregion loop` (every such span, joined)
 // This test keeps each marked block equal to its file or region (common leading indentation
-// aside), requires a marker on every ts/js block of "Install and build" and "Quick start", and runs
+// aside), requires a marker on every ts/js block of "Install" and "Quick start", and runs
 // the plain-Node example against this checkout's source. The other examples run in
 // test/browser/examples.test.ts and, on Deno, in scripts/test-deno.sh.
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 
 /** Sections whose every ts/js block must be an example. */
-const CHECKED_SECTIONS = ['Install and build', 'Quick start'];
+const CHECKED_SECTIONS = ['Install', 'Quick start'];
 
 interface Block {
   /** The Markdown file, repository-relative. */
@@ -98,16 +98,11 @@ const guideExamples = guides.flatMap((f) => markdownBlocks(`docs/guide/${f}`)).f
 describe('README code blocks', () => {
   test('the two sections hold the marked blocks this suite expects', () => {
     expect(examples.map((b) => b.example)).toEqual(
-      expect.arrayContaining([
-        'examples/plain-node.mjs',
-        'examples/vite-main.ts',
-        'examples/deno.ts#main',
-        'examples/webgpu-loop.ts#loop',
-      ]),
+      expect.arrayContaining(['examples/plain-node.mjs', 'examples/vite-main.ts', 'examples/webgpu-loop.ts#loop']),
     );
   });
 
-  test('every ts/js block of "Install and build" and "Quick start" is marked as an example', () => {
+  test('every ts/js block of "Install" and "Quick start" is marked as an example', () => {
     const unmarked = blocks.filter(
       (b) => CHECKED_SECTIONS.includes(b.section) && ['ts', 'js'].includes(b.language) && !b.example,
     );
@@ -122,7 +117,12 @@ describe('README code blocks', () => {
 describe('docs/guide code blocks marked as examples', () => {
   test('the guides hold the marked blocks this suite expects', () => {
     expect(guideExamples.map((b) => b.example)).toEqual(
-      expect.arrayContaining(['examples/worker.ts#worker', 'examples/worker-page.ts#page']),
+      expect.arrayContaining([
+        'examples/deno.ts#main',
+        'examples/worker.ts#worker',
+        'examples/worker-page.ts#page',
+        'examples/amp-loop.ts#amp',
+      ]),
     );
   });
 

@@ -3,7 +3,7 @@
 import { createAutoClip, createZClip, type GradView } from '../../../src/index';
 import { perExampleReference } from '../../../src/reference/index';
 import type { LineContext, Lines } from './line';
-import { halfWorkload, maxNormOf, PER_EXAMPLE_BATCH, readViews, workload } from './workload';
+import { halfWorkload, maxNormOf, PER_EXAMPLE_BATCH, readViews, SCALE, scalerOn, workload } from './workload';
 
 export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPlace }: LineContext): Lines {
   return [
@@ -17,6 +17,28 @@ export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPl
           work: w,
           gpuStep: (encoder) => gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder }),
           cpuStep: () => cpu.clipGradNorm(w.cpu.set, maxNorm),
+          results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'clipGradNorm + scaler',
+      () => {
+        const w = model();
+        const [onGpu, onCpu] = [scalerOn(gpu), scalerOn(cpu)];
+        const maxNorm = maxNormOf(w) / SCALE;
+        return {
+          label: 'clipGradNorm with a GradScaler: unscale, norm and clip in one write, then update()',
+          work: w,
+          gpuStep: (encoder) => {
+            const handle = gpu.clipGradNorm(w.gpu.set, maxNorm, { scaler: onGpu, encoder });
+            onGpu.update({ encoder });
+            return handle;
+          },
+          cpuStep: () => {
+            cpu.clipGradNorm(w.cpu.set, maxNorm, { scaler: onCpu });
+            onCpu.update();
+          },
           results: inPlace(w),
         };
       },

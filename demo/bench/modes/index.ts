@@ -39,7 +39,8 @@ function modeRuns(
 
 /** The line a mode is divided by: plain clipGradNorm on the same bytes. */
 function baselineOf(mode: ModeName): ModeName {
-  return mode === 'clipPerExample' || mode === 'clipGradNorm (batch)' ? 'clipGradNorm (batch)' : 'clipGradNorm';
+  if (mode === 'clipPerExample' || mode === 'clipGradNorm (batch)') return 'clipGradNorm (batch)';
+  return mode === 'adam (fused clip) + scaler' ? 'adam (fused clip)' : 'clipGradNorm';
 }
 
 /** The chosen lines with what their ratios need (their baseline; the copy kernel for the optimizer lines), in MODES order. */

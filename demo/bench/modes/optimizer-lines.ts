@@ -6,30 +6,38 @@ import { addAll, tfjsOn } from '../../tfjs-device';
 import { createMethod } from '../methods';
 import { settled } from '../settled';
 import { bracket, type LineContext, type Lines, type ModeRun } from './line';
-import { maxNormOf, readViews, SPIKE_EVERY, workload } from './workload';
+import { maxNormOf, readViews, SCALE, scalerOn, SPIKE_EVERY, workload } from './workload';
 
 export function optimizerLines({ device, gpu, cpu, tensors, model }: LineContext): Lines {
   // Adam on the model's parameters, fused with the clip or after a separate clipGradNorm.
-  const optimizerRun = (fused: boolean): ModeRun => {
+  // With `scaled`, the gradients count as scaled by SCALE: the update unscales them and the
+  // scaler's update() follows every step, as in a mixed-precision loop.
+  const optimizerRun = (fused: boolean, scaled = false): ModeRun => {
     const w = model();
     const params = workload(device, gpu, cpu, tensors, fused ? 10 : 11);
-    const maxNorm = maxNormOf(w);
+    const maxNorm = maxNormOf(w) / (scaled ? SCALE : 1);
     const settings = { kind: 'adam' as const, lr: 1e-3, ...(fused ? { clip: { maxNorm } } : {}) };
-    const onGpu = createOptimizer(gpu, { params: params.gpu.set, grads: w.gpu.set, ...settings });
-    const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings });
+    const scalers = scaled ? { gpu: scalerOn(gpu), cpu: scalerOn(cpu) } : null;
+    const onGpu = createOptimizer(gpu, { params: params.gpu.set, grads: w.gpu.set, ...settings, scaler: scalers?.gpu });
+    const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings, scaler: scalers?.cpu });
     return {
-      label: fused
-        ? 'clip by norm + Adam in one step: norm, decide, update (32 B per float: g twice, p, m, v read and written)'
-        : 'clipGradNorm, then Adam without clip (norm, scale g, then a second norm and the update)',
+      label: scaled
+        ? 'the fused step with a GradScaler: the gradients unscaled inside the update, then update() (32 B per float)'
+        : fused
+          ? 'clip by norm + Adam in one step: norm, decide, update (32 B per float: g twice, p, m, v read and written)'
+          : 'clipGradNorm, then Adam without clip (norm, scale g, then a second norm and the update)',
       work: w,
       bytesPerFloat: fused ? 32 : 44,
       gpuStep: (encoder) => {
         if (!fused) gpu.clipGradNorm(w.gpu.set, maxNorm, { encoder });
-        return onGpu.step({ encoder });
+        const handle = onGpu.step({ encoder });
+        scalers?.gpu.update({ encoder });
+        return handle;
       },
       cpuStep: () => {
         if (!fused) cpu.clipGradNorm(w.cpu.set, maxNorm);
         onCpu.step();
+        scalers?.cpu.update();
       },
       results: async () => ({
         actual: await readViews(device, params.gpu.buffer, params.gpu.views),
@@ -139,6 +147,7 @@ export function optimizerLines({ device, gpu, cpu, tensors, model }: LineContext
       },
     ],
     ['adam (fused clip)', () => optimizerRun(true)],
+    ['adam (fused clip) + scaler', () => optimizerRun(true, true)],
     ['clipGradNorm then adam', () => optimizerRun(false)],
     ['tfjs adam + clip', () => tfjsAdamRun()],
   ];

@@ -1,6 +1,13 @@
 // The data a mode line steps on: the same gradients on the GPU (an arena, f32 or f16) and on the
 // CPU backend (the float64 reference), loaded before each step, normal or spiked, and compared after.
-import { createGradientArena, type Clipper, type GradSet, type GradView } from '../../../src/index';
+import {
+  createGradientArena,
+  createGradScaler,
+  type Clipper,
+  type GradScaler,
+  type GradSet,
+  type GradView,
+} from '../../../src/index';
 import { seeded, type Tensor } from '../cases';
 import { readBuffer } from '../methods';
 
@@ -148,6 +155,14 @@ export function maxRelativeError(actual: readonly Float32Array[], reference: rea
     }
   });
   return worst;
+}
+
+/** The scaler lines' loss scale: the data counts as gradients scaled by it. */
+export const SCALE = 2 ** 16;
+
+/** A GradScaler at SCALE that does not grow during a run: its scale, and so the expected results, stay put. */
+export function scalerOn(clipper: Clipper): GradScaler {
+  return createGradScaler(clipper, { initScale: SCALE, growthInterval: 2 ** 31 });
 }
 
 /** Half the data's global L2 norm: a bound the normal steps exceed, so the clip lines clip. */
