@@ -12,6 +12,16 @@
  */
 export { createClipper } from './api/create';
 export { createGradScaler } from './api/amp';
+export {
+  computeRdp,
+  createRdpAccountant,
+  DEFAULT_ORDERS,
+  getNoiseMultiplier,
+  getPrivacySpent,
+  type RdpAccountant,
+  type RdpHistoryEntry,
+  type RdpOptions,
+} from './reference/rdp';
 export type { GradScaler, GradScalerOptions, GradScalerState, GpuValue } from './core/amp-types';
 export { createGradientArena, ARENA_ALIGNMENT_BYTES } from './api/arena';
 export { GradclipError, type GradclipErrorCode } from './core/errors';

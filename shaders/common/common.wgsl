@@ -17,7 +17,15 @@ struct Params {
   givenNorm: f32,  // the norm passed as a number to clipGradsWithNorm
   mode: u32,       // MODE_* bits
   eps: f32,        // AGC: floor on a unit's parameter norm (maxNorm is then AGC's `clipping`)
-  _pad: u32,
+  segmentLimit: u32,  // per-segment kernels: segments from here on are padding, never read (clipPerExample's `examples`)
+  noiseStd: f32,   // per-example sums: the Gaussian noise's standard deviation (0: none)
+  divisor: f32,    // per-example sums: the noisy sum is divided by this
+  seedLo: u32,     // per-example sums: the noise's Philox key (the 64-bit seed) and counter high half (the step)
+  seedHi: u32,
+  stepLo: u32,
+  stepHi: u32,
+  _pad0: u32,
+  _pad1: u32,
 }
 
 // One dispatch group's table, in vec4 units (every gradient binding is array<vec4<f32>>):

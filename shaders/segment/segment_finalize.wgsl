@@ -2,7 +2,8 @@
 // its coefficient, by `rule`:
 //   0  norms only (coefficient 1)
 //   1  clip by norm (Keras clipnorm): PyTorch's decision per segment at params.maxNorm
-//   2  per-example (Optax): min(1, maxNorm / norm), 1 where that is NaN
+//   2  per-example (Opacus): min(1, maxNorm / (norm + 1e-6)), 1 for a NaN norm, 0 for an infinite one;
+//      a padding segment (from params.segmentLimit on) gets norm and coefficient 0
 //   3  AGC: with maxNorm = params.maxNorm (clipping) · max(‖w‖, params.eps), 1 when ‖g‖ <= maxNorm,
 //      else maxNorm / max(‖g‖, 1e-6); ‖w‖ is this unit's norm in paramNorms
 //
@@ -28,8 +29,7 @@ fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
     case RULE_PER_EXAMPLE: {
       if ((flags & FLAG_NAN) != 0u) { return 1.0; }
       if ((flags & FLAG_INF) != 0u) { return select(0.0, 1.0, classify(maxNorm) != 0u); }
-      if (norm == 0.0 || norm <= maxNorm) { return 1.0; }
-      return maxNorm / norm;
+      return min(1.0, maxNorm / (norm + 1e-6));
     }
     case RULE_AGC: {
       let paramNorm = paramNorms[segment].x;
@@ -46,6 +46,10 @@ fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
 fn main(ids: GridIds) {
   let segment = foldedIndex(ids);
   if (segment >= segments[0]) { return; }
+  if (segment >= params.segmentLimit) {
+    segmentNorms[segment] = vec2<f32>(0.0);
+    return;
+  }
   let p = params.p;
   var acc = emptyAcc();
   let end = segments[SEGMENTS_HEADER + segment + 1u];

@@ -21,7 +21,9 @@ fn main(ids: GridIds) {
   let index = foldedIndex(ids);
   var acc = emptyAcc();
   var partial = NO_PARTIAL;
-  if (index < table.pieceCount) {
+  // A piece of a padding segment (params.segmentLimit on: clipPerExample's unused examples) is
+  // never read; its partial stays empty.
+  if (index < table.pieceCount && table.entries[table.segmentBase + index / 4u][index % 4u] < params.segmentLimit) {
     let piece = table.entries[index];
     let slot = piece.x & PIECE_WINDOW_BITS;
     if ((piece.x & EDGE_PIECE) == 0u) {
@@ -29,8 +31,8 @@ fn main(ids: GridIds) {
     } else {
       acc = accOfVec(select(vec4<f32>(0.0), loadVec(slot, piece.y), maskLanes(piece.x >> 28u)), p);
     }
-    partial = table.entries[table.partialBase + index / 4u][index % 4u];
   }
+  if (index < table.pieceCount) { partial = table.entries[table.partialBase + index / 4u][index % 4u]; }
   laneAccs[ids.local] = acc;
   lanePartials[ids.local] = partial;
   workgroupBarrier();

@@ -1,6 +1,8 @@
 // Per-segment norms, pass 3 (one workgroup): the set's totals into one NormResult slot, from the
-// same partials: `summary` 0 writes the total norm, 1 the number of segments whose coefficient
-// is below 1 (clipPerExample's numClipped) as the slot's norm. The found-inf flag covers the set.
+// same partials: `summary` 0 writes the total norm, 1 the number of segments whose norm exceeds
+// params.maxNorm as the slot's norm (clipPerExample's numClipped: the +1e-6 in its coefficient
+// scales every example a hair, but only those over the bound count). The found-inf flag covers
+// the set.
 //
 // Bindings: group(0) = params (uniform, dynamic offset), partials (read-only), segments (as in
 // segment_finalize.wgsl), segmentNorms (read-only), result (NormResult slot, dynamic offset).
@@ -24,8 +26,8 @@ fn main(ids: LaneIds) {
   }
   if (summary == SUMMARY_COUNT_CLIPPED) {
     var clipped = 0u;
-    for (var s = ids.local; s < segments[0]; s += WG) {
-      if (segmentNorms[s].y < 1.0) { clipped++; }
+    for (var s = ids.local; s < min(segments[0], params.segmentLimit); s += WG) {
+      if (segmentNorms[s].x > params.maxNorm) { clipped++; }
     }
     atomicAdd(&clippedCount, clipped);
   }

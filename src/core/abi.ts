@@ -62,7 +62,7 @@ export const LAYOUT = {
   /** One `Acc` in the partials buffer: 24 bytes, rounded to its 16-byte alignment. */
   PARTIAL_BYTES: 32,
   /** The `Params` uniform. */
-  PARAMS_BYTES: 32,
+  PARAMS_BYTES: 64,
   /** One `NormResult`. */
   RESULT_BYTES: 32,
   /** NormResult.foundInf. */

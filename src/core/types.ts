@@ -114,8 +114,24 @@ export interface NormsOptions {
 export interface PerExampleOptions {
   /** Examples per view: every view holds `batchSize` per-example gradients one after another. */
   batchSize: number;
-  /** Each example's gradient (over all views) is scaled by min(1, maxNorm / norm). */
+  /** Each example's gradient (over all views) is scaled by min(1, maxNorm / (norm + 1e-6)) (Opacus). */
   maxNorm: number;
+  /**
+   * Only the first `examples` (default `batchSize`) per-example gradients are clipped, summed and
+   * counted in numClipped; the rest of the batch is padding, never read (Poisson sampling gives
+   * batches of varying size). An integer in [0, batchSize].
+   */
+  examples?: number;
+  /**
+   * DP-SGD's noise (Opacus's add_noise): each summed coordinate gets an independent N(0,
+   * (multiplier · maxNorm)²) from Philox4x32-10 keyed by `seed` (an integer in [0, 2^64); default a
+   * fresh one from crypto.getRandomValues per call), its counter the `step` (default 0) and the
+   * coordinate's index in the sums (docs/guide/privacy.md). The same (seed, step) gives the same
+   * noise bit for bit.
+   */
+  noise?: { multiplier: number; seed?: number | bigint; step?: number };
+  /** The sum, noise included, is divided by this (Opacus divides by the expected batch size). Default 1. */
+  divisor?: number;
   /**
    * Where the sums go: a buffer (STORAGE) of at least `sumBytes` bytes from `byteOffset`
    * (multiple of 256). Default: a buffer the clipper allocates once per set and batch size.
@@ -134,7 +150,7 @@ export interface PerExampleResult {
    * clipper: pass it straight to clipGradNorm and the rest (made once; the same list every call).
    */
   sum: GradView[] & GradSet;
-  /** How many examples were clipped (multiplier < 1), as the handle's `read()`; its found-inf flag covers every example. */
+  /** How many of the first `examples` had a norm above maxNorm, as the handle's `read()`; its found-inf flag covers them. */
   numClipped: NormHandle;
 }
 

@@ -4,7 +4,7 @@ import type { AdaptiveRule } from '../core/adaptive-types';
 import type { ClipperBackend, ClipperEngines } from '../core/backend';
 import { GradclipError } from '../core/errors';
 import { OPTION_KEYS, readOptions } from '../core/options';
-import { resolveSet, viewsAsSet } from '../core/set-alias';
+import { resolveSet } from '../core/set-alias';
 import type {
   AdaptiveGradClipOptions,
   EncoderOption,
@@ -19,7 +19,6 @@ import type {
 } from '../core/types';
 import {
   checkAgcOptions,
-  checkBatchSize,
   checkClipRange,
   checkGivenNorm,
   checkMaxNorm,
@@ -27,12 +26,13 @@ import {
   checkOnNonfinite,
   checkSameUnits,
 } from '../plan/validate';
-import { checkNoHalfViews, isFloat16Array, resolveCpuViews, type CpuView, type GradArray } from '../plan/views';
-import { agcCoefficient, perExampleReference, unitRanges, viewNormsReference } from '../reference/modes';
+import { resolveCpuViews, type CpuView, type GradArray } from '../plan/views';
+import { agcCoefficient, unitRanges, viewNormsReference } from '../reference/modes';
 import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '../reference/norms';
 import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { OptimizerSettings } from '../core/optimizer-types';
 import { cpuAdaptiveEngine, cpuOptimizerEngine } from './engines';
+import { cpuClipPerExample } from './per-example';
 import { CpuGradScaler, cpuScalerOf } from './scaler';
 import { checkNoEncoder, CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm, type CpuSets } from './set';
 
@@ -157,34 +157,8 @@ export class CpuClipper implements ClipperBackend, CpuSets {
     return new CpuNormsHandle(cpuSet, norms, total);
   }
 
-  clipPerExample(set: GradSet, optionsIn: PerExampleOptions): PerExampleResult {
-    const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
-    const cpuSet = this.setOf(set);
-    const { arrays } = cpuSet;
-    checkNoHalfViews(arrays.map(isFloat16Array), 'clipPerExample');
-    const { batchSize, maxNorm } = options;
-    const b = checkBatchSize(
-      batchSize,
-      arrays.map((a) => a.length),
-    );
-    checkMaxNorm(maxNorm);
-    checkNoEncoder(options);
-    if (options.out !== undefined) {
-      throw new GradclipError(
-        'invalid-argument',
-        'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set',
-      );
-    }
-    let sums = cpuSet.perExampleSums.get(b);
-    if (!sums) {
-      const arraysOfSums = arrays.map((a) => new Float32Array(a.length / b));
-      sums = viewsAsSet(arraysOfSums, this.gradients(arraysOfSums));
-      cpuSet.perExampleSums.set(b, sums);
-    }
-    const reference = perExampleReference(arrays, b, maxNorm);
-    reference.sums.forEach((sum, v) => sums[v].set(sum));
-    const anyNonfinite = reference.norms.some((n) => !Number.isFinite(n));
-    return { sum: sums, numClipped: new CpuNormHandle(cpuSet, reference.numClipped, false, anyNonfinite) };
+  clipPerExample(set: GradSet, options: PerExampleOptions): PerExampleResult {
+    return cpuClipPerExample(this, set, options);
   }
 
   adaptiveGradClip(grads: GradSet, params: GradSet, optionsIn?: AdaptiveGradClipOptions | null): NormHandle {

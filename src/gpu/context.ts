@@ -28,7 +28,21 @@ export interface Destroyable {
 
 /** A Params record with every field not given at its default. */
 export function paramsValue(v: Partial<ParamsValue>): ParamsValue {
-  return { p: 2, maxNorm: 0, clipMin: 0, clipMax: 0, givenNorm: 0, mode: 0, eps: 0, ...v };
+  return {
+    p: 2,
+    maxNorm: 0,
+    clipMin: 0,
+    clipMax: 0,
+    givenNorm: 0,
+    mode: 0,
+    eps: 0,
+    segmentLimit: 0xffffffff,
+    noiseStd: 0,
+    divisor: 1,
+    seed: [0, 0],
+    step: [0, 0],
+    ...v,
+  };
 }
 
 export class GpuContext implements SetOwner, HandleOwner {

@@ -20,6 +20,14 @@ export interface ParamsValue {
   mode: number;
   /** AGC's floor on a unit's parameter norm. */
   eps: number;
+  /** Per-segment kernels: segments from here on are padding (clipPerExample's `examples`). */
+  segmentLimit: number;
+  /** Per-example sums: the noise's standard deviation (0: none) and the divisor. */
+  noiseStd: number;
+  divisor: number;
+  /** Per-example sums: the noise's 64-bit seed and step, as (low, high) u32 words. */
+  seed: [number, number];
+  step: [number, number];
 }
 
 /** Distinct parameter records held at once (256 bytes apart: 1 MiB a ring). */
@@ -53,6 +61,9 @@ export class ParamsRing {
     new Float32Array(data, 0, 5).set([value.p, value.maxNorm, value.clipMin, value.clipMax, value.givenNorm]);
     new Uint32Array(data, 20, 1)[0] = value.mode;
     new Float32Array(data, 24, 1)[0] = value.eps;
+    new Uint32Array(data, 28, 1)[0] = value.segmentLimit;
+    new Float32Array(data, 32, 2).set([value.noiseStd, value.divisor]);
+    new Uint32Array(data, 40, 4).set([...value.seed, ...value.step]);
     return this.offsetForRecord(data, encoder);
   }
 

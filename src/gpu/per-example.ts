@@ -9,6 +9,7 @@ import type { GradSet, GradView, PerExampleOptions, PerExampleResult } from '../
 import { RULE_PER_EXAMPLE, SUMMARY_COUNT_CLIPPED } from '../kernels/registry';
 import { exampleSegments, planSegments } from '../plan/segments';
 import { checkBatchSize, checkMaxNorm } from '../plan/validate';
+import { checkPerExamplePrivacy, wordsOf } from '../plan/validate-privacy';
 import { checkNoHalfViews } from '../plan/views';
 import { BufferUsage } from '../core/webgpu-constants';
 import type { GpuContext } from './context';
@@ -44,6 +45,7 @@ export class PerExampleClipping {
       gpuSet.views.map((v) => v.length),
     );
     const maxNorm = checkMaxNorm(options.maxNorm);
+    const { examples, noise, divisor } = checkPerExamplePrivacy(options, b, maxNorm);
     const lengths = gpuSet.views.map((v) => v.length / b);
     const { offsets, bytes } = sumLayout(lengths);
     const target = this.target(gpuSet, b, bytes, options.out);
@@ -52,12 +54,21 @@ export class PerExampleClipping {
       return new SegmentLayout(ctx, plan, `batch of ${b}`, cache);
     });
     const sum = this.sumKernel(gpuSet, b, layout, target);
-    const paramsOffset = ctx.paramsOffset({ p: 2, maxNorm }, options.encoder);
+    const paramsOffset = ctx.paramsOffset(
+      {
+        p: 2,
+        maxNorm,
+        segmentLimit: examples,
+        divisor,
+        ...(noise ? { noiseStd: noise.std, seed: wordsOf(noise.seed), step: wordsOf(noise.step) } : {}),
+      },
+      options.encoder,
+    );
     const numClipped = ctx.claimHandle(gpuSet);
     ctx.record(options, 'clipPerExample', [gpuSet], (pass) => {
       layout.recordNorms(pass, 2, RULE_PER_EXAMPLE, paramsOffset);
       layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, numClipped.offset);
-      sum.record(pass);
+      sum.record(pass, paramsOffset);
     });
     if (!sum.outputs) {
       const views = lengths.map((length, v) => ({

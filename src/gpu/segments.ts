@@ -363,16 +363,18 @@ export class PerExampleSum {
       label: `gradclip ${label} per-example sum output group`,
       layout: kernels.sumOutputLayout,
       entries: [
-        { binding: 0, resource: { buffer: segmentNorms } },
-        { binding: 1, resource: { buffer: target.buffer, offset: target.byteOffset, size: bytes } },
+        { binding: 0, resource: { buffer: owner.paramsBuffer, size: PARAMS_BYTES } },
+        { binding: 1, resource: { buffer: segmentNorms } },
+        { binding: 2, resource: { buffer: target.buffer, offset: target.byteOffset, size: bytes } },
       ],
     });
   }
 
-  record(pass: GPUComputePassEncoder): void {
+  /** The sums (examples, noise and divisor from the Params record at `paramsOffset`). */
+  record(pass: GPUComputePassEncoder, paramsOffset: number): void {
     const { kernels } = this.owner;
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
-    pass.setBindGroup(1, this.outputBindGroup);
+    pass.setBindGroup(1, this.outputBindGroup, [paramsOffset]);
     for (const group of this.groups) {
       pass.setPipeline(kernels.perExampleSum(group.vec4Slots));
       pass.setBindGroup(0, group.bindGroup);

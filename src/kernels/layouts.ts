@@ -88,10 +88,11 @@ const LAYOUTS = {
   segmentScaleLayout: { prefix: 'SEGMENT_SCALE', bindings: [['SEGMENT_NORMS', 'r']] },
   /** group(0) of per_example_sum: table + views. */
   sumDataLayout: { prefix: 'SUM_DATA', bindings: [['TABLE', 'r']], windows: ['r', 'sumBindings'] },
-  /** group(1) of per_example_sum: segmentNorms + sums. */
+  /** group(1) of per_example_sum: params + segmentNorms + sums. */
   sumOutputLayout: {
     prefix: 'SUM_OUTPUT',
     bindings: [
+      ['PARAMS', 'u'],
       ['SEGMENT_NORMS', 'r'],
       ['SUMS', 's'],
     ],

@@ -19,6 +19,7 @@ import optimizerUpdateWgsl from '../../shaders/optimizer/optimizer_update.wgsl?r
 import perExampleSumWgsl from '../../shaders/segment/per_example_sum.wgsl?raw';
 import preludePlainWgsl from '../../shaders/common/prelude_plain.wgsl?raw';
 import preludeSubgroupsWgsl from '../../shaders/common/prelude_subgroups.wgsl?raw';
+import noiseWgsl from '../../shaders/privacy/noise.wgsl?raw';
 import scalerWgsl from '../../shaders/amp/scaler.wgsl?raw';
 import scalerUpdateWgsl from '../../shaders/amp/scaler_update.wgsl?raw';
 import unscaleWgsl from '../../shaders/amp/unscale.wgsl?raw';
@@ -201,7 +202,12 @@ export function perExampleSumShader(bindings: number, vec4Slots: number): string
       'return 0.0;',
     ),
   ].join('\n\n');
-  return [common, viewSearchWgsl, expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers)].join('\n');
+  return [
+    common,
+    noiseWgsl,
+    viewSearchWgsl,
+    expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers),
+  ].join('\n');
 }
 
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */

@@ -21,13 +21,16 @@ export {
   viewNormsReference,
   perExampleReference,
   perExampleMultiplier,
+  sumCoordinateOffsets,
   agcCoefficient,
   percentileReference,
   unitRanges,
   AutoClipRule,
   ZClipRule,
+  type PerExampleNoise,
   type PerExampleReference,
   type ZClipSettings,
 } from './modes';
 export { OptimizerReference, type ReferenceStepResult } from './optimizer';
+export { gaussianOf, noiseCounter, noiseKey, PHILOX, philox4x32, uniformOfWord } from './philox';
 export type { OptimizerKind, OptimizerSettings } from '../core/optimizer-types';

@@ -2,6 +2,7 @@
 // AGC, and the threshold rules of AutoClip and ZClip. Plain float64, like reference.ts: the CPU
 // backend runs it and the GPU tests compare against it.
 import { totalNormReference } from './norms';
+import { gaussianOf } from './philox';
 import type { UnitShape } from '../core/types';
 
 /** The p-norm of each array on its own. */
@@ -16,10 +17,31 @@ export function unitRanges(length: number, shape?: UnitShape): Array<[number, nu
   return Array.from({ length: rows }, (_, r): [number, number] => [r * cols, (r + 1) * cols]);
 }
 
-/** Optax's per-example multiplier: min(1, maxNorm / norm), and 1 where that is NaN. */
+/** Opacus's per-example multiplier: min(1, maxNorm / (norm + 1e-6)), and 1 where that is NaN. */
 export function perExampleMultiplier(norm: number, maxNorm: number): number {
-  const m = Math.min(maxNorm / norm, 1);
+  const m = Math.min(maxNorm / (norm + 1e-6), 1);
   return Number.isNaN(m) ? 1 : m;
+}
+
+/** DP-SGD's noise and divisor for perExampleReference (Opacus's add_noise and scale_grad). */
+export interface PerExampleNoise {
+  /** The examples summed: the first `examples` of the batch (default all; the rest are padding). */
+  examples?: number;
+  /** N(0, std²) per summed coordinate from the Philox stream of (seed, step) (reference/philox.ts). */
+  noise?: { std: number; seed: bigint; step: number };
+  /** The noisy sum is divided by this (default 1). */
+  divisor?: number;
+}
+
+/** The noise stream's index of each view's first coordinate: its float offset in the sums, each view starting on a multiple of 4. */
+export function sumCoordinateOffsets(lengths: readonly number[]): number[] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    offsets.push(at);
+    at += 4 * Math.ceil(length / 4);
+  }
+  return offsets;
 }
 
 export interface PerExampleReference {
@@ -36,27 +58,34 @@ export function perExampleReference(
   arrays: readonly ArrayLike<number>[],
   batchSize: number,
   maxNorm: number,
+  { examples = batchSize, noise, divisor = 1 }: PerExampleNoise = {},
 ): PerExampleReference {
   const slice = (a: ArrayLike<number>, e: number) => {
     const n = a.length / batchSize;
     return Array.prototype.slice.call(a, e * n, (e + 1) * n) as number[];
   };
-  const norms = Array.from({ length: batchSize }, (_, e) =>
+  const norms = Array.from({ length: examples }, (_, e) =>
     totalNormReference(
       arrays.map((a) => slice(a, e)),
       2,
     ),
   );
   const multipliers = norms.map((n) => perExampleMultiplier(n, maxNorm));
-  const sums = arrays.map((a) => {
-    const n = a.length / batchSize;
+  const lengths = arrays.map((a) => a.length / batchSize);
+  const starts = sumCoordinateOffsets(lengths);
+  const sums = arrays.map((a, v) => {
+    const n = lengths[v];
     const sum = new Float64Array(n);
-    for (let e = 0; e < batchSize; e++) {
+    for (let e = 0; e < examples; e++) {
       for (let j = 0; j < n; j++) sum[j] += multipliers[e] * a[e * n + j];
+    }
+    for (let j = 0; j < n; j++) {
+      const added = noise && noise.std !== 0 ? noise.std * gaussianOf(noise.seed, noise.step, starts[v] + j) : 0;
+      sum[j] = (sum[j] + added) / divisor;
     }
     return sum;
   });
-  return { norms, multipliers, numClipped: multipliers.filter((m) => m < 1).length, sums };
+  return { norms, multipliers, numClipped: norms.filter((n) => n > maxNorm).length, sums };
 }
 
 /**

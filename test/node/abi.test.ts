@@ -21,7 +21,7 @@ const withoutComments = (code: string) => code.replace(/\/\/.*$/gm, '');
 describe('shader files leave the ABI to the prelude', () => {
   test('there are shader files in every group', () => {
     expect(new Set(shaderFiles.map((f) => f.name.split('/')[0]))).toEqual(
-      new Set(['adaptive', 'amp', 'common', 'norm', 'optimizer', 'segment']),
+      new Set(['adaptive', 'amp', 'common', 'norm', 'optimizer', 'privacy', 'segment']),
     );
   });
 

@@ -63,8 +63,9 @@ describe('per-example clipping (Optax per_example_global_norm_clip)', () => {
     expect(Array.from(a)).toEqual([3, 4, 0, 1]);
   });
 
-  test('multiplier: min(1, maxNorm / norm), 1 for a zero or NaN norm', () => {
-    expect(perExampleMultiplier(13, 1.3)).toBeCloseTo(0.1, 15);
+  test("multiplier: Opacus's min(1, maxNorm / (norm + 1e-6)), 1 for a zero or NaN norm", () => {
+    expect(perExampleMultiplier(13, 1.3)).toBe(1.3 / (13 + 1e-6));
+    expect(perExampleMultiplier(1.3, 1.3)).toBeLessThan(1); // at the bound: clipped by 1e-6, as Opacus counts it
     expect(perExampleMultiplier(1, 1.3)).toBe(1);
     expect(perExampleMultiplier(0, 1)).toBe(1);
     expect(perExampleMultiplier(NaN, 1)).toBe(1);

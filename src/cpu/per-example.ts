@@ -1,0 +1,46 @@
+// clipPerExample on the CPU backend (DP-SGD): the float64 reference (each example clipped as
+// Opacus does, the first `examples` summed, Gaussian noise from the same Philox stream as the GPU's,
+// divided), stored as float32 into sums the set keeps per batch size.
+import { GradclipError } from '../core/errors';
+import { OPTION_KEYS, readOptions } from '../core/options';
+import { viewsAsSet } from '../core/set-alias';
+import type { GradSet, GradView, PerExampleOptions, PerExampleResult } from '../core/types';
+import { checkBatchSize, checkMaxNorm } from '../plan/validate';
+import { checkPerExamplePrivacy } from '../plan/validate-privacy';
+import { checkNoHalfViews, isFloat16Array } from '../plan/views';
+import { perExampleReference } from '../reference/modes';
+import { checkNoEncoder, CpuNormHandle, type CpuSets } from './set';
+
+export function cpuClipPerExample(
+  sets: CpuSets & { gradients(views: GradView[]): GradSet },
+  set: GradSet,
+  optionsIn: PerExampleOptions,
+): PerExampleResult {
+  const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
+  const cpuSet = sets.setOf(set);
+  const { arrays } = cpuSet;
+  checkNoHalfViews(arrays.map(isFloat16Array), 'clipPerExample');
+  const b = checkBatchSize(
+    options.batchSize,
+    arrays.map((a) => a.length),
+  );
+  const maxNorm = checkMaxNorm(options.maxNorm);
+  const { examples, noise, divisor } = checkPerExamplePrivacy(options, b, maxNorm);
+  checkNoEncoder(options);
+  if (options.out !== undefined) {
+    throw new GradclipError(
+      'invalid-argument',
+      'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set',
+    );
+  }
+  let sums = cpuSet.perExampleSums.get(b);
+  if (!sums) {
+    const arraysOfSums = arrays.map((a) => new Float32Array(a.length / b));
+    sums = viewsAsSet(arraysOfSums, sets.gradients(arraysOfSums));
+    cpuSet.perExampleSums.set(b, sums);
+  }
+  const reference = perExampleReference(arrays, b, maxNorm, { examples, divisor, ...(noise ? { noise } : {}) });
+  reference.sums.forEach((sum, v) => sums[v].set(sum));
+  const anyNonfinite = reference.norms.some((n) => !Number.isFinite(n));
+  return { sum: sums, numClipped: new CpuNormHandle(cpuSet, reference.numClipped, false, anyNonfinite) };
+}

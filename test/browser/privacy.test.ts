@@ -1,0 +1,178 @@
+// DP-SGD on WebGPU: clipPerExample with padding examples, Gaussian noise and a divisor against the
+// float64 reference (reference/modes.ts, its noise from reference/philox.ts); the noise bit for bit
+// the same for the same (seed, step) and independent across coordinates, steps and seeds, over
+// millions of samples (mean, variance, tails, correlations); and its bad inputs.
+import { describe, expect, test } from 'vitest';
+import { createClipper, type Clipper, type GradView } from '../../src/index';
+import { gaussianOf, perExampleReference } from '../../src/reference/index';
+import { randomGradient, seededRandom } from '../shared/random';
+import { thrown } from '../shared/thrown';
+import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
+
+let clipper: Clipper;
+let device: GPUDevice;
+
+async function setup() {
+  device ??= await sharedDevice();
+  clipper ??= await createClipper({ device, maxWorkgroups: 8 });
+}
+
+/** Views of `lengths` per-example elements × `batch` examples in one buffer at odd offsets, from `arrays`. */
+function perExampleViews(arrays: Float32Array[]): { views: GradView[]; buffer: GPUBuffer } {
+  const offsets: number[] = [];
+  let at = 1;
+  for (const a of arrays) {
+    offsets.push(at);
+    at += a.length + 3;
+  }
+  const whole = new Float32Array(at + 1).fill(7e30);
+  arrays.forEach((a, i) => whole.set(a, offsets[i]));
+  const buffer = upload(device, whole);
+  return { buffer, views: arrays.map((a, i) => ({ buffer, offset: offsets[i] * 4, length: a.length })) };
+}
+
+/** Reads the sums `clipPerExample` returned as Float32Arrays, one per view. */
+async function readSums(sum: GradView[]): Promise<Float32Array[]> {
+  const all = await readBack(device, (sum[0] as { buffer: GPUBuffer }).buffer);
+  return sum.map((v) => {
+    const { offset, length } = v as { offset: number; length: number };
+    return all.slice(offset / 4, offset / 4 + length);
+  });
+}
+
+describe('clipPerExample with DP-SGD options', () => {
+  test('examples < batchSize: padding holding NaN or 1e30 is never read; noise and divisor as the float64 reference', async () => {
+    await setup();
+    const random = seededRandom(4);
+    const batch = 6;
+    const examples = 4;
+    const exampleLengths = [1, 7, 300, 4097];
+    for (const padding of [Number.NaN, 1e30]) {
+      const arrays = exampleLengths.map((n) => {
+        const a = randomGradient(n * batch, random);
+        a.fill(padding, n * examples);
+        return a;
+      });
+      const { views, buffer } = perExampleViews(arrays);
+      const set = clipper.gradients(views);
+      const options = { examples, noise: { multiplier: 1.1, seed: 123456789n, step: 9 }, divisor: 5 };
+      const result = await withErrorScopes(device, async () => {
+        const r = clipper.clipPerExample(set, { batchSize: batch, maxNorm: 2, ...options });
+        return {
+          sums: await readSums(r.sum),
+          numClipped: await r.numClipped.read(),
+          foundInf: await r.numClipped.readFoundInf(),
+        };
+      });
+      const noise = { std: 1.1 * 2, seed: 123456789n, step: 9 };
+      const reference = perExampleReference(arrays, batch, 2, { examples, noise, divisor: 5 });
+      expect(result.numClipped).toBe(reference.numClipped);
+      expect(result.foundInf, 'padding never reaches the found-inf flag').toBe(false);
+      reference.sums.forEach((sum, v) =>
+        sum.forEach((e, j) =>
+          expect(Math.abs(result.sums[v][j] - e), `padding ${padding}: view ${v}[${j}]`).toBeLessThanOrEqual(
+            2e-5 * (1 + Math.abs(e)),
+          ),
+        ),
+      );
+      buffer.destroy();
+    }
+  });
+
+  test('the same (seed, step) gives the same noise bit for bit; another step or seed other noise', async () => {
+    await setup();
+    const zeros = perExampleViews([new Float32Array(2 * 1000)]);
+    const set = clipper.gradients(zeros.views);
+    const draw = async (seed: bigint | number, step: number) =>
+      (
+        await readSums(
+          clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1, noise: { multiplier: 1, seed, step } }).sum,
+        )
+      )[0];
+    const a = await draw(42n, 3);
+    const b = await draw(42, 3);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(Array.from(await draw(42n, 4))).not.toEqual(Array.from(a));
+    expect(Array.from(await draw(43n, 3))).not.toEqual(Array.from(a));
+    // Without a seed each call draws a fresh one.
+    const fresh = async () =>
+      (await readSums(clipper.clipPerExample(set, { batchSize: 2, maxNorm: 1, noise: { multiplier: 1 } }).sum))[0];
+    expect(Array.from(await fresh())).not.toEqual(Array.from(await fresh()));
+    zeros.buffer.destroy();
+  });
+
+  test('the GPU normals against the float64 Box–Muller of the same Philox words: the largest difference', async () => {
+    await setup();
+    const n = 1 << 16;
+    const zeros = perExampleViews([new Float32Array(n)]);
+    const set = clipper.gradients(zeros.views);
+    const seed = 0xfeedfacecafebeefn;
+    const [gpu] = await readSums(
+      clipper.clipPerExample(set, { batchSize: 1, maxNorm: 1, noise: { multiplier: 1, seed, step: 77 } }).sum,
+    );
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(gpu[i] - gaussianOf(seed, 77, i)));
+    console.log(`GPU normals vs float64 over ${n}: largest absolute difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(5e-6);
+    zeros.buffer.destroy();
+  });
+
+  test('four million GPU normals: mean, variance, tails, and no correlation between neighbours, steps or seeds', async () => {
+    await setup();
+    const n = 1 << 20;
+    const zeros = perExampleViews([new Float32Array(n)]);
+    const set = clipper.gradients(zeros.views);
+    const draw = async (seed: bigint, step: number) =>
+      (
+        await readSums(
+          clipper.clipPerExample(set, { batchSize: 1, maxNorm: 1, noise: { multiplier: 1, seed, step } }).sum,
+        )
+      )[0];
+    const streams = [await draw(1n, 0), await draw(1n, 1), await draw(2n, 0), await draw(2n ** 63n + 5n, 2 ** 40)];
+    const all = streams.flatMap((s) => Array.from(s));
+    const count = all.length;
+    const mean = all.reduce((a, b) => a + b, 0) / count;
+    const variance = all.reduce((a, b) => a + (b - mean) ** 2, 0) / count;
+    const beyond = (k: number) => all.filter((x) => Math.abs(x) > k).length / count;
+    // Standard errors: mean 1/√N (5e-4), variance √(2/N) (7e-4).
+    expect(Math.abs(mean)).toBeLessThan(4 * (1 / Math.sqrt(count)));
+    expect(Math.abs(variance - 1)).toBeLessThan(4 * Math.sqrt(2 / count));
+    expect(beyond(2)).toBeCloseTo(0.0455, 3);
+    expect(beyond(3)).toBeCloseTo(0.0027, 3);
+    expect(all.reduce((m, x) => Math.max(m, Math.abs(x)), 0)).toBeLessThan(6.5);
+    const correlation = (a: ArrayLike<number>, b: ArrayLike<number>, shift = 0) => {
+      let sum = 0;
+      for (let i = 0; i + shift < a.length; i++) sum += a[i] * b[i + shift];
+      return sum / (a.length - shift);
+    };
+    const bound = 4 / Math.sqrt(n);
+    expect(Math.abs(correlation(streams[0], streams[0], 1)), 'neighbours').toBeLessThan(bound);
+    expect(Math.abs(correlation(streams[0], streams[0], 2)), 'the two pairs of a block').toBeLessThan(bound);
+    expect(Math.abs(correlation(streams[0], streams[0], 4)), 'consecutive blocks').toBeLessThan(bound);
+    expect(Math.abs(correlation(streams[0], streams[1])), 'steps').toBeLessThan(bound);
+    expect(Math.abs(correlation(streams[0], streams[2])), 'seeds').toBeLessThan(bound);
+    zeros.buffer.destroy();
+  }, 300_000);
+
+  test('bad DP options are GradclipErrors naming them, before anything is recorded', async () => {
+    await setup();
+    const { views, buffer } = perExampleViews([new Float32Array(8)]);
+    const set = clipper.gradients(views);
+    const cases: Array<[object, RegExp]> = [
+      [{ noise: { multiplier: -1 } }, /noise.multiplier must be a number in \[0, Infinity\)/],
+      [{ examples: 5 }, /examples must be an integer in \[0, 4\]/],
+      [{ noise: { multiplier: 1, sigma: 2 } }, /options.noise.sigma is not an option/],
+      [{ noise: { multiplier: 1, seed: -1 } }, /noise.seed must be an integer in \[0, 2\^64\)/],
+      [{ noise: { multiplier: 1, seed: 2n ** 64n } }, /noise.seed must be an integer in \[0, 2\^64\)/],
+      [{ noise: { multiplier: 1, step: 1.5 } }, /noise.step must be an integer/],
+      [{ divisor: 0 }, /divisor must be a number in \(0, Infinity\)/],
+      [{ maxNorm: Infinity, noise: { multiplier: 1 } }, /noise needs a finite maxNorm/],
+    ];
+    for (const [options, message] of cases) {
+      const error = thrown(() => clipper.clipPerExample(set, { batchSize: 4, maxNorm: 1, ...options }));
+      expect(error.code, String(message)).toBe('invalid-argument');
+      expect(error.message).toMatch(message);
+    }
+    buffer.destroy();
+  });
+});
