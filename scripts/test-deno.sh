@@ -2,7 +2,7 @@
 # `npm run test:deno`: the built package on Deno's WebGPU (wgpu + Naga), a second implementation
 # beside Chromium's. Needs a Vulkan driver (Mesa's lavapipe here: apt-get install
 # mesa-vulkan-drivers, which .ci/run installs when missing); deno comes from the pinned npm package.
-# The GPU smoke test, the f16 suite and the GradScaler's cases, then the install guide's Deno example as written.
+# The GPU smoke test, the f16 suite, the GradScaler's and the private optimizer's cases, then the install guide's Deno example as written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null; then
@@ -22,8 +22,8 @@ status=0
 node_modules/.bin/deno run --allow-read test/deno/gpu-smoke.ts || status=$?
 # f16 gradients: lavapipe offers shader-f16 (SwiftShader does not), and Deno has Float16Array.
 node_modules/.bin/deno run --allow-read test/deno/f16.ts || status=$?
-# The GradScaler's ported PyTorch and Keras cases, f16 master weights (test/shared/amp-cases.ts).
-node_modules/.bin/deno run --allow-read --import-map=test/deno/import-map.json test/deno/amp.ts || status=$?
+# The GradScaler's ported PyTorch and Keras cases, f16 master weights, the private optimizer's cases.
+node_modules/.bin/deno run --allow-read --import-map=test/deno/import-map.json test/deno/cases.ts || status=$?
 # The install guide's Deno block (examples/deno.ts, kept equal to it by test/node/readme-examples.test.ts)
 # runs as its comment says: main.ts beside node_modules/, where gradclip is this checkout.
 example_dir="$(mktemp -d)"

@@ -33,7 +33,14 @@ export {
   type TfjsWebGPUBackendLike,
 } from './interop/tfjs';
 export { createOptimizer } from './api/optimizer';
-export type { Optimizer, OptimizerOptions, OptimizerState, OptimizerStepOptions } from './core/optimizer-types';
+export type {
+  Optimizer,
+  OptimizerOptions,
+  OptimizerState,
+  OptimizerStepOptions,
+  PrivacyOptions,
+  PrivateStepOptions,
+} from './core/optimizer-types';
 export type { OptimizerKind } from './core/optimizer-types';
 export { createAutoClip, createZClip } from './api/adaptive';
 export type { AutoClip, AutoClipOptions, StepOptions, ZClip, ZClipOptions } from './core/adaptive-types';

@@ -37,6 +37,7 @@ export class SwitchingClipper implements ClipperBackend {
       adaptive: (set: GradSet, rule: AdaptiveRule) => this.route(set).engines.adaptive(set, rule),
       optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
         this.route(grads).engines.optimizer(params, grads, settings, scaler),
+      perExampleSums: (set: GradSet, batchSize: number) => this.route(set).engines.perExampleSums(set, batchSize),
       scaler: (config: GradScalerConfig) => this.live.engines.scaler(config),
     };
   }

@@ -24,6 +24,11 @@ export type OptimizerEngine = Optimizer;
 export interface ClipperEngines {
   adaptive(set: GradSet, rule: AdaptiveRule): AdaptiveEngine;
   optimizer(params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null): OptimizerEngine;
+  /**
+   * The sums clipPerExample writes for `set` at `batchSize` when given no `out` (checked and
+   * allocated now, nothing recorded): a private optimizer's gradients.
+   */
+  perExampleSums(set: GradSet, batchSize: number): GradSet;
   /** A GradScaler of this clipper (its calls take it as `scaler`). */
   scaler(config: GradScalerConfig): GradScaler;
 }
@@ -44,6 +49,7 @@ function isBackend(clipper: Clipper | null | undefined): clipper is ClipperBacke
   return (
     typeof engines?.adaptive === 'function' &&
     typeof engines.optimizer === 'function' &&
+    typeof engines.perExampleSums === 'function' &&
     typeof engines.scaler === 'function'
   );
 }

@@ -43,6 +43,42 @@ export interface OptimizerOptions {
    * set already unscaled since the last update() is not unscaled again (PyTorch's scaler.step).
    */
   scaler?: GradScaler;
+  /**
+   * DP-SGD (Opacus's DPOptimizer): `grads` holds `batchSize` per-example gradients per view
+   * (example-major, as clipPerExample reads them) and `params` one example's lengths. Each step
+   * clips every example to `maxNorm`, sums, adds noise, divides and updates, all recorded; no
+   * `clip` or `scaler` with it.
+   */
+  privacy?: PrivacyOptions;
+}
+
+export interface PrivacyOptions {
+  /** Examples per batch (the per-example gradients' leading dimension). */
+  batchSize: number;
+  /** Each example's gradient is scaled by min(1, maxNorm / (‖g_i‖ + 1e-6)). */
+  maxNorm: number;
+  /** σ: each summed coordinate gets N(0, (σ · maxNorm)²); 0 adds none (clipping only, no privacy). */
+  noiseMultiplier: number;
+  /**
+   * The noise's 64-bit Philox key, fixed for the optimizer's life; default a fresh one from
+   * crypto.getRandomValues. Step n (from 0) draws clipPerExample's noise for { seed, step: n }.
+   */
+  seed?: number | bigint;
+  /** The noised sum is divided by it: Opacus's expected batch size. Default batchSize. */
+  divisor?: number;
+}
+
+/** A private optimizer's step: the optimizer's step options, and how many examples this batch holds. */
+export interface PrivateStepOptions {
+  /** Record into this encoder instead of submitting; the caller submits. */
+  encoder?: GPUCommandEncoder;
+  /** This step's learning rate; default the one given at creation. */
+  lr?: number;
+  /**
+   * The first `examples` per-example gradients are this step's batch (Poisson sampling gives
+   * batches of varying size); the rest is padding, never read. Default batchSize.
+   */
+  examples?: number;
 }
 
 export interface OptimizerStepOptions {
@@ -62,6 +98,11 @@ export interface OptimizerState {
   first: Float32Array[];
   /** Adam's second moments (zeros for SGD), one array per view. */
   second: Float32Array[];
+  /**
+   * A private optimizer's next noise step (calls to step so far, skipped ones included); setState
+   * resumes the noise from it (default `step`), so a restored run never draws the same noise twice.
+   */
+  noiseStep?: number;
 }
 
 export interface Optimizer {
@@ -69,7 +110,7 @@ export interface Optimizer {
    * One step: the gradients' norm (returned; its found-inf flag says whether the step was
    * skipped), the clip, and the update of parameters and state in place, all on the GPU.
    */
-  step(options?: OptimizerStepOptions | null): NormHandle;
+  step(options?: OptimizerStepOptions | PrivateStepOptions | null): NormHandle;
   /** Reads the state back (not per step). */
   state(): Promise<OptimizerState>;
   /**

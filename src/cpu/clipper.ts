@@ -32,7 +32,7 @@ import { clampInPlace, clipDecision, scaleInPlace, totalNormReference } from '..
 import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { OptimizerSettings } from '../core/optimizer-types';
 import { cpuAdaptiveEngine, cpuOptimizerEngine } from './engines';
-import { cpuClipPerExample } from './per-example';
+import { cpuClipPerExample, cpuPerExampleSums } from './per-example';
 import { CpuGradScaler, cpuScalerOf } from './scaler';
 import { checkNoEncoder, CpuGradSet, CpuNormHandle, CpuNormsHandle, float32Norm, type CpuSets } from './set';
 
@@ -47,6 +47,7 @@ export class CpuClipper implements ClipperBackend, CpuSets {
     adaptive: (set: GradSet, rule: AdaptiveRule) => cpuAdaptiveEngine(this, set, rule),
     optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
       cpuOptimizerEngine(this, params, grads, settings, scaler === null ? null : cpuScalerOf(this, scaler)),
+    perExampleSums: (set: GradSet, batchSize: number) => cpuPerExampleSums(this, set, batchSize),
     scaler: (config: GradScalerConfig) => {
       this.checkAlive();
       return new CpuGradScaler(this, config);

@@ -9,21 +9,11 @@ import { checkBatchSize, checkMaxNorm } from '../plan/validate';
 import { checkPerExamplePrivacy } from '../plan/validate-privacy';
 import { checkNoHalfViews, isFloat16Array } from '../plan/views';
 import { perExampleReference } from '../reference/modes';
-import { checkNoEncoder, CpuNormHandle, type CpuSets } from './set';
+import { checkNoEncoder, type CpuGradSet, CpuNormHandle, type CpuSets } from './set';
 
-export function cpuClipPerExample(
-  sets: CpuSets & { gradients(views: GradView[]): GradSet },
-  set: GradSet,
-  optionsIn: PerExampleOptions,
-): PerExampleResult {
+export function cpuClipPerExample(sets: PerExampleSets, set: GradSet, optionsIn: PerExampleOptions): PerExampleResult {
   const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
-  const cpuSet = sets.setOf(set);
-  const { arrays } = cpuSet;
-  checkNoHalfViews(arrays.map(isFloat16Array), 'clipPerExample');
-  const b = checkBatchSize(
-    options.batchSize,
-    arrays.map((a) => a.length),
-  );
+  const { cpuSet, b } = checkBatch(sets, set, options.batchSize);
   const maxNorm = checkMaxNorm(options.maxNorm);
   const { examples, noise, divisor } = checkPerExamplePrivacy(options, b, maxNorm);
   checkNoEncoder(options);
@@ -33,14 +23,38 @@ export function cpuClipPerExample(
       'options.out applies to the WebGPU backend only; the CPU backend allocates its sums once per set',
     );
   }
-  let sums = cpuSet.perExampleSums.get(b);
-  if (!sums) {
-    const arraysOfSums = arrays.map((a) => new Float32Array(a.length / b));
-    sums = viewsAsSet(arraysOfSums, sets.gradients(arraysOfSums));
-    cpuSet.perExampleSums.set(b, sums);
-  }
-  const reference = perExampleReference(arrays, b, maxNorm, { examples, divisor, ...(noise ? { noise } : {}) });
+  const sums = ownSums(sets, cpuSet, b);
+  const reference = perExampleReference(cpuSet.arrays, b, maxNorm, { examples, divisor, ...(noise ? { noise } : {}) });
   reference.sums.forEach((sum, v) => sums[v].set(sum));
   const anyNonfinite = reference.norms.some((n) => !Number.isFinite(n));
   return { sum: sums, numClipped: new CpuNormHandle(cpuSet, reference.numClipped, false, anyNonfinite) };
+}
+
+/** The sums clipPerExample writes for `set` at `batchSize`, allocated now (a private optimizer's gradients). */
+export function cpuPerExampleSums(sets: PerExampleSets, set: GradSet, batchSize: unknown): GradSet {
+  const { cpuSet, b } = checkBatch(sets, set, batchSize);
+  return ownSums(sets, cpuSet, b);
+}
+
+type PerExampleSets = CpuSets & { gradients(views: GradView[]): GradSet };
+
+function checkBatch(sets: PerExampleSets, set: GradSet, batchSize: unknown): { cpuSet: CpuGradSet; b: number } {
+  const cpuSet = sets.setOf(set);
+  checkNoHalfViews(cpuSet.arrays.map(isFloat16Array), 'clipPerExample');
+  const b = checkBatchSize(
+    batchSize,
+    cpuSet.arrays.map((a) => a.length),
+  );
+  return { cpuSet, b };
+}
+
+/** The set's sums at batch size `b`, made once. */
+function ownSums(sets: PerExampleSets, cpuSet: CpuGradSet, b: number): Float32Array[] & GradSet {
+  let sums = cpuSet.perExampleSums.get(b);
+  if (!sums) {
+    const arraysOfSums = cpuSet.arrays.map((a) => new Float32Array(a.length / b));
+    sums = viewsAsSet(arraysOfSums, sets.gradients(arraysOfSums));
+    cpuSet.perExampleSums.set(b, sums);
+  }
+  return sums;
 }

@@ -98,6 +98,7 @@ export class GpuClipper implements ClipperBackend {
       adaptive: (set: GradSet, rule: AdaptiveRule) => gpuAdaptiveEngine(ctx, set, rule),
       optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
         gpuOptimizerEngine(ctx, params, grads, settings, scaler),
+      perExampleSums: (set: GradSet, batchSize: number) => this.perExample.ownSums(set, batchSize),
       scaler: (config: GradScalerConfig) => {
         ctx.checkAlive();
         const scaler = new GpuGradScaler(ctx, config);

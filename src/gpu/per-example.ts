@@ -35,15 +35,7 @@ export class PerExampleClipping {
     const { ctx } = this;
     const options = readOptions(optionsIn, OPTION_KEYS.perExample, 'options');
     if (options.out !== undefined) readOptions(options.out, OPTION_KEYS.perExampleOut, 'options.out');
-    const gpuSet = ctx.checkUsable(set);
-    checkNoHalfViews(
-      gpuSet.views.map((v) => v.elementBytes === 2),
-      'clipPerExample',
-    );
-    const b = checkBatchSize(
-      options.batchSize,
-      gpuSet.views.map((v) => v.length),
-    );
+    const { gpuSet, b } = this.checkBatch(set, options.batchSize);
     const maxNorm = checkMaxNorm(options.maxNorm);
     const { examples, noise, divisor } = checkPerExamplePrivacy(options, b, maxNorm);
     const lengths = gpuSet.views.map((v) => v.length / b);
@@ -79,6 +71,31 @@ export class PerExampleClipping {
       sum.outputs = viewsAsSet(views, this.gradients(views));
     }
     return { sum: sum.outputs, numClipped };
+  }
+
+  /**
+   * The sums clipPerExample writes when given no `out`, allocated now and nothing recorded (a
+   * private optimizer steps on them).
+   */
+  ownSums(set: GradSet, batchSize: unknown): GradSet {
+    const { gpuSet, b } = this.checkBatch(set, batchSize);
+    const lengths = gpuSet.views.map((v) => v.length / b);
+    const { offsets, bytes } = sumLayout(lengths);
+    const { buffer } = this.target(gpuSet, b, bytes, undefined);
+    return this.gradients(lengths.map((length, v) => ({ buffer, offset: offsets[v], length })));
+  }
+
+  private checkBatch(set: GradSet, batchSize: unknown): { gpuSet: GpuGradSet; b: number } {
+    const gpuSet = this.ctx.checkUsable(set);
+    checkNoHalfViews(
+      gpuSet.views.map((v) => v.elementBytes === 2),
+      'clipPerExample',
+    );
+    const b = checkBatchSize(
+      batchSize,
+      gpuSet.views.map((v) => v.length),
+    );
+    return { gpuSet, b };
   }
 
   /** The sum kernel for one (batch size, target buffer, offset), made on first use. */

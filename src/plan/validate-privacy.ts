@@ -42,16 +42,11 @@ export function wordsOf(value: bigint | number): [number, number] {
 }
 
 export function checkDivisor(value: unknown, name = 'divisor'): number {
-  const divisor = checkNumberIn(name, value ?? 1, 0, Infinity, true, true);
-  if (!Number.isFinite(divisor)) throw new GradclipError('invalid-argument', `${name} must be finite, got ${divisor}`);
-  return divisor;
+  return checkNumberIn(name, value ?? 1, 0, Infinity, true, true);
 }
 
 export function checkNoiseMultiplier(value: unknown, name: string): number {
-  const multiplier = checkNumberIn(name, value, 0, Infinity, false, true);
-  if (!Number.isFinite(multiplier))
-    throw new GradclipError('invalid-argument', `${name} must be finite, got ${multiplier}`);
-  return multiplier;
+  return checkNumberIn(name, value, 0, Infinity, false, true);
 }
 
 /** examples, noise and divisor of clipPerExample, for a batch of `batchSize` clipped at `maxNorm`. */
@@ -79,4 +74,44 @@ export function checkPerExamplePrivacy(
     noise = { std, seed: checkSeed(given.seed, 'noise.seed'), step };
   }
   return { examples, noise, divisor: checkDivisor(options.divisor) };
+}
+
+/** An optimizer's checked `privacy` settings. */
+export interface PrivacySettings {
+  batchSize: number;
+  maxNorm: number;
+  noiseMultiplier: number;
+  seed: bigint;
+  divisor: number;
+}
+
+/** createOptimizer's `privacy` (its keys, limits, and that no `clip` or `scaler` comes with it). */
+export function checkPrivacySettings(options: {
+  privacy?: unknown;
+  clip?: unknown;
+  scaler?: unknown;
+}): PrivacySettings {
+  const given = readOptions(options.privacy as object, OPTION_KEYS.privacy, 'options.privacy') as {
+    batchSize?: unknown;
+    maxNorm?: unknown;
+    noiseMultiplier?: unknown;
+    seed?: unknown;
+    divisor?: unknown;
+  };
+  for (const key of ['clip', 'scaler'] as const) {
+    if (options[key] !== undefined && options[key] !== null) {
+      throw new GradclipError(
+        'invalid-argument',
+        `${key} does not combine with privacy: a private optimizer clips each example to privacy.maxNorm, on f32 gradients`,
+      );
+    }
+  }
+  const batchSize = checkIntegerIn('privacy.batchSize', given.batchSize, 1, Number.MAX_SAFE_INTEGER);
+  return {
+    batchSize,
+    maxNorm: checkNumberIn('privacy.maxNorm', given.maxNorm, 0, Infinity, true, true),
+    noiseMultiplier: checkNoiseMultiplier(given.noiseMultiplier, 'privacy.noiseMultiplier'),
+    seed: checkSeed(given.seed, 'privacy.seed'),
+    divisor: checkDivisor(given.divisor ?? batchSize, 'privacy.divisor'),
+  };
 }

@@ -5,7 +5,8 @@
 import { describe, test } from 'vitest';
 import { expect } from 'vitest';
 import { createClipper, createGradScaler, createOptimizer } from '../../src/index';
-import { AMP_CASES, cpuTensors, f16MasterWeights, gpuTensors } from '../shared/amp-cases';
+import { AMP_CASES, f16MasterWeights } from '../shared/amp-cases';
+import { cpuTensors, gpuTensors } from '../shared/tensors';
 import { sharedDevice, withErrorScopes } from './gpu';
 
 describe('GradScaler on WebGPU', async () => {

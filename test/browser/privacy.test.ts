@@ -1,11 +1,14 @@
 // DP-SGD on WebGPU: clipPerExample with padding examples, Gaussian noise and a divisor against the
 // float64 reference (reference/modes.ts, its noise from reference/philox.ts); the noise bit for bit
 // the same for the same (seed, step) and independent across coordinates, steps and seeds, over
-// millions of samples (mean, variance, tails, correlations); and its bad inputs.
+// millions of samples (mean, variance, tails, correlations); and its bad inputs. Then the private
+// optimizer's cases (test/shared/privacy-cases.ts) on WebGPU and on the CPU backend.
 import { describe, expect, test } from 'vitest';
 import { createClipper, type Clipper, type GradView } from '../../src/index';
 import { gaussianOf, perExampleReference } from '../../src/reference/index';
+import { PRIVACY_CASES } from '../shared/privacy-cases';
 import { randomGradient, seededRandom } from '../shared/random';
+import { cpuTensors, gpuTensors } from '../shared/tensors';
 import { thrown } from '../shared/thrown';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -175,4 +178,16 @@ describe('clipPerExample with DP-SGD options', () => {
     }
     buffer.destroy();
   });
+});
+
+describe('the private optimizer (createOptimizer with privacy) on WebGPU', async () => {
+  const gpuDevice = await sharedDevice();
+  const tensors = gpuTensors(gpuDevice, await createClipper({ device: gpuDevice, maxWorkgroups: 4 }));
+  for (const [name, run] of Object.entries(PRIVACY_CASES))
+    test(name, () => withErrorScopes(gpuDevice, () => run(tensors)));
+});
+
+describe('the private optimizer on the CPU backend (browser)', async () => {
+  const tensors = cpuTensors(await createClipper({ backend: 'cpu' }), () => createClipper({ backend: 'cpu' }));
+  for (const [name, run] of Object.entries(PRIVACY_CASES)) test(name, () => run(tensors));
 });

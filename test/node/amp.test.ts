@@ -2,7 +2,8 @@
 // Node; test/browser/amp.test.ts runs them on WebGPU too.
 import { describe, test } from 'vitest';
 import { createClipper } from '../../src/index';
-import { AMP_CASES, cpuTensors } from '../shared/amp-cases';
+import { AMP_CASES } from '../shared/amp-cases';
+import { cpuTensors } from '../shared/tensors';
 
 describe('GradScaler on the CPU backend (Node)', async () => {
   const clipper = await createClipper({ backend: 'cpu' });
