@@ -47,8 +47,7 @@ struct Plan {
   entries: array<vec4<u32>>,
 }
 
-// A dispatch group's table for per-segment kernels (a segment: a view, a row, an example), one
-// lane per piece:
+// A dispatch group's table for per-segment kernels (a segment: a view, a row, an example):
 //   entries[0 .. pieceCount)                 (slot | EDGE_PIECE | mask << 28, offset, count,
 //                                            first | stride << 16): vec4s first, first + stride,
 //                                            ... of [offset, offset + count) (elements in a scalar
@@ -58,13 +57,16 @@ struct Plan {
 //                                            again, sorted by vec4, for the write kernel
 //   entries[segmentBase + i / 4][i % 4]      piece i's segment
 //   entries[partialBase + i / 4][i % 4]      piece i's partial
+//   entries[laneBase + l / 4][l % 4]         lane l's first piece (| SHARED_LANE when its partial
+//                                            is merged with its neighbours'); lane l + 1's first
+//                                            ends it
 struct SegmentTable {
-  pieceCount: u32,
+  laneCount: u32,
   edgeBase: u32,
   edgeCount: u32,
   segmentBase: u32,
   partialBase: u32,
-  _pad0: u32,
+  laneBase: u32,
   _pad1: u32,
   _pad2: u32,
   entries: array<vec4<u32>>,

@@ -1,5 +1,5 @@
 // Which view a lane works on, for kernels whose lanes run over the elements of several views
-// (per_example_sum.wgsl, optimizer_update.wgsl): their `table` lists, after one section of
+// (optimizer_update.wgsl): its `table` lists, after one section of
 // per-view entries, a second section whose `.z` is each view's first lane, in increasing order.
 
 // The last view whose first lane is at or before `index` (a binary search over table.viewCount).

@@ -1,5 +1,5 @@
-// Per-segment scale, in place: each lane multiplies its piece's whole vec4s by its segment's
-// coefficient (skipped when the coefficient is 1); the masked vec4s (edges), which
+// Per-segment scale, in place: each lane multiplies its pieces' whole vec4s by their segments'
+// coefficients (skipped where the coefficient is 1); the masked vec4s (edges), which
 // neighbouring segments may share, are rewritten by the lane of the first edge of each vec4,
 // which applies every segment's part of that vec4 in turn, so no two lanes write one vec4.
 //
@@ -13,19 +13,25 @@ fn sameVec4(a: vec4<u32>, b: vec4<u32>) -> bool {
   return a.x == b.x && a.y == b.y;
 }
 
+fn tableWord(base: u32, i: u32) -> u32 {
+  return table.entries[base + i / 4u][i % 4u];
+}
+
 @compute @workgroup_size(WG)
 fn main(ids: GridIds) {
-  let index = foldedIndex(ids);
-  if (index < table.pieceCount) {
-    let piece = table.entries[index];
-    if ((piece.x & EDGE_PIECE) != 0u) { return; }
-    let segment = table.entries[table.segmentBase + index / 4u][index % 4u];
-    let coef = segmentNorms[segment].y;
-    if (coef == 1.0) { return; }
-    apply(piece.x & PIECE_WINDOW_BITS, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, coef, 0.0, 0.0);
+  let lane = foldedIndex(ids);
+  if (lane < table.laneCount) {
+    let end = tableWord(table.laneBase, lane + 1u) & ~SHARED_LANE;
+    for (var i = tableWord(table.laneBase, lane) & ~SHARED_LANE; i < end; i++) {
+      let piece = table.entries[i];
+      if ((piece.x & EDGE_PIECE) != 0u) { continue; }
+      let coef = segmentNorms[tableWord(table.segmentBase, i)].y;
+      if (coef == 1.0) { continue; }
+      apply(piece.x & PIECE_WINDOW_BITS, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, coef, 0.0, 0.0);
+    }
     return;
   }
-  let e = index - table.pieceCount;
+  let e = lane - table.laneCount;
   if (e >= table.edgeCount) { return; }
   let edge = table.entries[table.edgeBase + e];
   if (e > 0u && sameVec4(table.entries[table.edgeBase + e - 1u], edge)) { return; }

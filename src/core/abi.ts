@@ -55,7 +55,13 @@ export const OPTIMIZER = {
   OPT_WINDOW_FROM_TABLE: 0xffff,
 } as const;
 /** A SegmentTable piece's first word: the binding slot in the low bits, this flag for an edge piece, the mask above. */
-export const SEGMENT_TABLE = { EDGE_PIECE: 1 << 27, PIECE_WINDOW_BITS: (1 << 27) - 1, SEGMENTS_HEADER: 4 } as const;
+export const SEGMENT_TABLE = {
+  EDGE_PIECE: 1 << 27,
+  PIECE_WINDOW_BITS: (1 << 27) - 1,
+  SEGMENTS_HEADER: 4,
+  /** A lane's first-piece word: set when its partial is shared with neighbouring lanes. */
+  SHARED_LANE: 2 ** 31,
+} as const;
 
 /** Struct sizes and offsets in bytes (the WGSL structs in shaders/common/common.wgsl and accumulator.wgsl). */
 export const LAYOUT = {

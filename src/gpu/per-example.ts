@@ -60,7 +60,7 @@ export class PerExampleClipping {
     ctx.record(options, 'clipPerExample', [gpuSet], (pass) => {
       layout.recordNorms(pass, 2, RULE_PER_EXAMPLE, paramsOffset);
       layout.recordSummary(pass, 2, SUMMARY_COUNT_CLIPPED, paramsOffset, gpuSet.results, numClipped.offset);
-      sum.record(pass, paramsOffset);
+      sum.record(pass, paramsOffset, noise !== null && noise.std !== 0);
     });
     if (!sum.outputs) {
       const views = lengths.map((length, v) => ({

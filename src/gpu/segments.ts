@@ -12,7 +12,7 @@ import {
   type Kernels,
   type SegmentRule,
 } from '../kernels/registry';
-import { alignUp, type BindingWindow } from '../plan/windows';
+import { alignUp, type BindingWindow, type PlanLimits } from '../plan/windows';
 import type { GradSet, GradView } from '../core/types';
 import { encodeSegments, encodeSegmentTable, foldDispatch, type SegmentPlan } from '../plan/segments';
 import type { NormKind } from '../plan/validate';
@@ -21,6 +21,8 @@ import { planPerExampleSum } from '../plan/sum-plan';
 
 export interface SegmentOwner {
   readonly kernels: Kernels;
+  /** Its maxWorkgroups: the tuned cap the per-example sum's lanes stride over. */
+  readonly planLimits: PlanLimits;
   readonly paramsBuffer: GPUBuffer;
   readonly unusedBinding: GPUBuffer;
 }
@@ -221,10 +223,11 @@ export class SegmentLayout {
     this.shared.generation++;
     pass.setBindGroup(1, this.shared.partialsBindGroup, [paramsOffset]);
     this.plan.groups.forEach((group, g) => {
-      if (group.pieces.length === 0) return;
+      const lanes = group.sharedLanes.length;
+      if (lanes === 0) return;
       pass.setPipeline(kernels.segmentNorm(kind, group));
       pass.setBindGroup(0, this.dataBindGroups[g]);
-      pass.dispatchWorkgroups(...foldDispatch(group.pieces.length, kernels.workgroupSize, maxPerDimension));
+      pass.dispatchWorkgroups(...foldDispatch(lanes, kernels.workgroupSize, maxPerDimension));
     });
     pass.setPipeline(kernels.segmentFinalize(kind, rule));
     pass.setBindGroup(0, this.finalizeBindGroup(paramNorms), [paramsOffset]);
@@ -267,7 +270,7 @@ export class SegmentLayout {
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
     pass.setBindGroup(1, this.shared.scaleBindGroup);
     this.plan.groups.forEach((group, g) => {
-      const lanes = group.pieces.length + group.edges.length;
+      const lanes = group.sharedLanes.length + group.edges.length;
       if (lanes === 0) return;
       pass.setPipeline(kernels.segmentScale(group));
       pass.setBindGroup(0, this.dataBindGroups[g]);
@@ -328,6 +331,7 @@ export class PerExampleSum {
       offsetAlignment: alignment,
       maxBindingBytes: device.limits.maxStorageBufferBindingSize,
       viewsPerDispatch: kernels.sumBindings,
+      lanes: owner.planLimits.maxWorkgroups * kernels.workgroupSize,
     });
     const { bytes } = plan;
     const perGroup = kernels.sumBindings;
@@ -370,15 +374,17 @@ export class PerExampleSum {
     });
   }
 
-  /** The sums (examples, noise and divisor from the Params record at `paramsOffset`). */
-  record(pass: GPUComputePassEncoder, paramsOffset: number): void {
+  /** The sums (examples, noise and divisor from the Params record at `paramsOffset`; `noisy` when its noiseStd is not 0). */
+  record(pass: GPUComputePassEncoder, paramsOffset: number, noisy: boolean): void {
     const { kernels } = this.owner;
     const maxPerDimension = kernels.device.limits.maxComputeWorkgroupsPerDimension;
     pass.setBindGroup(1, this.outputBindGroup, [paramsOffset]);
+    // At most the tuned workgroup cap; the lanes stride over the outputs (per_example_sum.wgsl).
+    const lanesCap = this.owner.planLimits.maxWorkgroups * kernels.workgroupSize;
     for (const group of this.groups) {
-      pass.setPipeline(kernels.perExampleSum(group.vec4Slots));
+      pass.setPipeline(kernels.perExampleSum(group.vec4Slots, noisy));
       pass.setBindGroup(0, group.bindGroup);
-      pass.dispatchWorkgroups(...foldDispatch(group.lanes, kernels.workgroupSize, maxPerDimension));
+      pass.dispatchWorkgroups(...foldDispatch(Math.min(group.lanes, lanesCap), kernels.workgroupSize, maxPerDimension));
     }
   }
 

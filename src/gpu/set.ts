@@ -5,7 +5,7 @@ import { GradclipError } from '../core/errors';
 import { dataBindGroup, type PerExampleSum, type SegmentBufferCache, type SegmentLayout } from './segments';
 import type { SetPool, SetResources } from './set-pool';
 import type { Kernels } from '../kernels/registry';
-import type { SetPlan } from '../plan/windows';
+import type { PlanLimits, SetPlan } from '../plan/windows';
 import type { GradSet } from '../core/types';
 import type { ResolvedView } from '../plan/views';
 
@@ -15,6 +15,7 @@ export interface SetOwner {
   readonly paramsBuffer: GPUBuffer;
   /** Bound (16 bytes at slot × offset alignment) to binding slots a dispatch group does not use. */
   readonly unusedBinding: GPUBuffer;
+  readonly planLimits: PlanLimits;
   readonly destroyed: boolean;
   readonly pool: SetPool;
 }

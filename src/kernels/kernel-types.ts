@@ -34,8 +34,8 @@ export interface Kernels extends Layouts, BindingCounts {
   segmentFinalize(kind: NormKind, rule: SegmentRule): GPUComputePipeline;
   segmentSummary(kind: NormKind, summary: number): GPUComputePipeline;
   segmentScale(layout: SlotLayout): GPUComputePipeline;
-  /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4. */
-  perExampleSum(vec4Slots: number): GPUComputePipeline;
+  /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4, with noise or without. */
+  perExampleSum(vec4Slots: number, noisy: boolean): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
   optimizerPrepare(scaled: boolean): GPUComputePipeline;
   /**

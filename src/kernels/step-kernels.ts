@@ -62,14 +62,14 @@ export function stepKernels(
       const shader = cache.module(label, () => segmentScaleShader(bindings, slots.vec4Slots, slots.halfSlots));
       return cache.pipeline(label, slotLayout(build, 'segment scale', layouts.segmentScaleLayout, slots), shader, {});
     },
-    perExampleSum: (vec4Slots) => {
+    perExampleSum: (vec4Slots, noisy) => {
       const label = `per_example_sum vec4Slots=${vec4Slots}`;
       const shader = cache.module(label, () => perExampleSumShader(sumBindings, vec4Slots));
       return cache.pipeline(
-        label,
+        `${label} noisy=${noisy}`,
         cache.layout('per-example sum', [layouts.sumDataLayout, layouts.sumOutputLayout]),
         shader,
-        {},
+        { noisy: noisy ? 1 : 0 },
       );
     },
     adaptive: (rule) => {

@@ -188,26 +188,13 @@ export function segmentScaleShader(bindings: number, vec4Slots: number, halfSlot
 
 /** Per-example sums over `bindings` read-only views, the first `vec4Slots` of them vec4. */
 export function perExampleSumShader(bindings: number, vec4Slots: number): string {
-  const dispatchers = [
-    dispatcher(
-      'sumVec4(slot: u32, start: u32, exampleLength: u32) -> vec4<f32>',
-      range(0, vec4Slots),
-      (s) => `return sumVec4_${s}(start, exampleLength);`,
-      'return vec4<f32>(0.0);',
-    ),
-    dispatcher(
-      'sumScalar(slot: u32, start: u32, exampleLength: u32) -> f32',
-      range(vec4Slots, bindings),
-      (s) => `return sumScalar_${s}(start, exampleLength);`,
-      'return 0.0;',
-    ),
-  ].join('\n\n');
-  return [
-    common,
-    noiseWgsl,
-    viewSearchWgsl,
-    expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers),
-  ].join('\n');
+  const dispatchers = dispatcher(
+    'sumLane(slot: u32, view: vec4<u32>, first: u32, stride: u32)',
+    range(0, bindings),
+    (s) => `sumLane_${s}(view, first, stride);`,
+    '',
+  );
+  return [common, noiseWgsl, expandPerBinding(perExampleSumWgsl, bindings, vec4Slots, dispatchers)].join('\n');
 }
 
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */

@@ -26,6 +26,7 @@ const MAX_STRIDE = 0xffff;
 const WHOLE_MASK = 15;
 const EDGE_BIT = SEGMENT_TABLE.EDGE_PIECE;
 const MAX_SLOT = EDGE_BIT;
+const SHARED_LANE = SEGMENT_TABLE.SHARED_LANE;
 
 /**
  * One lane's share: vec4s `first`, `first + stride`, ... of [offset, offset + count) (elements in a
@@ -54,8 +55,11 @@ export interface SegmentEdge {
 
 export interface SegmentGroup extends SlotLayout {
   windows: BindingWindow[];
-  /** Lane order: lane i sweeps pieces[i]. */
+  /** In lane order: lane l sweeps pieces[laneStarts[l]] up to pieces[laneStarts[l + 1]]. */
   pieces: SegmentPiece[];
+  laneStarts: number[];
+  /** Lane l's partial is merged with its neighbours' (a segment too long for one lane). */
+  sharedLanes: boolean[];
   /** Sorted by (slot, index), so the edges of one vec4 are adjacent. */
   edges: SegmentEdge[];
 }
@@ -68,17 +72,17 @@ export interface SegmentPlan {
   partialStart: Uint32Array;
 }
 
-/** Plans `segmentCount` segments given as element ranges tagged with their segment. */
 /** A run of whole vec4s (or scalar elements) of one segment in one window slot, before lanes are given out. */
 interface Run {
   slot: number;
   offset: number;
   count: number;
-  /** How much one lane should sweep. */
-  perLane: number;
+  /** Elements per vec4 load: 1 in a vec4 window, 4 in a scalar one. */
+  unit: number;
   segment: number;
 }
 
+/** Plans `segmentCount` segments given as element ranges tagged with their segment. */
 export function planSegments(
   views: readonly ResolvedView[],
   ranges: readonly ElementRange[],
@@ -94,17 +98,27 @@ export function planSegments(
     windows,
     ...slotLayoutOf(windows),
     pieces: [],
+    laneStarts: [0],
+    sharedLanes: [],
     edges: [],
   }));
+  // Each lane sweeps PIECE_VEC4 or more: as many as spread the set over the tuned workgroup cap
+  // (a device where workgroups cost much gets few long pieces, a wide GPU many short ones).
+  const wholeVec4s = ranges.reduce((total, r) => total + Math.floor((r.end - r.start) / 4), 0);
+  const perLane = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / (limits.maxWorkgroups * limits.workgroupSize)));
   const { runs, edgeMaps } = runsAndEdges(windowPieces, slotOf, groups.length);
-  const lanes = Math.min(limits.workgroupSize, MAX_STRIDE);
-  groups.forEach((group, g) => {
+  const lanesOfGroups = groups.map((group, g) => {
     group.edges = [...edgeMaps[g].values()].sort(
       (a, b) => a.slot - b.slot || a.index - b.index || a.segment - b.segment,
     );
-    group.pieces = lanePieces(runs[g], group.edges, lanes);
+    const lanes = planLanes(runs[g], group.edges, perLane, limits.workgroupSize);
+    group.pieces = lanes.flatMap((lane) => lane.pieces);
+    group.laneStarts = [0];
+    for (const lane of lanes) group.laneStarts.push(group.laneStarts[group.laneStarts.length - 1] + lane.pieces.length);
+    group.sharedLanes = lanes.map((lane) => lane.shared);
+    return lanes;
   });
-  return { groups, segmentCount, ...numberPartials(groups, segmentCount, limits.workgroupSize) };
+  return { groups, segmentCount, ...numberPartials(lanesOfGroups, segmentCount, limits.workgroupSize) };
 }
 
 /** Each group's whole runs, and its masked vec4s (edges) keyed by slot, vec4 and segment. */
@@ -118,10 +132,10 @@ function runsAndEdges(
   for (const wp of windowPieces) {
     const { group, slot } = slotOf.get(wp.window)!;
     const segment = wp.tag;
-    const addRun = (offset: number, count: number, perLane: number) =>
-      runs[group].push({ slot, offset, count, perLane, segment });
+    const addRun = (offset: number, count: number, unit: number) =>
+      runs[group].push({ slot, offset, count, unit, segment });
     if (wp.window.scalar) {
-      addRun(wp.start, wp.end - wp.start, PIECE_VEC4 * 4);
+      addRun(wp.start, wp.end - wp.start, 4);
       continue;
     }
     const addElement = (element: number) => {
@@ -135,7 +149,7 @@ function runsAndEdges(
     const endWhole = Math.floor(wp.end / 4);
     if (firstWhole < endWhole) {
       for (let e = wp.start; e < firstWhole * 4; e++) addElement(e);
-      addRun(firstWhole, endWhole - firstWhole, PIECE_VEC4);
+      addRun(firstWhole, endWhole - firstWhole, 1);
       for (let e = endWhole * 4; e < wp.end; e++) addElement(e);
     } else {
       for (let e = wp.start; e < wp.end; e++) addElement(e);
@@ -144,70 +158,116 @@ function runsAndEdges(
   return { runs, edgeMaps };
 }
 
-/**
- * One group's pieces in lane order: by segment, so that a segment's lanes are neighbours and
- * share partials. A run takes consecutive lanes, split where it would cross into the next
- * workgroup; each edge takes one lane.
- */
-function lanePieces(runs: readonly Run[], edges: readonly SegmentEdge[], lanes: number): SegmentPiece[] {
-  const pieces: SegmentPiece[] = [];
-  const items = [
-    ...runs.map((r) => ({ ...r, edge: null as SegmentEdge | null })),
-    ...edges.map((e) => ({
-      slot: e.slot,
-      offset: e.index,
-      count: 1,
-      perLane: 1,
-      segment: e.segment,
-      edge: e as SegmentEdge | null,
-    })),
-  ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
-  for (const item of items) {
-    if (item.edge) {
-      const { slot, index, mask, segment } = item.edge;
-      pieces.push({ slot, offset: index, count: 1, first: 0, stride: 1, mask, edge: true, segment, partial: -1 });
-      continue;
-    }
-    let at = item.offset;
-    const end = item.offset + item.count;
-    while (at < end) {
-      const free = lanes - (pieces.length % lanes);
-      const k = Math.min(free, Math.ceil((end - at) / item.perLane));
-      const count = Math.min(end - at, k * item.perLane);
-      for (let first = 0; first < k; first++) {
-        pieces.push({
-          slot: item.slot,
-          offset: at,
-          count,
-          first,
-          stride: k,
-          mask: WHOLE_MASK,
-          edge: false,
-          segment: item.segment,
-          partial: -1,
-        });
-      }
-      at += count;
-    }
-  }
-  return pieces;
+/** A lane's pieces, and whether lanes next to it (same segment, same workgroup) add to its partial. */
+interface Lane {
+  pieces: SegmentPiece[];
+  shared: boolean;
+  cost: number;
 }
 
-/** One partial per run of one segment within a workgroup, numbered by segment; sets each piece's partial. */
+/**
+ * One group's lanes. A segment that costs at most `perLane` (vec4 loads) is swept whole by one
+ * lane, which may sweep several such segments and writes each one's partial itself; a larger one
+ * gets lanes of its own (its long runs interleaved over consecutive lanes, split where they would
+ * cross into the next workgroup; its short runs and edges packed), which share a partial per
+ * workgroup.
+ */
+function planLanes(
+  runs: readonly Run[],
+  edges: readonly SegmentEdge[],
+  perLane: number,
+  workgroupSize: number,
+): Lane[] {
+  const items = [
+    ...runs.map((r) => ({ ...r, edge: null as SegmentEdge | null })),
+    ...edges.map((e) => ({ slot: e.slot, offset: e.index, count: 1, unit: 1, segment: e.segment, edge: e })),
+  ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
+  const costOf = (item: (typeof items)[number]) => Math.ceil(item.count / item.unit);
+  const whole = (item: (typeof items)[number]): SegmentPiece => ({
+    slot: item.slot,
+    offset: item.offset,
+    count: item.count,
+    first: 0,
+    stride: 1,
+    mask: item.edge ? item.edge.mask : WHOLE_MASK,
+    edge: item.edge !== null,
+    segment: item.segment,
+    partial: -1,
+  });
+  const lanes: Lane[] = [];
+  let packed: Lane | null = null;
+  for (let at = 0; at < items.length; ) {
+    let end = at;
+    let cost = 0;
+    for (; end < items.length && items[end].segment === items[at].segment; end++) cost += costOf(items[end]);
+    const segmentItems = items.slice(at, end);
+    at = end;
+    if (cost <= perLane) {
+      if (!packed || packed.cost + cost > perLane) {
+        packed = { pieces: [], shared: false, cost: 0 };
+        lanes.push(packed);
+      }
+      for (const item of segmentItems) packed.pieces.push(whole(item));
+      packed.cost += cost;
+      continue;
+    }
+    let short: Lane | null = null;
+    for (const item of segmentItems) {
+      const itemCost = costOf(item);
+      if (item.edge || itemCost < perLane) {
+        if (!short || short.cost + itemCost > perLane || lanes[lanes.length - 1] !== short) {
+          short = { pieces: [], shared: true, cost: 0 };
+          lanes.push(short);
+        }
+        short.pieces.push(whole(item));
+        short.cost += itemCost;
+        continue;
+      }
+      const laneCount = Math.ceil(itemCost / perLane);
+      let from = item.offset;
+      const stop = item.offset + item.count;
+      for (let placed = 0; from < stop; ) {
+        const free = workgroupSize - (lanes.length % workgroupSize);
+        const k = Math.min(free, laneCount - placed, MAX_STRIDE);
+        const count = placed + k >= laneCount ? stop - from : Math.min(stop - from, k * perLane * item.unit);
+        for (let first = 0; first < k; first++) {
+          const piece = { ...whole(item), offset: from, count, first, stride: k };
+          lanes.push({ pieces: [piece], shared: true, cost: perLane });
+        }
+        placed += k;
+        from += count;
+      }
+    }
+  }
+  return lanes;
+}
+
+/**
+ * Numbers the partials: a private lane's own per segment, and one per run of shared lanes of one
+ * segment within a workgroup; numbered by segment so each segment's are contiguous.
+ */
 function numberPartials(
-  groups: readonly SegmentGroup[],
+  lanesOfGroups: readonly Lane[][],
   segmentCount: number,
   workgroupSize: number,
 ): { partialCount: number; partialStart: Uint32Array } {
   const shares: Array<{ segment: number; pieces: SegmentPiece[] }> = [];
-  for (const group of groups) {
-    group.pieces.forEach((piece, lane) => {
-      const last = shares[shares.length - 1];
-      const startsShare = lane % workgroupSize === 0 || group.pieces[lane - 1].segment !== piece.segment;
-      if (startsShare) shares.push({ segment: piece.segment, pieces: [piece] });
-      else last.pieces.push(piece);
+  lanesOfGroups.forEach((lanes) => {
+    lanes.forEach((lane, l) => {
+      if (lane.shared) {
+        const previous = lanes[l - 1];
+        const joins =
+          l % workgroupSize !== 0 && previous.shared && previous.pieces[0].segment === lane.pieces[0].segment;
+        if (joins) shares[shares.length - 1].pieces.push(...lane.pieces);
+        else shares.push({ segment: lane.pieces[0].segment, pieces: [...lane.pieces] });
+        return;
+      }
+      lane.pieces.forEach((piece, i) => {
+        if (i > 0 && lane.pieces[i - 1].segment === piece.segment) shares[shares.length - 1].pieces.push(piece);
+        else shares.push({ segment: piece.segment, pieces: [piece] });
+      });
     });
-  }
+  });
   shares.sort((a, b) => a.segment - b.segment); // stable: shares of one segment keep their order
   const partialStart = new Uint32Array(segmentCount + 1);
   shares.forEach((share, partial) => {
@@ -221,18 +281,23 @@ function numberPartials(
 /** Words of a group's SegmentTable (shaders/common.wgsl): an 8-word header, then entries of 4 words. */
 export function encodeSegmentTable(group: SegmentGroup): Uint32Array<ArrayBuffer> {
   const pieceCount = group.pieces.length;
+  const laneCount = group.sharedLanes.length;
   const edgeBase = pieceCount;
   const segmentBase = edgeBase + group.edges.length;
   const partialBase = segmentBase + Math.ceil(pieceCount / 4);
-  const entries = partialBase + Math.ceil(pieceCount / 4);
+  const laneBase = partialBase + Math.ceil(pieceCount / 4);
+  const entries = laneBase + Math.ceil((laneCount + 1) / 4);
   const header = 8;
   const words = new Uint32Array(header + 4 * Math.max(1, entries));
-  words.set([pieceCount, edgeBase, group.edges.length, segmentBase, partialBase], 0);
+  words.set([laneCount, edgeBase, group.edges.length, segmentBase, partialBase, laneBase], 0);
   group.pieces.forEach((p, i) => {
     const word0 = (p.slot | (p.edge ? EDGE_BIT : 0) | (p.mask << 28)) >>> 0;
     words.set([word0, p.offset, p.count, p.first | (p.stride << 16)], header + 4 * i);
     words[header + 4 * segmentBase + i] = p.segment;
     words[header + 4 * partialBase + i] = p.partial;
+  });
+  group.laneStarts.forEach((start, l) => {
+    words[header + 4 * laneBase + l] = (start | (group.sharedLanes[l] ? SHARED_LANE : 0)) >>> 0;
   });
   group.edges.forEach((e, i) => words.set([e.slot, e.index, e.mask, e.segment], header + 4 * (edgeBase + i)));
   return words;

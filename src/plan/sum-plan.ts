@@ -35,8 +35,19 @@ export interface SumLimits {
   offsetAlignment: number;
   maxBindingBytes: number;
   viewsPerDispatch: number;
+  /** Lanes worth launching (the tuned workgroup cap × its size): how finely the views are split. */
+  lanes: number;
 }
 
+/** Outputs one lane computes at least: enough to amortise reading its table entries. */
+const OUTPUTS_PER_LANE = 64;
+
+/**
+ * Each dispatch's table: header (viewCount, batchSize, laneCount, vec4Slots), per view (slot,
+ * offset in its window, per-example length L, output element offset) in the window's units
+ * (vec4s or elements), then per lane (view, first, stride, -): lanes `first` of `stride` share a
+ * view, interleaved (neighbouring lanes on neighbouring outputs).
+ */
 export function planPerExampleSum(views: readonly ResolvedView[], batchSize: number, limits: SumLimits): SumPlan {
   const { offsets, bytes } = sumLayout(views.map((v) => v.length / batchSize));
   if (bytes > limits.maxBindingBytes) {
@@ -50,20 +61,27 @@ export function planPerExampleSum(views: readonly ResolvedView[], batchSize: num
   const ordered = [...windows.filter((w) => w.window.vec4), ...windows.filter((w) => !w.window.vec4)].filter(
     (w) => views[w.window.view].length > 0,
   );
+  // A lane's unit is one output vec4 (the last of a scalar view's may be partly past its end).
+  const unitsOf = (w: SumWindow) => Math.ceil(views[w.view].length / batchSize / 4);
+  const totalUnits = ordered.reduce((total, w) => total + unitsOf(w.window), 0);
+  const perLane = Math.max(OUTPUTS_PER_LANE, Math.ceil(totalUnits / Math.max(1, limits.lanes)));
   const dispatches: SumPlan['dispatches'] = [];
   for (let first = 0; first < ordered.length; first += limits.viewsPerDispatch) {
     const members = ordered.slice(first, first + limits.viewsPerDispatch);
-    const table = new Uint32Array(4 + 8 * members.length);
-    let lanes = 0;
+    const lanes: number[][] = [];
+    members.forEach(({ window: w }, slot) => {
+      const stride = Math.ceil(unitsOf(w) / perLane);
+      for (let k = 0; k < stride; k++) lanes.push([slot, k, stride, 0]);
+    });
+    const table = new Uint32Array(4 + 4 * members.length + 4 * lanes.length);
     members.forEach(({ window: w, skip }, slot) => {
       const length = views[w.view].length / batchSize / (w.vec4 ? 4 : 1);
       table.set([slot, skip, length, offsets[w.view] / 4], 4 + 4 * slot);
-      table.set([0, 0, lanes, 0], 4 + 4 * (members.length + slot));
-      lanes += length;
     });
+    lanes.forEach((lane, l) => table.set(lane, 4 + 4 * (members.length + l)));
     const vec4Slots = members.filter((m) => m.window.vec4).length;
-    table.set([members.length, batchSize, lanes, vec4Slots], 0);
-    dispatches.push({ table, windows: members.map((m) => m.window), lanes, vec4Slots });
+    table.set([members.length, batchSize, lanes.length, vec4Slots], 0);
+    dispatches.push({ table, windows: members.map((m) => m.window), lanes: lanes.length, vec4Slots });
   }
   return { bytes, dispatches };
 }

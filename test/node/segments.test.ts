@@ -26,6 +26,8 @@ function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits
     maxWorkgroups: 64,
     minElementsPerWorkgroup: 64,
   };
+  // A cap of one workgroup makes lanes long (several small segments each, long runs interleaved).
+  if (random() < 0.5) limits.maxWorkgroups = 1;
   const batch = int(1, 5);
   const views: ResolvedView[] = [];
   for (let b = int(1, 5); b > 0; b--) {
@@ -73,7 +75,13 @@ function checkPlan(
   const written = new Map<string, number>();
   const partialOwner = new Map<number, string>();
   for (const [g, group] of plan.groups.entries()) {
-    for (const [lane, piece] of group.pieces.entries()) {
+    if (group.laneStarts.length !== group.sharedLanes.length + 1 || group.laneStarts.at(-1) !== group.pieces.length)
+      return `group ${g}: lanes do not cover the pieces`;
+    for (const [index, piece] of group.pieces.entries()) {
+      const lane = group.laneStarts.findLastIndex((start) => start <= index);
+      const shared = group.sharedLanes[lane];
+      if (shared && piece.segment !== group.pieces[group.laneStarts[lane]].segment)
+        return `shared lane ${lane} of group ${g} sweeps two segments`;
       const w = group.windows[piece.slot];
       const key = (element: number) => `${buffers.indexOf(w.buffer)}:${w.offsetBytes + (w.half ? 2 : 4) * element}`;
       if (!piece.edge && piece.mask !== 15) return `piece ${lane} of group ${g} is partial but not an edge`;
@@ -93,8 +101,9 @@ function checkPlan(
         swept.set(key(e), piece.segment);
         if (!piece.edge) written.set(key(e), piece.segment);
       }
-      // A partial belongs to one segment and one workgroup, within its segment's range.
-      const where = `${g}:${Math.floor(lane / workgroupSize)}:${piece.segment}`;
+      // A partial belongs to one segment and to one lane, or to one workgroup's shared lanes,
+      // within its segment's range.
+      const where = `${g}:${shared ? `workgroup ${Math.floor(lane / workgroupSize)}` : `lane ${lane}`}:${piece.segment}`;
       if ((partialOwner.get(piece.partial) ?? where) !== where)
         return `partial ${piece.partial} shared by ${where} and ${partialOwner.get(piece.partial)}`;
       partialOwner.set(piece.partial, where);

@@ -61,8 +61,8 @@ test('segment kernels reuse the per-binding reads and writes; the per-example su
   const sum = perExampleSumShader(4, 1);
   expect(sum.match(/var<storage, read> view_\d: array<f32>/g)).toHaveLength(3);
   expect(sum).toContain('var<storage, read> view_0: array<vec4<f32>>');
-  expect(sum).toContain('    case 3u: { return sumScalar_3(start, exampleLength); }');
-  expect(sum).toContain('    case 0u: { return sumVec4_0(start, exampleLength); }');
+  expect(sum).toContain('    case 3u: { sumLane_3(view, first, stride); }');
+  expect(sum).toContain('    case 0u: { sumLane_0(view, first, stride); }');
   expect(sum).not.toMatch(/@per-|SLOT/);
   // The decision is shared: finalize and the adaptive thresholds write it through one function.
   expect(normFinalizeShader(false).match(/fn writeDecision/g)).toHaveLength(1);
