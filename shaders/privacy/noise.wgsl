@@ -29,10 +29,10 @@ fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
   var c = counter;
   var k = key;
   for (var round = 0u; round < 10u; round++) {
-    if (round > 0u) { k += vec2<u32>(PHILOX_W0, PHILOX_W1); }
     let p0 = mulWide(PHILOX_M0, c.x);
     let p1 = mulWide(PHILOX_M1, c.z);
     c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    k += vec2<u32>(PHILOX_W0, PHILOX_W1);   // the key of the next round (the last one unused)
   }
   return c;
 }
@@ -47,12 +47,10 @@ fn uniformOfWord(word: u32) -> f32 {
 // that error would dominate it.
 fn logAccurate(u: f32) -> f32 {
   let bits = bitcast<u32>(u);
-  var e = f32(i32((bits >> 23u) & 0xffu) - 127);
-  var m = bitcast<f32>((bits & 0x7fffffu) | 0x3f800000u);
-  if (m > 1.4142135) {
-    m *= 0.5;
-    e += 1.0;
-  }
+  let mantissa = bitcast<f32>((bits & 0x7fffffu) | 0x3f800000u);
+  let above = mantissa > 1.4142135;
+  let e = f32(i32((bits >> 23u) & 0xffu) - 127) + select(0.0, 1.0, above);
+  let m = select(mantissa, mantissa * 0.5, above);
   let s = (m - 1.0) / (m + 1.0);
   let s2 = s * s;
   let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0)))));
@@ -69,20 +67,18 @@ fn cosSinSmall(theta: f32) -> vec2<f32> {
 
 // (cos 2πv, sin 2πv) for v = uniformOfWord(word), from the word itself: its top two bits of the
 // 24 are the quadrant, the rest the angle within it, folded to [0, π/4] (WGSL's cos and sin may be
-// off by 2^-11 absolute).
+// off by 2^-11 absolute). Branch-free: lanes that run in lockstep would pay for every branch.
 fn cosSinOfWord(word: u32) -> vec2<f32> {
   let m = word >> 8u;
   let quadrant = m >> 22u;
   let t = (f32(m & 0x3fffffu) + 0.5) * 2.384185791015625e-7;   // 2^-22: the angle over π/2, in (0, 1)
   let folded = min(t, 1.0 - t);
-  var cs = cosSinSmall(folded * 1.5707963267948966);
-  if (t > 0.5) { cs = cs.yx; }   // cos(π/2 − x) = sin x
-  switch quadrant {
-    case 0u: { return cs; }
-    case 1u: { return vec2<f32>(-cs.y, cs.x); }
-    case 2u: { return -cs; }
-    default: { return vec2<f32>(cs.y, -cs.x); }
-  }
+  let small = cosSinSmall(folded * 1.5707963267948966);
+  let cs = select(small, small.yx, t > 0.5);   // cos(π/2 − x) = sin x
+  // Quadrant q turns (c, s) by q · 90°: (c, s), (−s, c), (−c, −s), (s, −c).
+  let turned = select(cs, cs.yx, (quadrant & 1u) != 0u);
+  let negative = vec2<bool>(((quadrant + 1u) & 2u) != 0u, quadrant >= 2u);
+  return select(turned, -turned, negative);
 }
 
 // (r cos 2πv, r sin 2πv): r = sqrt(−2 ln u).

@@ -1,4 +1,4 @@
-// Per-segment norms, pass 2: one lane per segment merges its partials into the segment's norm and
+// Per-segment norms, pass 2: one invocation per segment merges its partials into the segment's norm and
 // its coefficient, by `rule`:
 //   0  norms only (coefficient 1)
 //   1  clip by norm (Keras clipnorm): PyTorch's decision per segment at params.maxNorm
@@ -42,10 +42,7 @@ fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(ids: GridIds) {
-  let segment = foldedIndex(ids);
-  if (segment >= segments[0]) { return; }
+fn finalizeSegment(segment: u32) {
   if (segment >= params.segmentLimit) {
     segmentNorms[segment] = vec2<f32>(0.0);
     return;
@@ -58,4 +55,13 @@ fn main(ids: GridIds) {
   }
   let norm = normOf(acc, p);
   segmentNorms[segment] = vec2<f32>(norm, coefficient(norm, flagsOf(acc), segment));
+}
+
+// The dispatch is capped at the tuned workgroup count; invocations stride over the segments.
+@compute @workgroup_size(WG)
+fn main(ids: GridIds) {
+  let invocations = ids.groups.x * ids.groups.y * WG;
+  for (var segment = foldedIndex(ids); segment < segments[0]; segment += invocations) {
+    finalizeSegment(segment);
+  }
 }

@@ -17,9 +17,8 @@ fn tableWord(base: u32, i: u32) -> u32 {
   return table.entries[base + i / 4u][i % 4u];
 }
 
-@compute @workgroup_size(WG)
-fn main(ids: GridIds) {
-  let lane = foldedIndex(ids);
+// Lane `lane` of the table: its pieces, or, past the lanes, one edge.
+fn scaleLane(lane: u32) {
   if (lane < table.laneCount) {
     let end = tableWord(table.laneBase, lane + 1u) & ~SHARED_LANE;
     for (var i = tableWord(table.laneBase, lane) & ~SHARED_LANE; i < end; i++) {
@@ -32,7 +31,6 @@ fn main(ids: GridIds) {
     return;
   }
   let e = lane - table.laneCount;
-  if (e >= table.edgeCount) { return; }
   let edge = table.entries[table.edgeBase + e];
   if (e > 0u && sameVec4(table.entries[table.edgeBase + e - 1u], edge)) { return; }
   for (var k = e; k < table.edgeCount; k++) {
@@ -40,5 +38,14 @@ fn main(ids: GridIds) {
     if (!sameVec4(part, edge)) { break; }
     let coef = segmentNorms[part.w].y;
     if (coef != 1.0) { applyMasked(part.x, part.y, maskLanes(part.z), coef, 0.0, 0.0); }
+  }
+}
+
+// The dispatch is capped at the tuned workgroup count; invocations stride over lanes and edges.
+@compute @workgroup_size(WG)
+fn main(ids: GridIds) {
+  let invocations = ids.groups.x * ids.groups.y * WG;
+  for (var lane = foldedIndex(ids); lane < table.laneCount + table.edgeCount; lane += invocations) {
+    scaleLane(lane);
   }
 }

@@ -231,7 +231,9 @@ export class SegmentLayout {
     });
     pass.setPipeline(kernels.segmentFinalize(kind, rule));
     pass.setBindGroup(0, this.finalizeBindGroup(paramNorms), [paramsOffset]);
-    pass.dispatchWorkgroups(...foldDispatch(this.segmentCount, kernels.workgroupSize, maxPerDimension));
+    pass.dispatchWorkgroups(
+      ...foldDispatch(this.cappedLanes(this.segmentCount), kernels.workgroupSize, maxPerDimension),
+    );
   }
 
   /** Records the set-wide summary (total norm or count clipped) into a NormResult slot. */
@@ -274,8 +276,13 @@ export class SegmentLayout {
       if (lanes === 0) return;
       pass.setPipeline(kernels.segmentScale(group));
       pass.setBindGroup(0, this.dataBindGroups[g]);
-      pass.dispatchWorkgroups(...foldDispatch(lanes, kernels.workgroupSize, maxPerDimension));
+      pass.dispatchWorkgroups(...foldDispatch(this.cappedLanes(lanes), kernels.workgroupSize, maxPerDimension));
     });
+  }
+
+  /** At most the tuned workgroup cap's invocations: segment_finalize and segment_scale stride over the rest. */
+  private cappedLanes(lanes: number): number {
+    return Math.min(lanes, this.owner.planLimits.maxWorkgroups * this.owner.kernels.workgroupSize);
   }
 
   /** The finalize bind group; AGC's reads another layout's segmentNorms as the parameter norms. */

@@ -30,7 +30,13 @@ import type { ModeResult } from '../../demo/bench/modes';
 import { formatReport } from '../../demo/bench/report';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
-import { MODE_TARGETS, OPTIMIZER_ROOFLINE_TARGET, ZERO_CHUNK_TARGETS, checkTargets } from '../../demo/bench/targets';
+import {
+  MODE_TARGETS,
+  OPTIMIZER_ROOFLINE_TARGET,
+  ROOFLINE_TARGETS,
+  ZERO_CHUNK_TARGETS,
+  checkTargets,
+} from '../../demo/bench/targets';
 
 describe('statistics', () => {
   test('percentiles interpolate between ranks', () => {
@@ -282,24 +288,34 @@ describe('results schema and targets', () => {
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
     // No zero-chunk cases and no mode lines: those targets are unmeasured, not met or missed.
-    expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual(Array.from({ length: 6 }, () => [null, null]));
-    expect(targets.at(-1)!.name).toBe('fused clip + Adam step: time / roofline');
+    const unmeasured = 2 + MODE_TARGETS.length + ROOFLINE_TARGETS.length;
+    expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual(
+      Array.from({ length: unmeasured }, () => [null, null]),
+    );
+    expect(targets.at(-2)!.name).toBe('fused clip + Adam step: time / roofline');
+    expect(targets.at(-1)!.name).toBe(
+      'DP-SGD Adam step (per-example clip, sum, noise, divide, update): time / roofline',
+    );
   });
 
   test('the mode-line targets: each line over its baseline, GPU medians where the line has them, a skipped line unmeasured', () => {
     const line = (mode: string, baseline: string, wall: number, gpu: number | null, skipped?: string) =>
       ({ mode, baseline, overBaseline: wall, gpuOverBaseline: gpu, ...(skipped ? { skipped } : {}) }) as ModeResult;
     const modeTargets = checkTargets(sampleResults().cases, [
+      line('perTensorNorms', 'getTotalNorm', 1.3, 1.05),
       line('clipGradNorm + scaler', 'clipGradNorm', 1.2, 1.02),
       line('adam (fused clip) + scaler', 'adam (fused clip)', 1.07, null),
       { ...line('clipGradNorm f16', 'clipGradNorm', 0, null, 'the device lacks shader-f16'), overBaseline: null },
-    ]).filter((t) => MODE_TARGETS.some(([, , what]) => t.name.startsWith(what)));
+    ])
+      .filter((t) => MODE_TARGETS.some(([, , what]) => t.name.startsWith(what)))
+      .filter((t) => t.measured !== null || t.detail.startsWith('not run here'));
     expect(modeTargets.map((t) => [t.measured, t.threshold, t.met])).toEqual([
+      [1.05, 1.1, true],
       [1.02, 1.05, true],
       [1.07, 1.05, false],
       [null, 0.6, null],
     ]);
-    expect(modeTargets[2].detail).toBe('not run here: the device lacks shader-f16');
+    expect(modeTargets[3].detail).toBe('not run here: the device lacks shader-f16');
   });
 
   test('the zero-chunk targets: each case not clipping over the dense transformer, same run', () => {
@@ -332,12 +348,15 @@ describe('results schema and targets', () => {
     expect(gpuZero.detail).toContain('GPU-timestamp');
   });
 
-  test('the fused optimizer target: its time over the copy time for 32 B per float', () => {
+  test("the roofline targets: the fused optimizer's and the DP step's time over the copy time for their bytes per float", () => {
     const line = (mode: ModeResult['mode'], overRoofline: number) =>
       ({ mode, overRoofline, bytesPerFloat: 32 }) as ModeResult;
-    const met = checkTargets([], [line('adam (fused clip)', 1.4)]).at(-1)!;
+    const met = checkTargets([], [line('adam (fused clip)', 1.4)]).at(-2)!;
     expect(met).toMatchObject({ measured: 1.4, threshold: OPTIMIZER_ROOFLINE_TARGET, met: true });
-    expect(checkTargets([], [line('adam (fused clip)', 6.7)]).at(-1)!.met).toBe(false);
+    expect(checkTargets([], [line('adam (fused clip)', 6.7)]).at(-2)!.met).toBe(false);
+    const dp = checkTargets([], [{ ...line('dp adam (fused)', 1.9), bytesPerFloat: 40 }]).at(-1)!;
+    expect(dp).toMatchObject({ measured: 1.9, met: true });
+    expect(dp.detail).toContain('× 5 (40 B per float');
   });
 });
 

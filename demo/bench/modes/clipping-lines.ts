@@ -1,8 +1,9 @@
 // The clipping modes' lines: each call on the transformer's gradients (and per-example clipping on a
 // batch of them), on the GPU and on the CPU backend, whose results must agree.
-import { createAutoClip, createZClip, type GradView } from '../../../src/index';
+import { createAutoClip, createZClip, type GradView, type NormHandle } from '../../../src/index';
+import type { ModeName } from '../config';
 import { perExampleReference } from '../../../src/reference/index';
-import type { LineContext, Lines } from './line';
+import type { LineContext, Lines, ModeRun } from './line';
 import { halfWorkload, maxNormOf, PER_EXAMPLE_BATCH, readViews, SCALE, scalerOn, workload } from './workload';
 
 export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPlace }: LineContext): Lines {
@@ -54,6 +55,26 @@ export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPl
           gpuStep: (encoder) => gpu.clipByNorm(w.gpu.set, maxNorm, { encoder }),
           cpuStep: () => cpu.clipByNorm(w.cpu.set, maxNorm),
           results: inPlace(w),
+        };
+      },
+    ],
+    [
+      'getTotalNorm',
+      () => {
+        const w = model();
+        let onGpu: NormHandle | null = null;
+        let onCpu: NormHandle | null = null;
+        return {
+          label: 'the global L2 norm, nothing written',
+          work: w,
+          gpuStep: (encoder) => (onGpu = gpu.getTotalNorm(w.gpu.set, { encoder })),
+          cpuStep: () => {
+            onCpu = cpu.getTotalNorm(w.cpu.set);
+          },
+          results: async () => ({
+            actual: [Float32Array.of(await onGpu!.read())],
+            reference: [[await onCpu!.read()]],
+          }),
         };
       },
     ],
@@ -148,27 +169,38 @@ export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPl
         };
       },
     ],
-    [
-      'clipPerExample',
+    ...(['clipPerExample', 'clipPerExample + noise'] as const).map((name): [ModeName, () => ModeRun] => [
+      name,
       () => {
         const w = examples();
         let sum: GradView[] = [];
         const maxNorm = 100;
+        let step = 0;
+        const noisy = name === 'clipPerExample + noise';
+        const seed = 20261204n;
         return {
-          label: `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
+          label: noisy
+            ? `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed, Gaussian noise (σ = 1) added, ÷ ${PER_EXAMPLE_BATCH}`
+            : `DP-SGD: ${PER_EXAMPLE_BATCH} examples each clipped at 100, summed`,
           work: w,
-          gpuStep: (encoder) =>
-            (sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, encoder }).sum),
+          // The GPU's normals match float64's to ~3e-6 (test/browser/privacy.test.ts); times σ·C/B = 25
+          // that is ~1e-4 absolute, up to 1e-2 of the smallest sums the check weighs.
+          ...(noisy ? { tolerance: 1e-2 } : {}),
+          gpuStep: (encoder) => {
+            const noise = noisy ? { noise: { multiplier: 1, seed, step: step++ }, divisor: PER_EXAMPLE_BATCH } : {};
+            sum = gpu.clipPerExample(w.gpu.set, { batchSize: PER_EXAMPLE_BATCH, maxNorm, ...noise, encoder }).sum;
+          },
           cpuStep: () => {},
           results: async () => {
             const target = (sum[0] as { buffer: GPUBuffer }).buffer;
+            const noise = noisy ? { noise: { std: maxNorm, seed, step: step - 1 }, divisor: PER_EXAMPLE_BATCH } : {};
             return {
               actual: await readViews(device, target, sum),
-              reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm).sums,
+              reference: perExampleReference(w.cpu.arrays, PER_EXAMPLE_BATCH, maxNorm, noise).sums,
             };
           },
         };
       },
-    ],
+    ]),
   ];
 }

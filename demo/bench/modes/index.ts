@@ -37,9 +37,11 @@ function modeRuns(
   return new Map([...clippingLines(context), ...optimizerLines(context)]);
 }
 
-/** The line a mode is divided by: plain clipGradNorm on the same bytes. */
+/** The line a mode is divided by: plain clipGradNorm on the same bytes (getTotalNorm for the norms that write nothing). */
 function baselineOf(mode: ModeName): ModeName {
-  if (mode === 'clipPerExample' || mode === 'clipGradNorm (batch)') return 'clipGradNorm (batch)';
+  if (mode === 'perTensorNorms' || mode === 'getTotalNorm') return 'getTotalNorm';
+  if (mode.startsWith('clipPerExample') || mode === 'clipGradNorm (batch)' || mode === 'dp adam (fused)')
+    return 'clipGradNorm (batch)';
   return mode === 'adam (fused clip) + scaler' ? 'adam (fused clip)' : 'clipGradNorm';
 }
 

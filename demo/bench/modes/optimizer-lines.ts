@@ -6,9 +6,9 @@ import { addAll, tfjsOn } from '../../tfjs-device';
 import { createMethod } from '../methods';
 import { settled } from '../settled';
 import { bracket, type LineContext, type Lines, type ModeRun } from './line';
-import { maxNormOf, readViews, SCALE, scalerOn, SPIKE_EVERY, workload } from './workload';
+import { maxNormOf, PER_EXAMPLE_BATCH, readViews, SCALE, scalerOn, SPIKE_EVERY, workload } from './workload';
 
-export function optimizerLines({ device, gpu, cpu, tensors, model }: LineContext): Lines {
+export function optimizerLines({ device, gpu, cpu, tensors, model, examples }: LineContext): Lines {
   // Adam on the model's parameters, fused with the clip or after a separate clipGradNorm.
   // With `scaled`, the gradients count as scaled by SCALE: the update unscales them and the
   // scaler's update() follows every step, as in a mixed-precision loop.
@@ -39,6 +39,29 @@ export function optimizerLines({ device, gpu, cpu, tensors, model }: LineContext
         onCpu.step();
         scalers?.cpu.update();
       },
+      results: async () => ({
+        actual: await readViews(device, params.gpu.buffer, params.gpu.views),
+        reference: params.cpu.arrays,
+      }),
+    };
+  };
+
+  // DP-SGD with Adam: per-example clip, sum, noise, ÷ batch and the update, one recorded step. Its
+  // roofline reads each per-example gradient once and p, m, v once each, writing them back: per
+  // parameter 4 B × PER_EXAMPLE_BATCH + 24 B, against the copy kernel's 8 B over the same count.
+  const privateRun = (): ModeRun => {
+    const w = examples();
+    const params = workload(device, gpu, cpu, tensors, 13);
+    const privacy = { batchSize: PER_EXAMPLE_BATCH, maxNorm: 100, noiseMultiplier: 1, seed: 20261204n };
+    const settings = { kind: 'adam' as const, lr: 1e-3, privacy };
+    const onGpu = createOptimizer(gpu, { params: params.gpu.set, grads: w.gpu.set, ...settings });
+    const onCpu = createOptimizer(cpu, { params: params.cpu.set, grads: w.cpu.set, ...settings });
+    return {
+      label: `DP-SGD Adam step: ${PER_EXAMPLE_BATCH} examples clipped at 100, summed, noise (σ = 1), ÷ ${PER_EXAMPLE_BATCH}, update (${4 * PER_EXAMPLE_BATCH + 24} B per parameter)`,
+      work: params,
+      bytesPerFloat: 4 * PER_EXAMPLE_BATCH + 24,
+      gpuStep: (encoder) => onGpu.step({ encoder }),
+      cpuStep: () => void onCpu.step(),
       results: async () => ({
         actual: await readViews(device, params.gpu.buffer, params.gpu.views),
         reference: params.cpu.arrays,
@@ -150,5 +173,6 @@ export function optimizerLines({ device, gpu, cpu, tensors, model }: LineContext
     ['adam (fused clip) + scaler', () => optimizerRun(true, true)],
     ['clipGradNorm then adam', () => optimizerRun(false)],
     ['tfjs adam + clip', () => tfjsAdamRun()],
+    ['dp adam (fused)', () => privateRun()],
   ];
 }
