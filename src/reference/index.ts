@@ -32,5 +32,5 @@ export {
   type ZClipSettings,
 } from './modes';
 export { OptimizerReference, type ReferenceStepResult } from './optimizer';
-export { gaussianOf, noiseCounter, noiseKey, PHILOX, philox4x32, uniformOfWord } from './philox';
+export { gaussianBlock, gaussianOf, noiseCounter, noiseKey, PHILOX, philox4x32, uniformOfWord } from './philox';
 export type { OptimizerKind, OptimizerSettings } from '../core/optimizer-types';

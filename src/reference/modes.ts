@@ -2,7 +2,7 @@
 // AGC, and the threshold rules of AutoClip and ZClip. Plain float64, like reference.ts: the CPU
 // backend runs it and the GPU tests compare against it.
 import { totalNormReference } from './norms';
-import { gaussianOf } from './philox';
+import { gaussianBlock } from './philox';
 import type { UnitShape } from '../core/types';
 
 /** The p-norm of each array on its own. */
@@ -79,8 +79,15 @@ export function perExampleReference(
     for (let e = 0; e < examples; e++) {
       for (let j = 0; j < n; j++) sum[j] += multipliers[e] * a[e * n + j];
     }
+    // Coordinates come four to a Philox block: each block is drawn once.
+    let block = { index: -1, normals: [] as readonly number[] };
     for (let j = 0; j < n; j++) {
-      const added = noise && noise.std !== 0 ? noise.std * gaussianOf(noise.seed, noise.step, starts[v] + j) : 0;
+      let added = 0;
+      if (noise && noise.std !== 0) {
+        const index = Math.floor((starts[v] + j) / 4);
+        if (block.index !== index) block = { index, normals: gaussianBlock(noise.seed, noise.step, index) };
+        added = noise.std * block.normals[(starts[v] + j) % 4];
+      }
       sum[j] = (sum[j] + added) / divisor;
     }
     return sum;

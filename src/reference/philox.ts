@@ -69,14 +69,8 @@ export function gaussianOf(seed: bigint, step: number, index: number): number {
   return gaussianBlock(seed, step, Math.floor(index / 4))[index % 4];
 }
 
-/** The last block drawn: a sum's coordinates come in order, four to a block. */
-let lastBlock: { seed: bigint; step: number; block: number; normals: readonly number[] } | null = null;
-
 /** The four standard normals of block `block` (coordinates 4·block .. 4·block + 3), as gaussianOf. */
 export function gaussianBlock(seed: bigint, step: number, block: number): readonly number[] {
-  if (lastBlock && lastBlock.block === block && lastBlock.step === step && lastBlock.seed === seed) {
-    return lastBlock.normals;
-  }
   const words = philox4x32(noiseCounter(block, step), noiseKey(seed));
   const normals: number[] = [];
   for (const pair of [0, 2]) {
@@ -84,6 +78,5 @@ export function gaussianBlock(seed: bigint, step: number, block: number): readon
     const angle = 2 * Math.PI * uniformOfWord(words[pair + 1]);
     normals.push(r * Math.cos(angle), r * Math.sin(angle));
   }
-  lastBlock = { seed, step, block, normals };
   return normals;
 }
