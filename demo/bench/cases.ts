@@ -23,7 +23,15 @@ export interface CaseShape {
   series: 'preset' | 'size' | 'count';
 }
 
-export const PRESETS = ['mlp', 'transformer', 'many-small', 'zero-grads', 'sparse-embedding'] as const;
+export const PRESETS = [
+  'mlp',
+  'transformer',
+  'many-small',
+  'zero-grads',
+  'sparse-embedding',
+  'odd-lengths',
+  'odd-one-view',
+] as const;
 export type Preset = (typeof PRESETS)[number];
 
 /** A small seeded PRNG (mulberry32): the benchmark's data and shapes are the same every run. */
@@ -88,6 +96,12 @@ export function manySmallShapes(count = 1000, seed = 1000): Tensor[] {
   }));
 }
 
+/** `count` tensors of 1–255 floats (seeded): biases, norms' scales, odd vocabularies; ~1.28 M floats. */
+export function oddLengthShapes(count = 10_000, seed = 255): Tensor[] {
+  const random = seeded(seed);
+  return Array.from({ length: count }, (_, i) => ({ name: `odd${i}`, length: 1 + Math.floor(random() * 255) }));
+}
+
 export function presetCase(preset: Preset): CaseShape {
   switch (preset) {
     case 'mlp':
@@ -96,6 +110,16 @@ export function presetCase(preset: Preset): CaseShape {
       return { id: 'transformer', label: 'transformer (148 tensors)', tensors: transformerShapes(), series: 'preset' };
     case 'many-small':
       return { id: 'many-small', label: 'many small (1 000 tensors)', tensors: manySmallShapes(), series: 'preset' };
+    // Odd-sized tensors, to be timed against one tensor of the same floats.
+    case 'odd-lengths':
+      return { id: 'odd-lengths', label: '10 000 tensors of 1–255 floats', tensors: oddLengthShapes(), series: 'preset' };
+    case 'odd-one-view':
+      return {
+        id: 'odd-one-view',
+        label: 'one tensor of the same floats',
+        tensors: [{ name: 'all', length: oddLengthShapes().reduce((n, t) => n + t.length, 0) }],
+        series: 'preset',
+      };
     // The transformer's bytes with zero chunks, to be timed against the dense transformer.
     case 'zero-grads':
       return {

@@ -14,9 +14,13 @@ fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_ind
   let coef = scaler.inverse;
   let group = groupId.x;
   let range = plan.entries[group];
-  for (var c = range.x; c < range.y; c++) {
+  for (var c = range.x; c < range.z; c++) {
     let chunk = plan.entries[plan.chunkBase + c];
     apply(chunk.x, chunk.y, chunk.z, lane, WG, coef, 0.0, 0.0);
+  }
+  for (var c = range.z + lane; c < range.y; c += WG) {
+    let chunk = plan.entries[plan.chunkBase + c];
+    apply(chunk.x, chunk.y, chunk.z, 0u, 1u, coef, 0.0, 0.0);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {

@@ -29,7 +29,9 @@ struct Params {
 }
 
 // One dispatch group's table, in vec4 units (every gradient binding is array<vec4<f32>>):
-//   entries[0 .. workgroupCount)          (first chunk, end chunk, -, -) per workgroup
+//   entries[0 .. workgroupCount)          (first chunk, end chunk, first small chunk, -) per
+//                                         workgroup: chunks before the first small one are
+//                                         swept by all the workgroup's lanes, small ones by one
 //   entries[chunkBase + c]                (binding slot, vec4 offset, vec4 count, view): whole
 //                                         vec4s inside one view, spread over the workgroups
 //   entries[boundaryBase + b]             (binding slot, vec4 index, component mask, view): each

@@ -5,7 +5,8 @@
 // Bindings: group(0) = plan + grad_0 .. grad_{K-1} (declared by grad_write.wgsl), the same layout
 // as norm_partials.wgsl, so one bind group serves both; group(1) = params (uniform, dynamic
 // offset) + result (read-only NormResult slot, dynamic offset). Vec4 chunks are whole vec4s
-// inside one view, spread over a workgroup's lanes; each boundary vec4 is owned by one lane.
+// inside one view, a large one spread over a workgroup's lanes, a small one swept by one lane;
+// each boundary vec4 is owned by one lane.
 
 @group(0) @binding(DATA_TABLE) var<storage, read> plan: Plan;
 @group(1) @binding(ELEMENTWISE_PARAMS) var<uniform> params: Params;
@@ -19,9 +20,13 @@ fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_ind
   let hi = params.clipMax;
   let group = groupId.x;
   let range = plan.entries[group];
-  for (var c = range.x; c < range.y; c++) {
+  for (var c = range.x; c < range.z; c++) {
     let chunk = plan.entries[plan.chunkBase + c];
     apply(chunk.x, chunk.y, chunk.z, lane, WG, coef, lo, hi);
+  }
+  for (var c = range.z + lane; c < range.y; c += WG) {
+    let chunk = plan.entries[plan.chunkBase + c];
+    apply(chunk.x, chunk.y, chunk.z, 0u, 1u, coef, lo, hi);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {

@@ -1,5 +1,5 @@
-// Multi-tensor norm, pass 1: each workgroup reduces its chunks (and its share of the boundary
-// vec4s) to one partial accumulator.
+// Multi-tensor norm, pass 1: each workgroup reduces its chunks (its large ones with every lane,
+// its small ones a lane each) and its share of the boundary vec4s to one partial accumulator.
 //
 // Bindings: group(0) = plan (read-only storage) + grad_0 .. grad_{K-1} (the dispatch group's
 // buffer windows, declared by grad_read.wgsl), shared with elementwise.wgsl; group(1) = params
@@ -15,9 +15,13 @@ fn main(ids: LaneIds) {
   var acc = emptyAcc();
   let group = ids.group.x;
   let range = plan.entries[group];
-  for (var c = range.x; c < range.y; c++) {
+  for (var c = range.x; c < range.z; c++) {
     let chunk = plan.entries[plan.chunkBase + c];
     acc = sweep(chunk.x, acc, chunk.y, chunk.z, ids.local, WG, p);
+  }
+  for (var c = range.z + ids.local; c < range.y; c += WG) {
+    let chunk = plan.entries[plan.chunkBase + c];
+    acc = sweep(chunk.x, acc, chunk.y, chunk.z, 0u, 1u, p);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + ids.local; b < plan.boundaryCount; b += stride) {

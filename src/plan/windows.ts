@@ -77,8 +77,11 @@ export interface DispatchGroup extends SlotLayout {
   windows: BindingWindow[];
   chunks: Chunk[];
   boundaries: Boundary[];
-  /** [first chunk, end chunk) for each workgroup. */
-  workgroupRanges: Array<[number, number]>;
+  /**
+   * [first chunk, end chunk, first small chunk) for each workgroup: its chunks from the first
+   * small one on are each swept by one lane (see SMALL_CHUNK_LANES), the others by all its lanes.
+   */
+  workgroupRanges: Array<[number, number, number]>;
   /** Index of this group's first partial in the set's partials buffer. */
   partialBase: number;
   elementCount: number;
@@ -90,6 +93,9 @@ export interface SetPlan {
   partialCount: number;
   elementCount: number;
 }
+
+/** A chunk of fewer loads than a workgroup's lanes over this is swept by one lane. */
+const SMALL_CHUNK_LANES = 4;
 
 /** Chunks per workgroup share: more balance, at the cost of a loop turn per chunk. */
 const CHUNKS_PER_SHARE = 4;
@@ -233,7 +239,7 @@ export function planSet(views: readonly ResolvedView[], limits: PlanLimits): Set
     const chunkLimit = Math.max(granule, alignUp(Math.ceil(elementCount / 4 / workgroups / CHUNKS_PER_SHARE), granule));
     const { chunks, boundaries } = chunkPieces(groupPieces, (p) => slotOf.get(p.window)!.slot, chunkLimit);
     const layout = slotLayoutOf(windows);
-    const workgroupRanges = assignWorkgroups(chunks, workgroups, layout.vec4Slots);
+    const workgroupRanges = assignWorkgroups(chunks, workgroups, layout.vec4Slots, limits.workgroupSize);
     groups.push({ windows, ...layout, chunks, boundaries, workgroupRanges, partialBase, elementCount });
     partialBase += workgroupRanges.length;
   });
@@ -302,22 +308,39 @@ function chunkPieces<P extends { window: BindingWindow; start: number; end: numb
 
 /**
  * Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads; scalar slots,
- * from `vec4Slots` on, weigh a quarter); empty workgroups are dropped. Chunk index ranges per workgroup.
+ * from `vec4Slots` on, weigh a quarter); empty workgroups are dropped. Within a workgroup the
+ * large chunks come first and the small ones (under a SMALL_CHUNK_LANES-th of the workgroup's
+ * lanes in loads) after: all lanes sweeping a chunk of a few vec4s would leave most of them idle
+ * each turn, so each small chunk gets one lane. Chunk index ranges per workgroup, `chunks`
+ * reordered to match.
  */
-function assignWorkgroups(chunks: readonly Chunk[], workgroups: number, vec4Slots: number): Array<[number, number]> {
+function assignWorkgroups(
+  chunks: Chunk[],
+  workgroups: number,
+  vec4Slots: number,
+  workgroupSize: number,
+): Array<[number, number, number]> {
   const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
   const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
-  const workgroupRanges: Array<[number, number]> = [];
+  const workgroupRanges: Array<[number, number, number]> = [];
   let prefix = 0;
   let lastOwner = -1;
   chunks.forEach((c, i) => {
     const owner = Math.min(workgroups - 1, Math.floor(((prefix + weight(c) / 2) * workgroups) / totalWeight));
     prefix += weight(c);
-    if (owner !== lastOwner) workgroupRanges.push([i, i + 1]);
+    if (owner !== lastOwner) workgroupRanges.push([i, i + 1, i + 1]);
     else workgroupRanges[workgroupRanges.length - 1][1] = i + 1;
     lastOwner = owner;
   });
-  if (workgroupRanges.length === 0) workgroupRanges.push([0, 0]); // boundary vec4s only
+  if (workgroupRanges.length === 0) workgroupRanges.push([0, 0, 0]); // boundary vec4s only
+  const small = (c: Chunk) => weight(c) < workgroupSize / SMALL_CHUNK_LANES;
+  for (const range of workgroupRanges) {
+    const [begin, end] = range;
+    const own = chunks.slice(begin, end);
+    const large = own.filter((c) => !small(c));
+    chunks.splice(begin, end - begin, ...large, ...own.filter(small));
+    range[2] = begin + large.length;
+  }
   return workgroupRanges;
 }
 
@@ -334,7 +357,7 @@ export function encodePlanTable(group: DispatchGroup): Uint32Array<ArrayBuffer> 
   const boundaryBase = chunkBase + group.chunks.length;
   words.set([workgroups, group.partialBase, chunkBase, boundaryBase, group.boundaries.length, 0, 0, 0], 0);
   const entry = (index: number, values: number[]) => words.set(values, 8 + 4 * index);
-  group.workgroupRanges.forEach(([begin, end], w) => entry(w, [begin, end, 0, 0]));
+  group.workgroupRanges.forEach(([begin, end, firstSmall], w) => entry(w, [begin, end, firstSmall, 0]));
   group.chunks.forEach((c, i) => entry(chunkBase + i, [c.slot, c.offset, c.count, c.view]));
   group.boundaries.forEach((b, i) => entry(boundaryBase + i, [b.slot, b.index, b.mask, b.view]));
   return words;

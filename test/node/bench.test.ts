@@ -32,6 +32,7 @@ import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/
 import { percentile, summarize } from '../../demo/bench/stats';
 import {
   MODE_TARGETS,
+  ODD_LENGTHS_TARGET,
   OPTIMIZER_ROOFLINE_TARGET,
   ROOFLINE_TARGETS,
   ZERO_CHUNK_TARGETS,
@@ -165,7 +166,7 @@ describe('CLI flags', () => {
     expect(DEFAULT_CONFIG.budgetMs).toBeGreaterThan(0);
     expect(parseArgs(['--full']).config).toEqual(FULL_CONFIG);
     expect(FULL_CONFIG).toMatchObject({
-      presets: ['mlp', 'transformer', 'many-small', 'zero-grads', 'sparse-embedding'],
+      presets: ['mlp', 'transformer', 'many-small', 'zero-grads', 'sparse-embedding', 'odd-lengths', 'odd-one-view'],
       budgetMs: 0,
     });
     expect(FULL_CONFIG.sizes.length).toBeGreaterThan(0);
@@ -288,7 +289,8 @@ describe('results schema and targets', () => {
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
     // No zero-chunk cases and no mode lines: those targets are unmeasured, not met or missed.
-    const unmeasured = 2 + MODE_TARGETS.length + ROOFLINE_TARGETS.length;
+    // The two zero-chunk targets, the odd-lengths one, the mode lines and the rooflines.
+    const unmeasured = 3 + MODE_TARGETS.length + ROOFLINE_TARGETS.length;
     expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual(
       Array.from({ length: unmeasured }, () => [null, null]),
     );
@@ -346,6 +348,16 @@ describe('results schema and targets', () => {
     ]);
     expect(gpuZero.measured).toBeCloseTo(8.4 / 8);
     expect(gpuZero.detail).toContain('GPU-timestamp');
+    // Odd-sized tensors against one tensor of their floats.
+    const odd = (cases: typeof results.cases) =>
+      checkTargets(cases).find((t) => t.name.startsWith('10 000 tensors of 1–255 floats'))!;
+    expect(odd(results.cases)).toMatchObject({ measured: null, met: null });
+    expect(odd([like('odd-lengths', 7), like('odd-one-view', 4)])).toMatchObject({
+      measured: 7 / 4,
+      threshold: ODD_LENGTHS_TARGET,
+      met: true,
+    });
+    expect(odd([like('odd-lengths', 9), like('odd-one-view', 4)]).met).toBe(false);
   });
 
   test("the roofline targets: the fused optimizer's and the DP step's time over the copy time for their bytes per float", () => {

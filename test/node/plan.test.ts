@@ -67,8 +67,15 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
       if (next) expect(next.offsetBytes).toBeGreaterThanOrEqual(w.offsetBytes + w.sizeBytes);
     });
     let next = 0;
-    for (const [begin, end] of group.workgroupRanges) {
+    for (const [begin, end, firstSmall] of group.workgroupRanges) {
       expect(begin).toBe(next);
+      // Large chunks (all lanes) first, then small ones (a lane each), each below a quarter of the lanes' loads.
+      expect(firstSmall).toBeGreaterThanOrEqual(begin);
+      expect(firstSmall).toBeLessThanOrEqual(end);
+      const loads = (c: (typeof group.chunks)[number]) => (c.slot < group.vec4Slots ? c.count : c.count / 4);
+      for (const c of group.chunks.slice(firstSmall, end)) expect(loads(c)).toBeLessThan(limitsUsed.workgroupSize / 4);
+      for (const c of group.chunks.slice(begin, firstSmall))
+        expect(loads(c)).toBeGreaterThanOrEqual(limitsUsed.workgroupSize / 4);
       next = end;
     }
     expect(next).toBe(group.chunks.length);
@@ -268,7 +275,7 @@ describe('planSet', () => {
       ],
       limits,
     );
-    expect(plan.groups[0].workgroupRanges).toEqual([[0, 0]]);
+    expect(plan.groups[0].workgroupRanges).toEqual([[0, 0, 0]]);
     expect(plan.elementCount).toBe(2);
   });
 });
