@@ -6,6 +6,7 @@ import { OPTION_KEYS, readOptions } from '../core/options';
 import { SwitchingClipper } from './switching';
 import type { Clipper, ClipperOptions } from '../core/types';
 import { checkDevice } from '../plan/validate';
+import { checkStoredTuning } from '../plan/validate-tuning';
 
 /** Features a requested device asks for when the adapter offers them. */
 const WANTED_FEATURES: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'timestamp-query', 'shader-f16'];
@@ -64,10 +65,16 @@ function chosenBackend(options: ClipperOptions): 'auto' | 'webgpu' | 'cpu' {
  * Creates a clipper. `backend: 'auto'` (default) runs on the given device, or on one it requests,
  * and on the CPU where WebGPU is unavailable (saying why in `fallbackReason`); `'webgpu'` rejects
  * instead of falling back; `'cpu'` (or `forceCpu: true`) runs on the CPU. On a device seen for the
- * first time it runs a short autotune unless `maxWorkgroups` is given or `autotune` is false.
+ * first time it runs a short autotune unless `maxWorkgroups` is given or `autotune` is false, or a
+ * `tuning` stored from an earlier page on this adapter is given.
  *
  * @example
  * const clipper = await createClipper({ backend: 'webgpu' }); // WebGPU or a GradclipError 'unsupported'
+ *
+ * // Keep the autotune's result across reloads (tuned afresh on another adapter):
+ * const kept = localStorage.getItem('gradclip-tuning');
+ * const tuned = await createClipper(kept ? { tuning: JSON.parse(kept) } : {});
+ * localStorage.setItem('gradclip-tuning', JSON.stringify(tuned.tuning));
  */
 export async function createClipper(options?: ClipperOptions | null): Promise<Clipper> {
   const opts = readOptions(options, OPTION_KEYS.clipper, 'options');
@@ -77,6 +84,13 @@ export async function createClipper(options?: ClipperOptions | null): Promise<Cl
   }
   if (opts.autotune !== undefined && typeof opts.autotune !== 'boolean') {
     throw new GradclipError('invalid-argument', `autotune must be a boolean, got ${typeof opts.autotune}`);
+  }
+  const stored = opts.tuning === undefined ? undefined : checkStoredTuning(opts.tuning);
+  if (stored && (opts.maxWorkgroups !== undefined || opts.autotune === false)) {
+    throw new GradclipError(
+      'invalid-argument',
+      'options.tuning replaces the autotune: drop maxWorkgroups or autotune: false (or the tuning)',
+    );
   }
   if (opts.onDeviceLost !== undefined && opts.onDeviceLost !== 'throw' && opts.onDeviceLost !== 'cpu') {
     throw new GradclipError(
@@ -107,7 +121,7 @@ export async function createClipper(options?: ClipperOptions | null): Promise<Cl
       ? fixedTuning(device, opts.maxWorkgroups, 'option')
       : opts.autotune === false
         ? fixedTuning(device, DEFAULT_MAX_WORKGROUPS, 'default')
-        : await deviceTuning(device);
+        : await deviceTuning(device, stored);
   const clipper = new GpuClipper(device, { maxWorkgroups: tuning.maxWorkgroups, tuning });
   return opts.onDeviceLost === 'cpu' ? new SwitchingClipper(clipper) : clipper;
 }

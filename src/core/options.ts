@@ -5,7 +5,9 @@ import { GradclipError } from './errors';
 
 /** The keys each public options object accepts (one list per type in types.ts and friends). */
 export const OPTION_KEYS = {
-  clipper: ['device', 'backend', 'forceCpu', 'maxWorkgroups', 'autotune', 'onDeviceLost'],
+  clipper: ['device', 'backend', 'forceCpu', 'maxWorkgroups', 'autotune', 'tuning', 'onDeviceLost'],
+  tuning: ['maxWorkgroups', 'source', 'adapterKey', 'chosen', 'candidates', 'prior', 'timer', 'elements', 'elapsedMs'],
+  tuningCandidate: ['maxWorkgroups', 'samplesMs', 'medianMs', 'final'],
   norm: ['normType', 'errorIfNonfinite', 'onNonfinite', 'scaler', 'encoder', 'timestampWrites'],
   encoder: ['encoder', 'timestampWrites'],
   norms: ['normType', 'encoder', 'timestampWrites'],

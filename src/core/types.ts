@@ -266,8 +266,19 @@ export interface TuningCandidate {
 export interface ClipperTuning {
   /** The cap every norm and scale pass of this clipper uses (at most `maxComputeWorkgroupsPerDimension`). */
   readonly maxWorkgroups: number;
-  /** `'autotune'`: measured on this device; `'option'`: `maxWorkgroups` was given; `'default'`: `autotune: false`. */
-  readonly source: 'autotune' | 'option' | 'default';
+  /**
+   * `'autotune'`: measured on this device; `'stored'`: a tuning an earlier page measured on this
+   * adapter, passed back as `createClipper({ tuning })`; `'option'`: `maxWorkgroups` was given;
+   * `'default'`: `autotune: false`.
+   */
+  readonly source: 'autotune' | 'stored' | 'option' | 'default';
+  /**
+   * Which adapter (and which gradclip kernels) the measurement holds for: its vendor,
+   * architecture, device and description, whether it is a CPU (fallback) adapter and its core
+   * count, the limits the plans use, and the tuning format. A stored tuning whose key differs from
+   * the device's is not used: the clipper tunes afresh.
+   */
+  readonly adapterKey: string;
   /**
    * The candidate of smallest `medianMs` among the `final` ones (`'autotune'` only, else null).
    * `maxWorkgroups` equals it, except when it is the largest cap the tuning buffer can use (one
@@ -304,6 +315,13 @@ export interface ClipperOptions {
   maxWorkgroups?: number;
   /** Run the short per-device autotune (default true). */
   autotune?: boolean;
+  /**
+   * A `clipper.tuning` kept from an earlier page (for instance `JSON.stringify`-ed into
+   * localStorage): used as it is when its `adapterKey` is this device's, so a reload skips the
+   * autotune; otherwise the clipper tunes afresh (its `tuning.source` says which). Checked (each
+   * field's type and range) before use; not with `maxWorkgroups` or `autotune: false`.
+   */
+  tuning?: ClipperTuning;
   /**
    * What the clipper does once its device is lost: `'throw'` (default): every call throws
    * 'device-lost'; `'cpu'`: calls on the GPU's sets still throw 'device-lost', and the clipper

@@ -13,6 +13,7 @@ import { GpuClipper } from './clipper';
 import { BufferUsage } from '../core/webgpu-constants';
 import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
+import { adapterKey } from './adapter-key';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -38,8 +39,20 @@ export const DEFAULT_MAX_WORKGROUPS = 1024;
 
 const tunings = new WeakMap<GPUDevice, Promise<ClipperTuning>>();
 
-/** The autotune's result for `device`, measured on first use (cached per device; a failure is not). */
-export function deviceTuning(device: GPUDevice): Promise<ClipperTuning> {
+/**
+ * The autotune's result for `device`, measured on first use (cached per device; a failure is not),
+ * or `stored` where it was measured on this adapter (then kept for the device's later clippers).
+ */
+export function deviceTuning(device: GPUDevice, stored?: ClipperTuning): Promise<ClipperTuning> {
+  if (
+    stored &&
+    stored.adapterKey === adapterKey(device) &&
+    stored.maxWorkgroups <= device.limits.maxComputeWorkgroupsPerDimension
+  ) {
+    const reused: ClipperTuning = { ...stored, source: 'stored' };
+    if (!tunings.has(device)) tunings.set(device, Promise.resolve(reused));
+    return Promise.resolve(reused);
+  }
   let tuning = tunings.get(device);
   if (!tuning) {
     tuning = measureTuning(device);
@@ -173,6 +186,7 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
     return {
       maxWorkgroups: search.chosen === candidates[candidates.length - 1] ? limit : search.chosen,
       source: 'autotune',
+      adapterKey: adapterKey(device),
       chosen: search.chosen,
       candidates: timed.map(([cap, samplesMs]) => ({
         maxWorkgroups: cap,

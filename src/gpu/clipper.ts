@@ -48,6 +48,7 @@ import type { GradScaler, GradScalerConfig } from '../core/amp-types';
 import type { OptimizerSettings } from '../core/optimizer-types';
 import { GpuContext } from './context';
 import { gpuAdaptiveEngine, gpuOptimizerEngine } from './engines';
+import { adapterKey } from './adapter-key';
 import { GpuNormHandle, GpuNormsHandle } from './handles';
 import { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import { PerExampleClipping } from './per-example';
@@ -67,6 +68,7 @@ export function fixedTuning(device: GPUDevice, maxWorkgroups: number, source: 'o
   return {
     maxWorkgroups: Math.min(maxWorkgroups, device.limits.maxComputeWorkgroupsPerDimension),
     source,
+    adapterKey: adapterKey(device),
     chosen: null,
     candidates: [],
     prior: null,

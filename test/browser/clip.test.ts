@@ -393,6 +393,18 @@ test('createClipper requests its own device and autotunes when given nothing; tu
     const norm = await clipper.clipGradNorm(clipper.gradients([buffer]), 1).read();
     expect(relativeError(norm, totalNormReference([grad], 2))).toBeLessThan(1e-5);
   });
+  // A reload: the tuning kept as JSON, a new device on the same adapter, no autotune.
+  const stored = JSON.parse(JSON.stringify(tuning));
+  const adapter = await navigator.gpu.requestAdapter();
+  const again = await adapter!.requestDevice({ requiredFeatures: [...own.features] as GPUFeatureName[] });
+  const started = performance.now();
+  const reloaded = await createClipper({ device: again, tuning: stored });
+  expect(reloaded.tuning).toEqual({ ...tuning, source: 'stored' });
+  console.log(
+    `a stored tuning: createClipper took ${(performance.now() - started).toFixed(1)} ms, the autotune ${tuning.elapsedMs.toFixed(0)} ms`,
+  );
+  reloaded.destroy();
+  again.destroy();
   clipper.destroy();
   own.destroy();
 });

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { createClipper } from '../../src/index';
 import { median, searchBestCap } from '../../src/gpu/autotune-search';
 import { candidateCaps, priorCap } from '../../src/gpu/autotune';
+import { adapterKey } from '../../src/gpu/adapter-key';
 import { createFakeDevice } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
 
@@ -156,6 +157,7 @@ describe('clipper.tuning', () => {
     expect(given.tuning).toEqual({
       maxWorkgroups: 500,
       source: 'option',
+      adapterKey: adapterKey(fake.device),
       chosen: null,
       candidates: [],
       prior: null,
@@ -167,6 +169,50 @@ describe('clipper.tuning', () => {
     expect(fixed.tuning).toMatchObject({ maxWorkgroups: 500, source: 'default', candidates: [] });
     expect(fake.buffers.filter((b) => b.buffer.label.includes('autotune'))).toEqual([]);
     expect((await createClipper({ backend: 'cpu' })).tuning).toBeNull();
+  });
+
+  test('a stored tuning: reused on the same adapter without measuring, tuned afresh on another', async () => {
+    const first = createFakeDevice();
+    const measured = (await createClipper({ device: first.device })).tuning!;
+    const stored = JSON.parse(JSON.stringify(measured));
+    expect(stored.adapterKey).toBe(adapterKey(first.device));
+    // A reload: a new device on the same adapter.
+    const same = createFakeDevice();
+    const reused = await createClipper({ device: same.device, tuning: stored });
+    expect(reused.tuning).toEqual({ ...measured, source: 'stored' });
+    expect(same.buffers.filter((b) => b.buffer.label.includes('autotune'))).toEqual([]);
+    // Later clippers on that device keep it.
+    expect((await createClipper({ device: same.device })).tuning?.source).toBe('stored');
+    // Another adapter (other limits): the stored one is not used.
+    const other = createFakeDevice({ maxComputeWorkgroupsPerDimension: 4096 });
+    const fresh = await createClipper({ device: other.device, tuning: stored });
+    expect(fresh.tuning?.source).toBe('autotune');
+    expect(fresh.tuning?.adapterKey).not.toBe(stored.adapterKey);
+    expect(other.buffers.some((b) => b.buffer.label.includes('autotune'))).toBe(true);
+  });
+
+  test('a malformed stored tuning is a GradclipError naming the field, before the device is used', async () => {
+    const fake = createFakeDevice();
+    const good = (await createClipper({ device: fake.device })).tuning!;
+    const fresh = createFakeDevice();
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...good, maxWorkgroups: 0 }, /options\.tuning\.maxWorkgroups must be a positive integer/],
+      [{ ...good, source: 'guess' }, /options\.tuning\.source/],
+      [{ ...good, adapterKey: 7 }, /options\.tuning\.adapterKey/],
+      [{ ...good, extra: 1 }, /options\.tuning\.extra is not an option/],
+      [
+        { ...good, candidates: [{ ...good.candidates[0], medianMs: -1 }] },
+        /options\.tuning\.candidates\[0\]\.medianMs/,
+      ],
+      ['{"maxWorkgroups": 4}', /options\.tuning must be a clipper\.tuning object/],
+    ];
+    for (const [tuning, message] of cases) {
+      await expect(createClipper({ device: fresh.device, tuning: tuning as never })).rejects.toThrow(message);
+    }
+    await expect(createClipper({ device: fresh.device, tuning: good, maxWorkgroups: 4 })).rejects.toThrow(
+      /options\.tuning replaces the autotune/,
+    );
+    expect(fresh.buffers).toEqual([]);
   });
 
   test("onDeviceLost: 'cpu' reports the GPU's tuning, then null once on the CPU", async () => {
