@@ -112,7 +112,12 @@ export function presetCase(preset: Preset): CaseShape {
       return { id: 'many-small', label: 'many small (1 000 tensors)', tensors: manySmallShapes(), series: 'preset' };
     // Odd-sized tensors, to be timed against one tensor of the same floats.
     case 'odd-lengths':
-      return { id: 'odd-lengths', label: '10 000 tensors of 1–255 floats', tensors: oddLengthShapes(), series: 'preset' };
+      return {
+        id: 'odd-lengths',
+        label: '10 000 tensors of 1–255 floats',
+        tensors: oddLengthShapes(),
+        series: 'preset',
+      };
     case 'odd-one-view':
       return {
         id: 'odd-one-view',
