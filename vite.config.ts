@@ -63,6 +63,7 @@ export default defineConfig({
         gpt: resolve(import.meta.dirname, 'demo/gpt.html'),
         'read-latency': resolve(import.meta.dirname, 'demo/read-latency.html'),
         amp: resolve(import.meta.dirname, 'demo/amp.html'),
+        dp: resolve(import.meta.dirname, 'demo/dp.html'),
       },
     },
   },

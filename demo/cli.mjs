@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Entry of the demo and benchmark CLIs: `node demo/cli.mjs NAME [flags]` runs demo/NAME/cli.ts
-// (`npm run bench`, `demo:train`, `demo:gpt`, `read-latency`) through Vite's module runner, with no
-// build step. The module runner reads no config file, so vite.config.ts's aliases are passed on:
-// `gradclip` is this checkout's source there too, as in the pages and tests (a fresh clone has no dist/).
+// (`npm run bench`, `demo:train`, `demo:gpt`, `demo:amp`, `demo:dp`, `read-latency`) through Vite's
+// module runner, with no build step. The module runner reads no config file, so vite.config.ts's
+// aliases are passed on: `gradclip` is this checkout's source there too, as in the pages and tests
+// (a fresh clone has no dist/).
 import { existsSync } from 'node:fs';
 import { loadConfigFromFile, runnerImport } from 'vite';
 

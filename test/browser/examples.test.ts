@@ -1,11 +1,26 @@
 // The README's browser examples, run as written (test/node/readme-examples.test.ts keeps each equal
 // to its README block): the Vite app's main.ts, the Quick start's raw WebGPU loop against the
 // float64 reference, and the documented TF.js per-step pattern for 1 000 steps with every GPU
-// buffer anyone creates counted, so a set built each step cannot leak unnoticed.
+// buffer anyone creates counted, so a set built each step cannot leak unnoticed. Then the guides'
+// loops: mixed precision (amp-loop.ts) and DP-SGD (dp-loop.ts), each against the float64 reference.
 import { afterEach, expect, test, vi } from 'vitest';
-import { OptimizerReference, totalNormReference } from '../../src/reference/index';
+import { OptimizerReference, perExampleReference, totalNormReference } from '../../src/reference/index';
 import { knownGradients, run as runWebGPULoop } from '../../examples/webgpu-loop';
 import { knownGradient, OVERFLOW_STEP, run as runAmpLoop } from '../../examples/amp-loop';
+import {
+  CAPACITY,
+  DATASET_SIZE,
+  DELTA,
+  dataset,
+  EXPECTED_BATCH,
+  FEATURES,
+  LR,
+  MAX_NORM,
+  run as runDpLoop,
+  runCustom as runDpCustom,
+  TARGET_EPSILON,
+} from '../../examples/dp-loop';
+import { createRdpAccountant, getNoiseMultiplier } from '../../src/index';
 import { run as runTfjsFit } from '../../examples/tfjs-fit';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
 import { tfjsOn } from '../../demo/tfjs-device';
@@ -122,4 +137,106 @@ test('examples/amp-loop.ts (the mixed-precision guide): 8 scaled AdamW steps, th
   expected[0].forEach((e, i) =>
     expect(Math.abs(params[i] - e), `params[${i}]`).toBeLessThanOrEqual(1e-5 * Math.abs(e) + 1e-9),
   );
+});
+
+/**
+ * Checks a run of the privacy guide's loop (examples/dp-loop.ts): its seed (the one two-word
+ * getRandomValues draw), its Poisson batches, σ and ε, and its parameters against the float64
+ * reference of the same model with the same batches and the same noise.
+ */
+async function checkDpRun(name: string, runLoop: typeof runDpLoop) {
+  const device = await sharedDevice();
+  const random = vi.spyOn(crypto, 'getRandomValues');
+  const steps = 200;
+  const result = await withErrorScopes(device, () => runLoop(device, { steps }));
+  // No seed given: one was drawn as two words (low, high) from getRandomValues, the only
+  // two-word draw (the sampler draws DATASET_SIZE words a step).
+  const draws = random.mock.results.map((r) => r.value as Uint32Array);
+  const seedDraws = draws.filter((words) => words.length === 2);
+  expect(seedDraws).toHaveLength(1);
+  expect(draws.filter((words) => words.length === DATASET_SIZE)).toHaveLength(steps);
+  const seed = (BigInt(seedDraws[0][1]) << 32n) | BigInt(seedDraws[0][0]);
+
+  // Poisson batches: sizes vary around the expected batch, never above the capacity.
+  const sizes = result.batches.map((b) => b.length);
+  expect(sizes).toHaveLength(steps);
+  expect(new Set(sizes).size).toBeGreaterThan(5);
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(CAPACITY);
+  expect(Math.abs(sizes.reduce((a, b) => a + b, 0) / steps - EXPECTED_BATCH)).toBeLessThan(3);
+
+  // σ is Opacus's get_noise_multiplier for the target; the accountant's ε is that of the steps taken.
+  const sampleRate = EXPECTED_BATCH / DATASET_SIZE;
+  expect(result.noiseMultiplier).toBe(
+    getNoiseMultiplier({ targetEpsilon: TARGET_EPSILON, delta: DELTA, sampleRate, steps }),
+  );
+  const whole = createRdpAccountant();
+  whole.step({ noiseMultiplier: result.noiseMultiplier, sampleRate, steps });
+  expect(result.epsilon).toBe(whole.getEpsilon(DELTA).epsilon);
+  expect(result.epsilon).toBeLessThanOrEqual(TARGET_EPSILON);
+  expect(result.epsilon).toBeGreaterThan(TARGET_EPSILON - 0.01);
+
+  // The float64 reference: the same model's per-example gradients at the reference's parameters,
+  // clipped, summed, the noise of (seed, step n), divided, and SGD's update.
+  const { features, targets } = dataset();
+  const residual = (weights: ArrayLike<number>, bias: number, i: number) => {
+    let r = bias - targets[i];
+    for (let k = 0; k < FEATURES; k++) r += weights[k] * features[i * FEATURES + k];
+    return r;
+  };
+  const settings = {
+    kind: 'sgd' as const,
+    lr: LR,
+    momentum: 0,
+    dampening: 0,
+    nesterov: false,
+    betas: [0.9, 0.999] as [number, number],
+    eps: 1e-8,
+    weightDecay: 0,
+    clip: null,
+  };
+  const oracle = new OptimizerReference(settings, [FEATURES, 1]);
+  const expected = [new Float64Array(FEATURES), new Float64Array(1)];
+  result.batches.forEach((batch, n) => {
+    const weightGrads = new Float64Array(CAPACITY * FEATURES);
+    const biasGrads = new Float64Array(CAPACITY);
+    batch.forEach((i, e) => {
+      const r = residual(expected[0], expected[1][0], i);
+      for (let k = 0; k < FEATURES; k++) weightGrads[e * FEATURES + k] = r * features[i * FEATURES + k];
+      biasGrads[e] = r;
+    });
+    const noise = { std: result.noiseMultiplier * MAX_NORM, seed, step: n };
+    const { sums } = perExampleReference([weightGrads, biasGrads], CAPACITY, MAX_NORM, {
+      examples: batch.length,
+      noise,
+      divisor: EXPECTED_BATCH,
+    });
+    oracle.apply(expected, sums);
+  });
+  let worst = 0;
+  [...expected[0], expected[1][0]].forEach((e, j) => {
+    worst = Math.max(worst, Math.abs(result.params[j] - e));
+    expect(Math.abs(result.params[j] - e), `params[${j}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(e)));
+  });
+
+  const loss = (params: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < DATASET_SIZE; i++) sum += residual(params, params[FEATURES], i) ** 2 / 2;
+    return sum / DATASET_SIZE;
+  };
+  const [before, after] = [loss(new Float64Array(FEATURES + 1)), loss(result.params)];
+  console.log(
+    `${name}: σ ${result.noiseMultiplier}, ε ${result.epsilon.toFixed(4)} at δ ${DELTA}, batch sizes ${Math.min(...sizes)}–${Math.max(...sizes)}, ` +
+      `loss ${before.toFixed(4)} → ${after.toFixed(4)}, largest difference from float64 ${worst.toExponential(2)}`,
+  );
+  expect(after).toBeLessThan(0.1 * before);
+  return result;
+}
+
+test('examples/dp-loop.ts (the privacy guide): 200 DP-SGD steps on Poisson batches, parameters as the float64 reference with the same noise, ε within the target, the loss down', async () => {
+  const result = await checkDpRun('dp-loop', runDpLoop);
+  expect(result.noiseStep).toBe(200);
+});
+
+test("examples/dp-loop.ts's custom loop (clipPerExample with the caller's seed and step, into the caller's buffer): the same checks", async () => {
+  await checkDpRun('dp-loop custom', runDpCustom);
 });

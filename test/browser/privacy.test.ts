@@ -1,16 +1,19 @@
 // DP-SGD on WebGPU: clipPerExample with padding examples, Gaussian noise and a divisor against the
-// float64 reference (reference/modes.ts, its noise from reference/philox.ts); the noise bit for bit
-// the same for the same (seed, step) and independent across coordinates, steps and seeds, over
+// float64 reference (reference/modes.ts, its noise from reference/philox.ts); the kernel's Philox
+// words bit for bit the reference's and its uniforms the reference's rounded to f32; the noise bit
+// for bit the same for the same (seed, step) and independent across coordinates, steps and seeds, over
 // millions of samples (mean, variance, tails, correlations); and its bad inputs. Then the private
 // optimizer's cases (test/shared/privacy-cases.ts) on WebGPU and on the CPU backend.
 import { describe, expect, test } from 'vitest';
 import { createClipper, type Clipper, type GradView } from '../../src/index';
-import { gaussianOf, perExampleReference } from '../../src/reference/index';
+import { gaussianOf, perExampleReference, philox4x32, uniformOfWord } from '../../src/reference/index';
+import noiseWgsl from '../../shaders/privacy/noise.wgsl?raw';
 import { PRIVACY_CASES } from '../shared/privacy-cases';
 import { randomGradient, seededRandom } from '../shared/random';
 import { cpuTensors, gpuTensors } from '../shared/tensors';
 import { thrown } from '../shared/thrown';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
+import { readBytes } from '../shared/read-bytes';
 
 let clipper: Clipper;
 let device: GPUDevice;
@@ -118,6 +121,113 @@ describe('clipPerExample with DP-SGD options', () => {
     console.log(`GPU normals vs float64 over ${n}: largest absolute difference ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(5e-6);
     zeros.buffer.destroy();
+  });
+
+  test("the kernel's Philox words equal philox4x32's bit for bit; its uniforms are float64's rounded to f32 (Random123's vectors, 65 536 random counters, keys and words)", async () => {
+    await setup();
+    // noise.wgsl's own philox on each (counter, key) of the inputs, and its uniformOfWord on the
+    // counter's four words (so the words include chosen edge cases).
+    const code = `${noiseWgsl}
+@group(0) @binding(0) var<storage, read> inputs: array<vec4<u32>>;   // per case: the counter, then (key, -, -)
+@group(0) @binding(1) var<storage, read_write> outputs: array<vec4<u32>>; // per case: the words, then the counter's uniforms' bits
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  if (id.x >= arrayLength(&inputs) / 2u) { return; }
+  let counter = inputs[2u * id.x];
+  outputs[2u * id.x] = philox(counter, inputs[2u * id.x + 1u].xy);
+  outputs[2u * id.x + 1u] = vec4<u32>(bitcast<u32>(uniformOfWord(counter.x)), bitcast<u32>(uniformOfWord(counter.y)),
+    bitcast<u32>(uniformOfWord(counter.z)), bitcast<u32>(uniformOfWord(counter.w)));
+}`;
+    const random = seededRandom(77);
+    const word = () => Math.floor(random() * 2 ** 32) >>> 0;
+    const cases: Array<[number[], number[]]> = [
+      [
+        [0, 0, 0, 0],
+        [0, 0],
+      ],
+      [
+        [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+        [0xffffffff, 0xffffffff],
+      ],
+      [
+        [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+        [0xa4093822, 0x299f31d0],
+      ],
+      [
+        [0xff, 0x7fffffff, 0x80000000, 0xffffff00],
+        [1, 2],
+      ],
+    ];
+    while (cases.length < 1 << 16)
+      cases.push([
+        [word(), word(), word(), word()],
+        [word(), word()],
+      ]);
+    const inputs = new Uint32Array(8 * cases.length);
+    cases.forEach(([counter, key], i) => inputs.set([...counter, ...key, 0, 0], 8 * i));
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const input = device.createBuffer({ label: 'philox test inputs', size: inputs.byteLength, usage });
+    const output = device.createBuffer({ label: 'philox test outputs', size: inputs.byteLength, usage });
+    device.queue.writeBuffer(input, 0, inputs);
+    const outputs = await withErrorScopes(device, async () => {
+      const pipeline = device.createComputePipeline({
+        label: 'philox test',
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ label: 'philox test', code }), entryPoint: 'main' },
+      });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(
+        0,
+        device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: input } },
+            { binding: 1, resource: { buffer: output } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(cases.length / 64);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return new Uint32Array(await readBytes(device, output));
+    });
+    const floatOf = (bits: number) => new Float32Array(Uint32Array.of(bits).buffer)[0];
+    const wrongWords: number[] = [];
+    const wrongUniforms: string[] = [];
+    let ties = 0;
+    let tiesUp = 0;
+    let tiesToEven = 0;
+    cases.forEach(([counter, key], i) => {
+      const words = philox4x32(counter as [number, number, number, number], key as [number, number]);
+      if (words.some((w, k) => outputs[8 * i + k] !== w)) wrongWords.push(i);
+      counter.forEach((w, k) => {
+        // Below 2^31, ((w >> 8) + 0.5) / 2^24 has 24 significant bits: exact in f32. From 2^31 on it
+        // needs 25 and lies halfway between two f32s; WGSL's correctly rounded add may give either.
+        const u = uniformOfWord(w);
+        const gpu = floatOf(outputs[8 * i + 4 + k]);
+        const exact = w < 2 ** 31;
+        if (exact ? gpu !== u : Math.abs(gpu - u) !== 2 ** -25) wrongUniforms.push(`${w.toString(16)}: ${gpu} vs ${u}`);
+        if (!exact) {
+          ties++;
+          if (gpu > u) tiesUp++;
+          // Half to even: up exactly when w >> 8 is odd.
+          if (gpu > u === ((w >>> 8) % 2 === 1)) tiesToEven++;
+        }
+      });
+    });
+    console.log(
+      `Philox words: ${cases.length - wrongWords.length} of ${cases.length} cases bit for bit; uniforms of words >= 2^31: ` +
+        `${tiesUp} of ${ties} rounded up, ${tiesToEven} as half to even; uniformOfWord(0xffffffff) on the GPU: ${floatOf(outputs[12])}`,
+    );
+    expect(wrongWords, 'cases whose Philox words differ').toEqual([]);
+    expect(wrongUniforms.slice(0, 5), 'uniforms that are not float64 rounded to f32').toEqual([]);
+    expect(floatOf(outputs[4]), 'uniformOfWord(0)').toBe(2 ** -25);
+    expect(Array.from(outputs.subarray(0, 4), (w) => w.toString(16).padStart(8, '0')).join(' ')).toBe(
+      '6627e8d5 e169c58d bc57ac4c 9b00dbd8',
+    );
+    input.destroy();
+    output.destroy();
   });
 
   test('four million GPU normals: mean, variance, tails, and no correlation between neighbours, steps or seeds', async () => {

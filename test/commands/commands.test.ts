@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DP_RUNS, dpShows, type DpOutcome } from '../../demo/dp/settings';
 import { GPT_MODES, TRAINED_FRACTION, type GptOutcome, type GptSettings } from '../../demo/gpt/settings';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -194,6 +195,22 @@ describe('the demos', () => {
     expect(record.outcomes.map((o: { run: string }) => o.run)).toEqual(['f32', 'f16', 'f16-scaler']);
   });
 
+  test('npm run demo:dp --steps 60: the private runs learn and spend their ε; the PNG and the record', async () => {
+    const steps = 60;
+    // The working tree's record of the default run was copied here: gone, so what is read was written now.
+    for (const file of ['results/dp.png', 'results/dp.json']) rmSync(join(clone, file), { force: true });
+    const ran = await run(`npm run demo:dp -- --steps ${steps}`, 300);
+    expectSuccess(ran);
+    expect(ran.output).toMatch(new RegExp(`step ${steps}/${steps} · .* so far`));
+    expect(ran.output).toContain('each spent its target ε');
+    expect(isPng(fileIn('results/dp.png'))).toBe(true);
+    const record = JSON.parse(fileIn('results/dp.json').toString()) as { steps: number; outcomes: DpOutcome[] };
+    expect(record.steps).toBe(steps);
+    expect(record.outcomes.map((o) => o.run)).toEqual([...DP_RUNS]);
+    expect(record.outcomes.every((o) => o.steps === steps && o.records.at(-1)?.step === steps)).toBe(true);
+    expect(dpShows(record.outcomes)).toBe(true);
+  });
+
   test('npm run read-latency --browser chromium --rounds 3', async () => {
     expectSuccess(await run('npm run read-latency -- --browser chromium --rounds 3 --out results/latency.json', 300));
     const [chromium] = JSON.parse(fileIn('results/latency.json').toString());
@@ -240,7 +257,13 @@ describe('building, packing and serving', () => {
           }
         });
       });
-      for (const page of ['demo/bench.html', 'demo/train.html', 'demo/gpt.html', 'demo/read-latency.html']) {
+      for (const page of [
+        'demo/bench.html',
+        'demo/train.html',
+        'demo/gpt.html',
+        'demo/read-latency.html',
+        'demo/dp.html',
+      ]) {
         const response = await fetch(new URL(page, url));
         expect(response.status, page).toBe(200);
         expect(await response.text(), page).toContain('<script type="module"');

@@ -122,6 +122,9 @@ describe('docs/guide code blocks marked as examples', () => {
         'examples/worker.ts#worker',
         'examples/worker-page.ts#page',
         'examples/amp-loop.ts#amp',
+        'examples/dp-loop.ts#loop',
+        'examples/dp-loop.ts#sampler',
+        'examples/dp-loop.ts#custom',
       ]),
     );
   });
