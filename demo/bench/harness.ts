@@ -18,6 +18,7 @@ import { SCHEMA_ID, type BenchResults, type CaseResult, type MethodResult } from
 import { summarize } from './stats';
 import { checkTargets } from './targets';
 import { settled } from './settled';
+import { kernelMedians, PROFILED_STEPS } from './pass-profile';
 
 export interface Progress {
   done: number;
@@ -192,6 +193,10 @@ async function measureMethod(
     if (method instanceof GradclipMethod && name !== 'gradclip-arena-read') {
       await method.reset();
       result.counters = await countPerStep(data.device, method.target.run);
+    }
+    if (method instanceof GradclipMethod && name === 'gradclip-arena') {
+      const profiled = await method.profile(PROFILED_STEPS);
+      if (profiled) result.passes = kernelMedians(profiled);
     }
     if ('workgroups' in method && typeof method.workgroups === 'number' && method.workgroups > 0) {
       result.workgroups = method.workgroups;

@@ -1,4 +1,5 @@
 // Turns results into rows for the terminal table and the page's table (one source for both).
+import { PROFILED_STEPS } from './pass-profile';
 import type { BenchResults, CaseResult, MethodResult } from './schema';
 import { MIN_SAMPLES } from './budget';
 import type { BenchConfig } from './config';
@@ -92,6 +93,8 @@ export function formatReport(results: BenchResults): string {
         `  ${t.met === null ? '?' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${fmt(t.measured)} (target ${t.comparison} ${t.threshold}) — ${t.detail}`,
     ),
   ];
+  const profiled = formatPasses(results);
+  if (profiled.length) out.push('', ...profiled);
   if (results.modes?.length) out.push('', ...formatModes(results));
   if (results.setBuild) out.push('', formatSetBuild(results.setBuild));
   if (results.fitStep) out.push('', ...formatFitStep(results.fitStep));
@@ -104,6 +107,24 @@ export function formatReport(results: BenchResults): string {
   if (failures.length) out.push('', 'failures:', ...failures);
   if (results.skipped.length) out.push('', 'skipped:', ...results.skipped.map((s) => `  ${s}`));
   return out.join('\n');
+}
+
+/** gradclip-arena's step by kernel (GPU timestamps around each dispatch), a line per case. */
+export function formatPasses(results: BenchResults): string[] {
+  const lines = results.cases.flatMap((c) => {
+    const passes = c.methods.find((m) => m.method === 'gradclip-arena')?.passes;
+    if (!passes?.length) return [];
+    const kernels = passes.map(
+      (p) => `${p.kernel} ${fmt(p.ms)}${p.dispatches > 1 ? ` (${p.dispatches} dispatches)` : ''}`,
+    );
+    return [`  ${c.id} ${c.operation}: ${kernels.join(', ')}`];
+  });
+  return lines.length
+    ? [
+        `gradclip-arena step by kernel (GPU ms, medians of ${PROFILED_STEPS} steps, each dispatch timed alone):`,
+        ...lines,
+      ]
+    : [];
 }
 
 /** The set-build line: what clipper.gradients() costs on the CPU for a model's worth of views. */

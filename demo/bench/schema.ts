@@ -20,6 +20,12 @@ export interface MethodResult {
   check: { ok: boolean; maxRelativeError: number } | null;
   /** Per step, counted on extra untimed steps (gradclip methods only). */
   counters?: { dispatches: number; submits: number; buffersCreated: number };
+  /**
+   * The step's GPU time by kernel (gradclip-arena, where the adapter has timestamps): medians over
+   * extra untimed steps whose dispatches each ran in a timed pass of their own, so their sum a
+   * little exceeds `gpu` (demo/bench/pass-profile.ts).
+   */
+  passes?: Array<{ kernel: string; ms: number; dispatches: number }>;
   /** The copy kernel's chosen workgroup count. */
   workgroups?: number;
   /** Set when the method failed or does not apply. */

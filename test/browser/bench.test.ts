@@ -40,6 +40,18 @@ test('every method on a small preset and sweep points, checked against the refer
     }
     const arena = c.methods.find((m) => m.method === 'gradclip-arena')!;
     expect(arena.counters).toEqual({ dispatches: 3, submits: 1, buffersCreated: 0 });
+    // The step by kernel, from timestamps around each dispatch: the norm's two passes and the scale.
+    if (device.features.has('timestamp-query')) {
+      expect(arena.passes?.map((p) => [p.kernel, p.dispatches])).toEqual([
+        ['norm_partials', 1],
+        ['norm_finalize', 1],
+        ['elementwise', 1],
+      ]);
+      for (const p of arena.passes!) expect(p.ms).toBeGreaterThanOrEqual(0);
+      expect(arena.passes![0].ms).toBeGreaterThan(0);
+    } else {
+      expect(arena.passes).toBeUndefined();
+    }
   }
   expect(progress.at(-1)).toBe(`${3 * METHODS.length}/${3 * METHODS.length} done`);
   // The set-build line: 150 views, and later builds of the same shape served by the pool.

@@ -28,6 +28,7 @@ import {
 } from '../../demo/bench/config';
 import type { ModeResult } from '../../demo/bench/modes';
 import { formatReport } from '../../demo/bench/report';
+import { kernelMedians } from '../../demo/bench/pass-profile';
 import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/schema';
 import { percentile, summarize } from '../../demo/bench/stats';
 import {
@@ -38,6 +39,19 @@ import {
   ZERO_CHUNK_TARGETS,
   checkTargets,
 } from '../../demo/bench/targets';
+
+test('the per-kernel breakdown: median per kernel of its summed time in a step, in first-run order', () => {
+  const step = (partials: number[], finalize: number, scale: number) => [
+    ...partials.map((ms, i) => ({ kernel: `norm_partials vec4Slots=${i + 1} normKind=2`, ms })),
+    { kernel: 'norm_finalize normKind=2 source=0 scaled=false', ms: finalize },
+    { kernel: 'elementwise vec4Slots=1 op=0', ms: scale },
+  ];
+  expect(kernelMedians([step([1, 2], 0.1, 4), step([2, 2], 0.3, 5), step([5, 5], 0.2, 6)])).toEqual([
+    { kernel: 'norm_partials', ms: 4, dispatches: 2 },
+    { kernel: 'norm_finalize', ms: 0.2, dispatches: 1 },
+    { kernel: 'elementwise', ms: 5, dispatches: 1 },
+  ]);
+});
 
 describe('statistics', () => {
   test('percentiles interpolate between ranks', () => {
@@ -398,6 +412,19 @@ describe('the report and the CLI front', () => {
       "set build (clipper.gradients() of 150 views, CPU wall time): first 4.25 ms (makes the shape's GPU resources), then median 1.50 ms over 50 builds of the same shape, which created 0 buffers",
     );
     expect(formatReport(sampleResults())).not.toContain('set build');
+  });
+
+  test('formatReport prints the step by kernel where gradclip-arena has it', () => {
+    const results = sampleResults();
+    const arena = results.cases[0].methods.find((m) => m.method === 'gradclip-arena')!;
+    arena.passes = [
+      { kernel: 'norm_partials', ms: 9, dispatches: 2 },
+      { kernel: 'norm_finalize', ms: 0.19, dispatches: 1 },
+    ];
+    expect(formatReport(results)).toContain(
+      `  ${results.cases[0].id} ${results.cases[0].operation}: norm_partials 9.00 (2 dispatches), norm_finalize 0.19`,
+    );
+    expect(formatReport(sampleResults())).not.toContain('step by kernel');
   });
 
   test('readCli answers --help and usage errors with exit codes', () => {

@@ -12,6 +12,7 @@ import { TimestampPair } from '../../../src/gpu/timestamps';
 import type { MethodName } from '../config';
 import { settled } from '../settled';
 import { GRAD_USAGE, readBuffer, type CaseData, type Method } from './method';
+import { PassProfiler, type PassTime } from '../pass-profile';
 
 /** Runs gradclip's call for the case's operation. */
 function runGradclip(
@@ -115,6 +116,25 @@ export class GradclipMethod implements Method {
     this.timer.resolve(encoder);
     this.data.device.queue.submit([encoder.finish()]);
     return this.timer.readMs();
+  }
+
+  /** The GPU time of each kernel of `steps` extra steps (null without timestamps). */
+  async profile(steps: number): Promise<PassTime[][] | null> {
+    const { device } = this.data;
+    if (!device.features.has('timestamp-query')) return null;
+    const profiler = new PassProfiler(device);
+    try {
+      const times: PassTime[][] = [];
+      for (let i = 0; i < steps; i++) {
+        await this.reset();
+        const encoder = device.createCommandEncoder({ label: 'bench profiled step' });
+        runGradclip(this.clipper, this.set, this.data, { encoder: profiler.wrap(encoder) });
+        times.push(await profiler.finish(encoder));
+      }
+      return times;
+    } finally {
+      profiler.destroy();
+    }
   }
 
   /** The clipper and set, for the dispatch and allocation counts. */
