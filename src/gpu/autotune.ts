@@ -14,6 +14,8 @@ import { BufferUsage } from '../core/webgpu-constants';
 import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
 import { adapterKey } from './adapter-key';
+import { NORM_KINDS } from '../core/abi';
+import { OP_CLAMP, SOURCE_PARTIALS } from '../kernels/registry';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -22,10 +24,15 @@ import { adapterKey } from './adapter-key';
  * few to fill it (the H100 run in the README).
  */
 const TUNE_ELEMENTS = 1 << 23;
-/** A step over the tuning buffer slower than this (ms) halves the buffer, down to MIN_TUNE_ELEMENTS. */
-const STEP_BUDGET_MS = 25;
-/** About a small model's gradients (the benchmark's transformer); caps up to 1 024 still differ. */
-const MIN_TUNE_ELEMENTS = 1 << 22;
+/**
+ * A step over the tuning buffer slower than this (ms) halves the buffer, down to
+ * MIN_TUNE_ELEMENTS: a device this slow (a CPU adapter) runs a handful of workgroups at a time,
+ * which a quarter of a small model's gradients already tells apart, and a search of a few dozen
+ * batches then takes well under a second.
+ */
+const STEP_BUDGET_MS = 5;
+/** 4 MiB: caps up to 256 still differ. */
+const MIN_TUNE_ELEMENTS = 1 << 20;
 /** Floats per workgroup at least (the plan's MIN_ELEMENTS_PER_WORKGROUP): larger caps add nothing. */
 const ELEMENTS_PER_WORKGROUP = 4096;
 /** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
@@ -149,6 +156,26 @@ class TuningRuns {
   }
 }
 
+/**
+ * Compiles the pipelines the tuning runs (the norm's two passes and the clamp) at once, in
+ * parallel where the implementation can: on a CPU adapter each takes hundreds of milliseconds, and
+ * compiled as their passes first run they would take one after another. A failure only means that
+ * a pipeline compiles (and reports its error) when its pass first runs.
+ */
+async function compileAhead(clipper: GpuClipper, set: GradSet): Promise<void> {
+  const { kernels } = clipper.context;
+  const { groups } = clipper.context.checkUsable(set).plan;
+  await kernels
+    .compileAhead((k) => {
+      for (const group of groups) {
+        k.partials(NORM_KINDS.NORM_KIND_L2, group);
+        k.elementwise(OP_CLAMP, group);
+      }
+      k.finalize(NORM_KINDS.NORM_KIND_L2, SOURCE_PARTIALS, false);
+    })
+    .catch(() => {});
+}
+
 async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   const started = performance.now();
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
@@ -163,6 +190,7 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   try {
     let prior = priorCap(device, candidateCaps(full, limit));
     const first = runs.get(prior);
+    await compileAhead(first.clipper, first.set);
     // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
     first.clipper.clipGradValue(first.set, { min: 0.5, max: 0.5 });
     await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap

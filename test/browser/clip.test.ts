@@ -368,7 +368,7 @@ test('createClipper requests its own device and autotunes when given nothing; tu
   const own = clipper.device!;
   const tuning = clipper.tuning!;
   expect(tuning).toMatchObject({ source: 'autotune', timer: 'timestamps' });
-  expect(tuning.elements).toBeGreaterThanOrEqual(1 << 22);
+  expect(tuning.elements).toBeGreaterThanOrEqual(1 << 20);
   // The prior: the core count on a CPU (fallback) adapter such as SwiftShader, else 256.
   const cores = 2 ** Math.round(Math.log2(navigator.hardwareConcurrency));
   expect(tuning.prior).toBe(own.adapterInfo.isFallbackAdapter ? cores : 256);
