@@ -20,13 +20,14 @@ fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_ind
   let hi = params.clipMax;
   let group = groupId.x;
   let range = plan.entries[group];
-  for (var c = range.x; c < range.z; c++) {
-    let chunk = plan.entries[plan.chunkBase + c];
-    apply(chunk.x, chunk.y, chunk.z, lane, WG, coef, lo, hi);
-  }
-  for (var c = range.z + lane; c < range.y; c += WG) {
-    let chunk = plan.entries[plan.chunkBase + c];
-    apply(chunk.x, chunk.y, chunk.z, 0u, 1u, coef, lo, hi);
+  let wide = range.z - range.x;
+  for (var turn = 0u; turn < wide + (range.y - range.z + WG - 1u) / WG; turn++) {
+    let own = turn >= wide;
+    let c = select(range.x + turn, range.z + (turn - wide) * WG + lane, own);
+    // The last turn's lanes past the end sweep nothing.
+    let chunk = plan.entries[plan.chunkBase + min(c, range.y - 1u)];
+    let count = select(chunk.z, 0u, c >= range.y);
+    apply(chunk.x, chunk.y, count, select(lane, 0u, own), select(WG, 1u, own), coef, lo, hi);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {

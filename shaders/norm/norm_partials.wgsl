@@ -15,13 +15,15 @@ fn main(ids: LaneIds) {
   var acc = emptyAcc();
   let group = ids.group.x;
   let range = plan.entries[group];
-  for (var c = range.x; c < range.z; c++) {
-    let chunk = plan.entries[plan.chunkBase + c];
-    acc = sweep(chunk.x, acc, chunk.y, chunk.z, ids.local, WG, p);
-  }
-  for (var c = range.z + ids.local; c < range.y; c += WG) {
-    let chunk = plan.entries[plan.chunkBase + c];
-    acc = sweep(chunk.x, acc, chunk.y, chunk.z, 0u, 1u, p);
+  // One call site for both kinds of chunk: each inlined copy of `sweep` costs compile time.
+  let wide = range.z - range.x;
+  for (var turn = 0u; turn < wide + (range.y - range.z + WG - 1u) / WG; turn++) {
+    let own = turn >= wide;
+    let c = select(range.x + turn, range.z + (turn - wide) * WG + ids.local, own);
+    // The last turn's lanes past the end sweep nothing.
+    let chunk = plan.entries[plan.chunkBase + min(c, range.y - 1u)];
+    let count = select(chunk.z, 0u, c >= range.y);
+    acc = sweep(chunk.x, acc, chunk.y, count, select(ids.local, 0u, own), select(WG, 1u, own), p);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + ids.local; b < plan.boundaryCount; b += stride) {

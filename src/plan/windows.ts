@@ -79,7 +79,7 @@ export interface DispatchGroup extends SlotLayout {
   boundaries: Boundary[];
   /**
    * [first chunk, end chunk, first small chunk) for each workgroup: its chunks from the first
-   * small one on are each swept by one lane (see SMALL_CHUNK_LANES), the others by all its lanes.
+   * small one on are each swept by one lane, the others by all its lanes.
    */
   workgroupRanges: Array<[number, number, number]>;
   /** Index of this group's first partial in the set's partials buffer. */
@@ -94,8 +94,6 @@ export interface SetPlan {
   elementCount: number;
 }
 
-/** A chunk of fewer loads than a workgroup's lanes over this is swept by one lane. */
-const SMALL_CHUNK_LANES = 4;
 
 /** Chunks per workgroup share: more balance, at the cost of a loop turn per chunk. */
 const CHUNKS_PER_SHARE = 4;
@@ -309,9 +307,10 @@ function chunkPieces<P extends { window: BindingWindow; start: number; end: numb
 /**
  * Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads; scalar slots,
  * from `vec4Slots` on, weigh a quarter); empty workgroups are dropped. Within a workgroup the
- * large chunks come first and the small ones (under a SMALL_CHUNK_LANES-th of the workgroup's
- * lanes in loads) after: all lanes sweeping a chunk of a few vec4s would leave most of them idle
- * each turn, so each small chunk gets one lane. Chunk index ranges per workgroup, `chunks`
+ * large chunks come first and the small ones (fewer vec4 loads than the workgroup has lanes)
+ * after: all lanes sweeping a chunk of a few vec4s would leave most of them idle in its loop turn,
+ * so each small chunk gets one lane, and a turn covers as many small chunks as there are lanes
+ * (neighbouring lanes on neighbouring chunks). Chunk index ranges per workgroup, `chunks`
  * reordered to match.
  */
 function assignWorkgroups(
@@ -333,7 +332,7 @@ function assignWorkgroups(
     lastOwner = owner;
   });
   if (workgroupRanges.length === 0) workgroupRanges.push([0, 0, 0]); // boundary vec4s only
-  const small = (c: Chunk) => weight(c) < workgroupSize / SMALL_CHUNK_LANES;
+  const small = (c: Chunk) => weight(c) < workgroupSize;
   for (const range of workgroupRanges) {
     const [begin, end] = range;
     const own = chunks.slice(begin, end);
