@@ -22,6 +22,7 @@ import {
 } from '../../examples/dp-loop';
 import { createRdpAccountant, getNoiseMultiplier } from '../../src/index';
 import { run as runTfjsFit } from '../../examples/tfjs-fit';
+import { load as loadWithStoredTuning } from '../../examples/stored-tuning';
 import { run as runTfjsLoop, type TfjsLoopRead } from '../../examples/tfjs-loop';
 import { tfjsOn } from '../../demo/tfjs-device';
 import { countLiveBytes } from '../shared/live-bytes';
@@ -112,6 +113,30 @@ test('examples/tfjs-fit.ts (Quick start, model.fit with globalClipnorm): the los
   expect(losses).toHaveLength(20);
   expect(losses[19]).toBeLessThan(losses[0]);
   expect(lastNorm).toBeGreaterThan(0);
+});
+
+test('examples/stored-tuning.ts (the clipping guide): the first load tunes and stores, a reload on a new device reuses it', async () => {
+  localStorage.removeItem('gradclip-tuning');
+  const devices: GPUDevice[] = [];
+  try {
+    for (const expected of ['autotune', 'stored'] as const) {
+      const adapter = (await navigator.gpu.requestAdapter())!;
+      const device = await adapter.requestDevice({
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+      });
+      devices.push(device);
+      const clipper = await loadWithStoredTuning(device);
+      expect(clipper.tuning?.source).toBe(expected);
+      expect(JSON.parse(localStorage.getItem('gradclip-tuning')!)).toMatchObject({
+        maxWorkgroups: clipper.tuning!.maxWorkgroups,
+        adapterKey: clipper.tuning!.adapterKey,
+      });
+      clipper.destroy();
+    }
+  } finally {
+    localStorage.removeItem('gradclip-tuning');
+    for (const device of devices) device.destroy();
+  }
 });
 
 test('examples/amp-loop.ts (the mixed-precision guide): 8 scaled AdamW steps, the overflow step skipped and the scale backed off, parameters as the float64 reference', async () => {

@@ -125,6 +125,7 @@ describe('docs/guide code blocks marked as examples', () => {
         'examples/dp-loop.ts#loop',
         'examples/dp-loop.ts#sampler',
         'examples/dp-loop.ts#custom',
+        'examples/stored-tuning.ts#tuning',
       ]),
     );
   });
