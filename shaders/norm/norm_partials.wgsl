@@ -23,7 +23,7 @@ fn main(ids: LaneIds) {
     // The last turn's lanes past the end sweep nothing.
     let chunk = plan.entries[plan.chunkBase + min(c, range.y - 1u)];
     let count = select(chunk.z, 0u, c >= range.y);
-    acc = sweep(chunk.x, acc, chunk.y, count, select(ids.local, 0u, own), select(WG, 1u, own), p);
+    acc = combine(acc, sweep(chunk.x, chunk.y, count, select(ids.local, 0u, own), select(WG, 1u, own), p), p);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + ids.local; b < plan.boundaryCount; b += stride) {

@@ -44,7 +44,7 @@ fn main(ids: GridIds) {
       let piece = table.entries[i];
       let slot = piece.x & PIECE_WINDOW_BITS;
       if ((piece.x & EDGE_PIECE) == 0u) {
-        acc = sweep(slot, acc, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, p);
+        acc = combine(acc, sweep(slot, piece.y, piece.z, piece.w & 0xffffu, piece.w >> 16u, p), p);
       } else {
         acc = combine(acc, accOfVec(select(vec4<f32>(0.0), loadVec(slot, piece.y), maskLanes(piece.x >> 28u)), p), p);
       }

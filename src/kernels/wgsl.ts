@@ -92,10 +92,10 @@ function prelude(subgroups: boolean): string {
 function gradRead(bindings: number, vec4Slots: number, halfSlots: readonly [number, number]): string {
   const dispatchers = [
     dispatcher(
-      'sweep(slot: u32, acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc',
+      'sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc',
       range(0, bindings),
-      (s) => `return sweep_${s}(acc, offset, count, first, stride, p);`,
-      'return acc;',
+      (s) => `return sweep_${s}(offset, count, first, stride, p);`,
+      'return emptyAcc();',
     ),
     dispatcher(
       'loadVec(slot: u32, index: u32) -> vec4<f32>',

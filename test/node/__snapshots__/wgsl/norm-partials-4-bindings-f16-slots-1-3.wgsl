@@ -25,13 +25,14 @@ fn loadVec_0(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_0[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -61,10 +62,10 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_0(offset + j))); }
@@ -72,8 +73,8 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -81,7 +82,7 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_0(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(2) var<storage, read_write> grad_1: array<vec4<f16>>;
@@ -90,13 +91,14 @@ fn loadVec_1(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_1[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -126,10 +128,10 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_1(offset + j))); }
@@ -137,8 +139,8 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -146,14 +148,14 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_1(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(3) var<storage, read_write> grad_2: array<f16>;
 
 // A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
-fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
-  var result = acc;
+fn sweep_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+  var result = emptyAcc();
   for (var i = first; i < count; i += stride) {
     result = combine(result, accOfVec(vec4<f32>(f32(grad_2[offset + i]), 0.0, 0.0, 0.0), p), p);
   }
@@ -163,21 +165,21 @@ fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
 @group(0) @binding(4) var<storage, read_write> grad_3: array<f32>;
 
 // A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
-fn sweep_3(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
-  var result = acc;
+fn sweep_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+  var result = emptyAcc();
   for (var i = first; i < count; i += stride) {
     result = combine(result, accOfVec(vec4<f32>(f32(grad_3[offset + i]), 0.0, 0.0, 0.0), p), p);
   }
   return result;
 }
 
-fn sweep(slot: u32, acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   switch slot {
-    case 0u: { return sweep_0(acc, offset, count, first, stride, p); }
-    case 1u: { return sweep_1(acc, offset, count, first, stride, p); }
-    case 2u: { return sweep_2(acc, offset, count, first, stride, p); }
-    case 3u: { return sweep_3(acc, offset, count, first, stride, p); }
-    default: { return acc; }
+    case 0u: { return sweep_0(offset, count, first, stride, p); }
+    case 1u: { return sweep_1(offset, count, first, stride, p); }
+    case 2u: { return sweep_2(offset, count, first, stride, p); }
+    case 3u: { return sweep_3(offset, count, first, stride, p); }
+    default: { return emptyAcc(); }
   }
 }
 

@@ -24,13 +24,14 @@ fn loadVec_0(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_0[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -60,10 +61,10 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_0(offset + j))); }
@@ -71,8 +72,8 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -80,7 +81,7 @@ fn sweep_0(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_0(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(2) var<storage, read_write> grad_1: array<vec4<f32>>;
@@ -89,13 +90,14 @@ fn loadVec_1(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_1[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -125,10 +127,10 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_1(offset + j))); }
@@ -136,8 +138,8 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -145,7 +147,7 @@ fn sweep_1(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_1(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(3) var<storage, read_write> grad_2: array<vec4<f32>>;
@@ -154,13 +156,14 @@ fn loadVec_2(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_2[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -190,10 +193,10 @@ fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_2(offset + j))); }
@@ -201,8 +204,8 @@ fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -210,7 +213,7 @@ fn sweep_2(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_2(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(4) var<storage, read_write> grad_3: array<vec4<f32>>;
@@ -219,13 +222,14 @@ fn loadVec_3(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_3[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_3(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -255,10 +259,10 @@ fn sweep_3(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_3(offset + j))); }
@@ -266,8 +270,8 @@ fn sweep_3(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -275,7 +279,7 @@ fn sweep_3(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_3(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(5) var<storage, read_write> grad_4: array<vec4<f32>>;
@@ -284,13 +288,14 @@ fn loadVec_4(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_4[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_4(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_4(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -320,10 +325,10 @@ fn sweep_4(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_4(offset + j))); }
@@ -331,8 +336,8 @@ fn sweep_4(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -340,7 +345,7 @@ fn sweep_4(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_4(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(6) var<storage, read_write> grad_5: array<vec4<f32>>;
@@ -349,13 +354,14 @@ fn loadVec_5(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_5[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_5(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_5(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -385,10 +391,10 @@ fn sweep_5(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_5(offset + j))); }
@@ -396,8 +402,8 @@ fn sweep_5(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -405,7 +411,7 @@ fn sweep_5(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_5(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(7) var<storage, read_write> grad_6: array<vec4<f32>>;
@@ -414,13 +420,14 @@ fn loadVec_6(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_6[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_6(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_6(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -450,10 +457,10 @@ fn sweep_6(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_6(offset + j))); }
@@ -461,8 +468,8 @@ fn sweep_6(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -470,7 +477,7 @@ fn sweep_6(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_6(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
 @group(0) @binding(8) var<storage, read_write> grad_7: array<vec4<f32>>;
@@ -479,13 +486,14 @@ fn loadVec_7(index: u32) -> vec4<f32> {
   return vec4<f32>(grad_7[index]);
 }
 
-// Adds whole vec4s of [offset, offset + count) (this lane's share) to `acc`. The first pass sums
-// unscaled, and for p = 1 touches nothing else: one load and one add per vec4; p = 2 adds one OR
-// per vec4 of the bits seen, so that an all-zero share (a zero sum, like a share of tiny values)
-// is told apart without reading it again. Only a share whose sum leaves the safe band (or is
-// NaN/Inf) and is not all zeros is read again, for its largest |x| and, where needed, a sum
-// scaled by a power of two.
-fn sweep_7(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+// The accumulator of whole vec4s of [offset, offset + count) (this lane's share), for the caller
+// to combine (once per call site, not once per return here: every call is inlined, and code size
+// is compile time on CPU adapters). The first pass sums unscaled, and for p = 1 touches nothing
+// else: one load and one add per vec4; p = 2 adds one OR per vec4 of the bits seen, so that an
+// all-zero share (a zero sum, like a share of tiny values) is told apart without reading it
+// again. Only a share whose sum leaves the safe band (or is NaN/Inf) and is not all zeros is read
+// again, for its largest |x| and, where needed, a sum scaled by a power of two.
+fn sweep_7(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   let tracksMax = normKind == NORM_KIND_MAX || normKind == NORM_KIND_P;
   let tracksBits = normKind == NORM_KIND_L2;
   var sum = vec4<f32>(0.0);
@@ -515,10 +523,10 @@ fn sweep_7(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     sum = addPowers(sum, x, abs(x), p);
   }
   if (!tracksMax) {
-    if (sumInBand(sum)) { return combine(acc, Acc(sum, 0, 0u), p); }
+    if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
     // Only ±0 in this share (no magnitude bit was ever set): nothing to rescale, no second read.
     if (tracksBits && largest(seen & vec4<u32>(ABS_MASK)) == 0u) {
-      return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u), p);
+      return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, 0u);
     }
     seen = vec4<u32>(0u);
     for (var j = first; j < count; j += stride) { seen = max(seen, magnitudeBits(loadVec_7(offset + j))); }
@@ -526,8 +534,8 @@ fn sweep_7(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
   let m = largest(seen);
   // Nothing (or only zeros) in this lane's share: the smallest scale, so that it cannot pull a
   // tiny scaled sum of another lane up to its own scale and flush it. NaN/Inf: the scale no longer matters.
-  if (m == 0u || m >= INF_BITS) { return combine(acc, Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m), p); }
-  if (!needsScaling(m, p) && sumInBand(sum)) { return combine(acc, Acc(sum, 0, m), p); }
+  if (m == 0u || m >= INF_BITS) { return Acc(vec4<f32>(0.0), MIN_SCALE_EXP, m); }
+  if (!needsScaling(m, p) && sumInBand(sum)) { return Acc(sum, 0, m); }
   let e = scaleExpFor(m);
   let inverse = inverseScale(e);
   sum = vec4<f32>(0.0);
@@ -535,20 +543,20 @@ fn sweep_7(acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -
     let magnitude = abs(loadVec_7(offset + j)) * inverse;
     sum = addPowers(sum, magnitude, magnitude, p);
   }
-  return combine(acc, Acc(sum, e, m), p);
+  return Acc(sum, e, m);
 }
 
-fn sweep(slot: u32, acc: Acc, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
+fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   switch slot {
-    case 0u: { return sweep_0(acc, offset, count, first, stride, p); }
-    case 1u: { return sweep_1(acc, offset, count, first, stride, p); }
-    case 2u: { return sweep_2(acc, offset, count, first, stride, p); }
-    case 3u: { return sweep_3(acc, offset, count, first, stride, p); }
-    case 4u: { return sweep_4(acc, offset, count, first, stride, p); }
-    case 5u: { return sweep_5(acc, offset, count, first, stride, p); }
-    case 6u: { return sweep_6(acc, offset, count, first, stride, p); }
-    case 7u: { return sweep_7(acc, offset, count, first, stride, p); }
-    default: { return acc; }
+    case 0u: { return sweep_0(offset, count, first, stride, p); }
+    case 1u: { return sweep_1(offset, count, first, stride, p); }
+    case 2u: { return sweep_2(offset, count, first, stride, p); }
+    case 3u: { return sweep_3(offset, count, first, stride, p); }
+    case 4u: { return sweep_4(offset, count, first, stride, p); }
+    case 5u: { return sweep_5(offset, count, first, stride, p); }
+    case 6u: { return sweep_6(offset, count, first, stride, p); }
+    case 7u: { return sweep_7(offset, count, first, stride, p); }
+    default: { return emptyAcc(); }
   }
 }
 
