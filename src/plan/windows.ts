@@ -94,7 +94,6 @@ export interface SetPlan {
   elementCount: number;
 }
 
-
 /** Chunks per workgroup share: more balance, at the cost of a loop turn per chunk. */
 const CHUNKS_PER_SHARE = 4;
 
