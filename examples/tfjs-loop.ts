@@ -1,7 +1,7 @@
 // README "TF.js interop": a TF.js core training loop clipped by gradclip, the per-step pattern the
 // README documents for `gradientsFromTfjs`. The `readme` regions, joined, are the README's code
 // block (test/node/readme-examples.test.ts keeps them equal); test/browser/examples.test.ts runs
-// it for 1 000 steps and test/stress/lifecycle.test.ts for 10 000, with GPU memory counted. Each
+// it for 1 000 steps and test/stress/lifecycle.test.ts for 2 000, with GPU memory counted. Each
 // step builds a new GradSet over that step's new gradient tensors: sets of the same plan shape
 // share their GPU resources, so a set per step allocates nothing after the first.
 // #region readme

@@ -39,3 +39,22 @@ export function countLiveBytes(device: GPUDevice): LiveBytes {
     },
   };
 }
+
+/** Steps before the live bytes are first noted: pools, pipelines and a framework's caches are filled by then. */
+export const WARMUP_STEPS = 100;
+
+/** A leak to catch: one buffer this small each step (16 bytes: four f32 scalars). */
+export const LEAKED_BYTES_PER_STEP = 16;
+
+/**
+ * Growth allowed from step WARMUP_STEPS to step `steps`: half of what leaking one 16-byte buffer
+ * a step would add, so such a leak fails and a one-off allocation (a staging buffer) does not.
+ */
+export function growthLimit(steps: number): number {
+  return (LEAKED_BYTES_PER_STEP * (steps - WARMUP_STEPS)) / 2;
+}
+
+/** A count as the tests name it: 10 000, 2 000. */
+export function counted(n: number): string {
+  return n.toLocaleString('en-US').replaceAll(',', ' ');
+}
