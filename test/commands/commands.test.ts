@@ -171,8 +171,9 @@ describe('the demos', () => {
     expect(isPng(fileIn('results/train.png'))).toBe(true);
   });
 
-  test('npm run demo:gpt --steps 60: the clipped runs learn, each clip acts on the corrupted batches; the PNG and the record', async () => {
-    const steps = 60;
+  // 40 steps: two corrupted batches (19 and 39), the second past ZClip's 25-step warm-up.
+  test('npm run demo:gpt --steps 40: the clipped runs learn, each clip acts on the corrupted batches; the PNG and the record', async () => {
+    const steps = 40;
     const ran = await run(`npm run demo:gpt -- --steps ${steps} --out results/gpt.png`, 500);
     expectSuccess(ran);
     expect(ran.output).toMatch(new RegExp(`step ${steps}/${steps} · .* so far`));
