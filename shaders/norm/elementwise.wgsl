@@ -2,13 +2,12 @@
 // norm pass left on the GPU (and returns at once unless FLAG_SCALED is set), `op` 1 clamps to
 // [params.clipMin, params.clipMax] keeping NaN.
 //
-// Bindings: group(0) = plan + grad_0 .. grad_{K-1} (declared by grad_write.wgsl), the same layout
+// Bindings: group(0) = plan (plan_chunks.wgsl) + grad_0 .. grad_{K-1} (grad_write.wgsl), the same layout
 // as norm_partials.wgsl, so one bind group serves both; group(1) = params (uniform, dynamic
 // offset) + result (read-only NormResult slot, dynamic offset). Vec4 chunks are whole vec4s
 // inside one view, a large one spread over a workgroup's lanes, a small one swept by one lane;
 // each boundary vec4 is owned by one lane.
 
-@group(0) @binding(DATA_TABLE) var<storage, read> plan: Plan;
 @group(1) @binding(ELEMENTWISE_PARAMS) var<uniform> params: Params;
 @group(1) @binding(ELEMENTWISE_RESULT) var<storage, read> result: NormResult;
 
@@ -20,14 +19,9 @@ fn main(@builtin(workgroup_id) groupId: vec3<u32>, @builtin(local_invocation_ind
   let hi = params.clipMax;
   let group = groupId.x;
   let range = plan.entries[group];
-  let wide = range.z - range.x;
-  for (var turn = 0u; turn < wide + (range.y - range.z + WG - 1u) / WG; turn++) {
-    let own = turn >= wide;
-    let c = select(range.x + turn, range.z + (turn - wide) * WG + lane, own);
-    // The last turn's lanes past the end sweep nothing.
-    let chunk = plan.entries[plan.chunkBase + min(c, range.y - 1u)];
-    let count = select(chunk.z, 0u, c >= range.y);
-    apply(chunk.x, chunk.y, count, select(lane, 0u, own), select(WG, 1u, own), coef, lo, hi);
+  for (var turn = 0u; turn < chunkTurns(range); turn++) {
+    let share = chunkShare(range, turn, lane);
+    apply(share.slot, share.offset, share.count, share.first, share.stride, coef, lo, hi);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + lane; b < plan.boundaryCount; b += stride) {

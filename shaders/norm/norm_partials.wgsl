@@ -1,11 +1,10 @@
 // Multi-tensor norm, pass 1: each workgroup reduces its chunks (its large ones with every lane,
 // its small ones a lane each) and its share of the boundary vec4s to one partial accumulator.
 //
-// Bindings: group(0) = plan (read-only storage) + grad_0 .. grad_{K-1} (the dispatch group's
-// buffer windows, declared by grad_read.wgsl), shared with elementwise.wgsl; group(1) = params
-// (uniform, dynamic offset) + partials (array<Acc>, one per workgroup of every dispatch group).
+// Bindings: group(0) = plan (plan_chunks.wgsl) + grad_0 .. grad_{K-1} (the dispatch group's buffer
+// windows, grad_read.wgsl), shared with elementwise.wgsl; group(1) = params (uniform, dynamic
+// offset) + partials (array<Acc>, one per workgroup of every dispatch group).
 
-@group(0) @binding(DATA_TABLE) var<storage, read> plan: Plan;
 @group(1) @binding(PARTIALS_PARAMS) var<uniform> params: Params;
 @group(1) @binding(PARTIALS_PARTIALS) var<storage, read_write> partials: array<Acc>;
 
@@ -16,14 +15,9 @@ fn main(ids: LaneIds) {
   let group = ids.group.x;
   let range = plan.entries[group];
   // One call site for both kinds of chunk: each inlined copy of `sweep` costs compile time.
-  let wide = range.z - range.x;
-  for (var turn = 0u; turn < wide + (range.y - range.z + WG - 1u) / WG; turn++) {
-    let own = turn >= wide;
-    let c = select(range.x + turn, range.z + (turn - wide) * WG + ids.local, own);
-    // The last turn's lanes past the end sweep nothing.
-    let chunk = plan.entries[plan.chunkBase + min(c, range.y - 1u)];
-    let count = select(chunk.z, 0u, c >= range.y);
-    acc = combine(acc, sweep(chunk.x, chunk.y, count, select(ids.local, 0u, own), select(WG, 1u, own), p), p);
+  for (var turn = 0u; turn < chunkTurns(range); turn++) {
+    let share = chunkShare(range, turn, ids.local);
+    acc = combine(acc, sweep(share.slot, share.offset, share.count, share.first, share.stride, p), p);
   }
   let stride = plan.workgroupCount * WG;
   for (var b = group * WG + ids.local; b < plan.boundaryCount; b += stride) {

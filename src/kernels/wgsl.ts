@@ -30,6 +30,7 @@ import segmentSummaryWgsl from '../../shaders/segment/segment_summary.wgsl?raw';
 import { wgslAbiPrelude } from './prelude';
 import { FIRST_WINDOW_BINDING } from './layouts';
 import viewSearchWgsl from '../../shaders/common/view_search.wgsl?raw';
+import planChunksWgsl from '../../shaders/common/plan_chunks.wgsl?raw';
 
 /** No f16 slots: the layout of every set without f16 views. */
 export const NO_HALF_SLOTS: readonly [number, number] = [0, 0];
@@ -138,7 +139,10 @@ export function normPartialsShader(
   subgroups: boolean,
   halfSlots = NO_HALF_SLOTS,
 ): string {
-  return withHalf([...accumulating(subgroups), gradRead(bindings, vec4Slots, halfSlots), normPartialsWgsl], halfSlots);
+  return withHalf(
+    [...accumulating(subgroups), gradRead(bindings, vec4Slots, halfSlots), planChunksWgsl, normPartialsWgsl],
+    halfSlots,
+  );
 }
 
 /** Pass 2 of the norm: partials to norm, coefficient and indirect arguments (unscaled by a GradScaler's factor when `scaled`). */
@@ -148,12 +152,15 @@ export function normFinalizeShader(subgroups: boolean): string {
 
 /** The in-place scale / clamp pass over `bindings` data bindings, the first `vec4Slots` of them vec4, slots `halfSlots` f16. */
 export function elementwiseShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
-  return withHalf([common, gradWrite(bindings, vec4Slots, halfSlots), elementwiseWgsl], halfSlots);
+  return withHalf([common, gradWrite(bindings, vec4Slots, halfSlots), planChunksWgsl, elementwiseWgsl], halfSlots);
 }
 
 /** A GradScaler's unscale in place over `bindings` data bindings, with its found-inf check. */
 export function unscaleShader(bindings: number, vec4Slots: number, halfSlots = NO_HALF_SLOTS): string {
-  return withHalf([common, scalerWgsl, gradWrite(bindings, vec4Slots, halfSlots), unscaleWgsl], halfSlots);
+  return withHalf(
+    [common, scalerWgsl, gradWrite(bindings, vec4Slots, halfSlots), planChunksWgsl, unscaleWgsl],
+    halfSlots,
+  );
 }
 
 /** A GradScaler's update(): PyTorch's rule on the scaler's state. */

@@ -100,4 +100,6 @@ fn applyMasked(slot: u32, index: u32, mask: vec4<bool>, coef: f32, lo: f32, hi: 
 }
 
 
+// ⟨shaders/common/plan_chunks.wgsl⟩
+
 // ⟨shaders/norm/elementwise.wgsl⟩

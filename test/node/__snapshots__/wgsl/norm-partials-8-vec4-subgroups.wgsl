@@ -575,4 +575,6 @@ fn loadVec(slot: u32, index: u32) -> vec4<f32> {
 }
 
 
+// ⟨shaders/common/plan_chunks.wgsl⟩
+
 // ⟨shaders/norm/norm_partials.wgsl⟩
