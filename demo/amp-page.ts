@@ -14,6 +14,7 @@ import {
 } from './amp/settings';
 import { LiveChart } from './live-chart';
 import { pageDevice } from './page-device';
+import { StartStop } from './start-stop';
 
 declare global {
   interface Window {
@@ -29,6 +30,7 @@ declare global {
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#controls');
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+const buttons = new StartStop($<HTMLButtonElement>('#start'), $<HTMLButtonElement>('#stop'));
 const FORM_SETTINGS = ['lr', 'lossWeight', 'growthInterval'] as const;
 for (const name of FORM_SETTINGS) field(name).value = String(DEFAULT_AMP_SETTINGS[name]);
 field('steps').value = String(DEFAULT_AMP_STEPS);
@@ -110,8 +112,6 @@ function renderSummary(outcomes: readonly AmpOutcome[]) {
   }
 }
 
-let stopRequested = false;
-
 async function unsupported(): Promise<string | null> {
   return ampUnsupported(await pageDevice());
 }
@@ -120,10 +120,7 @@ async function run(options: AmpTrainOptions = {}): Promise<AmpOutcome[]> {
   const device = await pageDevice();
   const runs = options.runs ?? AMP_RUNS;
   const charts = new AmpCharts(runs);
-  stopRequested = false;
-  $<HTMLButtonElement>('#start').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
-  try {
+  return buttons.during(options.stopped, async (stopped) => {
     const outcomes = await trainAmp(device, {
       ...options,
       runs,
@@ -131,15 +128,12 @@ async function run(options: AmpTrainOptions = {}): Promise<AmpOutcome[]> {
         charts.add(r, records);
         options.onRecords?.(r, records);
       },
-      stopped: () => stopRequested || !!options.stopped?.(),
+      stopped,
     });
     window.gradclipAmp.outcomes = outcomes;
     renderSummary(outcomes);
     return outcomes;
-  } finally {
-    $<HTMLButtonElement>('#start').disabled = false;
-    $<HTMLButtonElement>('#stop').disabled = true;
-  }
+  });
 }
 
 window.gradclipAmp = { run, unsupported, outcomes: null };
@@ -152,8 +146,6 @@ form.addEventListener('submit', (event) => {
     (error) => ($('#support').textContent = String(error)),
   );
 });
-
-$('#stop').addEventListener('click', () => (stopRequested = true));
 
 unsupported()
   .then((reason) => {

@@ -15,6 +15,7 @@ import {
 } from './dp/settings';
 import { LiveChart } from './live-chart';
 import { pageDevice } from './page-device';
+import { StartStop } from './start-stop';
 
 declare global {
   interface Window {
@@ -28,6 +29,7 @@ declare global {
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#controls');
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+const buttons = new StartStop($<HTMLButtonElement>('#start'), $<HTMLButtonElement>('#stop'));
 const FORM_SETTINGS = ['lr', 'maxNorm'] as const;
 for (const name of FORM_SETTINGS) field(name).value = String(DEFAULT_DP_SETTINGS[name]);
 field('steps').value = String(DEFAULT_DP_STEPS);
@@ -97,16 +99,11 @@ function renderSummary(outcomes: readonly DpOutcome[]) {
   }
 }
 
-let stopRequested = false;
-
 async function run(options: DpTrainOptions = {}): Promise<DpOutcome[]> {
   const device = await pageDevice();
   const runs = options.runs ?? DP_RUNS;
   const charts = new DpCharts(runs);
-  stopRequested = false;
-  $<HTMLButtonElement>('#start').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
-  try {
+  return buttons.during(options.stopped, async (stopped) => {
     const outcomes = await trainDp(device, {
       ...options,
       runs,
@@ -114,15 +111,12 @@ async function run(options: DpTrainOptions = {}): Promise<DpOutcome[]> {
         charts.add(r, records);
         options.onRecords?.(r, records);
       },
-      stopped: () => stopRequested || !!options.stopped?.(),
+      stopped,
     });
     window.gradclipDp.outcomes = outcomes;
     renderSummary(outcomes);
     return outcomes;
-  } finally {
-    $<HTMLButtonElement>('#start').disabled = false;
-    $<HTMLButtonElement>('#stop').disabled = true;
-  }
+  });
 }
 
 window.gradclipDp = { run, outcomes: null };
@@ -136,7 +130,6 @@ form.addEventListener('submit', (event) => {
   );
 });
 
-$('#stop').addEventListener('click', () => (stopRequested = true));
 field('steps').addEventListener('change', () => {
   const steps = Number(field('steps').value);
   if (Number.isInteger(steps) && steps > 0) $('#sigmas').textContent = describeSigmas(steps);

@@ -16,6 +16,7 @@ import {
   type GptSize,
 } from './gpt/settings';
 import { adapterName, pageAdapterInfo, pageDevice } from './page-device';
+import { StartStop } from './start-stop';
 import type { StepRecord } from './train/monitor';
 
 /** What the page runs: `size` picks the model and the default steps (default: from the adapter); `settings` and `steps` override them. */
@@ -44,6 +45,7 @@ declare global {
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#controls');
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+const buttons = new StartStop($<HTMLButtonElement>('#start'), $<HTMLButtonElement>('#stop'));
 const FORM_SETTINGS = ['lr', 'maxNorm', 'zThreshold', 'layers', 'width', 'batch'] as const;
 const COLORS: Record<GptMode, string> = { none: '#b00020', norm: '#1565c0', zclip: '#ef6c00' };
 /** Where a non-finite value is drawn on the log-scale norm chart. */
@@ -121,8 +123,6 @@ function addSample(mode: GptMode, step: number, text: string) {
   row.insertCell().textContent = text;
 }
 
-let stopRequested = false;
-
 async function defaults(size?: GptSize): Promise<GptDefaults> {
   const info = await pageAdapterInfo();
   const chosen = size ?? gptSizeFor(info);
@@ -159,10 +159,7 @@ async function run(options: GptPageOptions = {}): Promise<GptOutcome[]> {
     `betas (0.9, ${settings.beta2}), weight decay ${settings.weightDecay}.`;
   const charts = new GptCharts(modes, settings);
   $<HTMLTableElement>('#samples').replaceChildren();
-  stopRequested = false;
-  $<HTMLButtonElement>('#start').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
-  try {
+  return buttons.during(options.stopped, async (stopped) => {
     const outcomes = await trainGpts(device, {
       ...options,
       steps,
@@ -176,15 +173,12 @@ async function run(options: GptPageOptions = {}): Promise<GptOutcome[]> {
         addSample(mode, sample.step, sample.text);
         options.onSample?.(mode, sample);
       },
-      stopped: () => stopRequested || !!options.stopped?.(),
+      stopped,
     });
     window.gradclipGpt.outcomes = outcomes;
     renderSummary(outcomes);
     return outcomes;
-  } finally {
-    $<HTMLButtonElement>('#start').disabled = false;
-    $<HTMLButtonElement>('#stop').disabled = true;
-  }
+  });
 }
 
 window.gradclipGpt = { run, defaults, outcomes: null };
@@ -200,7 +194,5 @@ form.addEventListener('submit', (event) => {
     (error) => ($('#adapter').textContent = String(error)),
   );
 });
-
-$('#stop').addEventListener('click', () => (stopRequested = true));
 
 showDefaults().catch((error) => ($('#adapter').textContent = String(error)));

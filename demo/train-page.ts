@@ -15,6 +15,7 @@ import {
   type TrainSettings,
 } from './train/settings';
 import { pageDevice } from './page-device';
+import { StartStop } from './start-stop';
 
 declare global {
   interface Window {
@@ -29,6 +30,7 @@ const $ = <T extends HTMLElement>(selector: string) => document.querySelector(se
 const form = $<HTMLFormElement>('#controls');
 const COLORS: Record<ClipMode, string> = { none: '#b00020', norm: '#1565c0', value: '#00897b', autoclip: '#ef6c00' };
 const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+const buttons = new StartStop($<HTMLButtonElement>('#start'), $<HTMLButtonElement>('#stop'));
 for (const [name, value] of Object.entries(DEFAULT_SETTINGS)) field(name).value = String(value);
 
 /** The charts' y range: a diverging run leaves it at the top, where its markers sit. */
@@ -134,8 +136,6 @@ function renderSummary(outcomes: readonly RunOutcome[]) {
   }
 }
 
-let stopRequested = false;
-
 async function run(options: TrainOptions): Promise<RunOutcome[]> {
   const dev = await pageDevice();
   const tf = await tfjsOn(dev);
@@ -143,10 +143,7 @@ async function run(options: TrainOptions): Promise<RunOutcome[]> {
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   const modes = options.modes ?? CLIP_MODES;
   const charts = new Charts(modes, settings);
-  stopRequested = false;
-  $<HTMLButtonElement>('#start').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
-  try {
+  return buttons.during(options.stopped, async (stopped) => {
     const outcomes = await trainSideBySide(tf, dev, {
       ...options,
       settings,
@@ -155,15 +152,12 @@ async function run(options: TrainOptions): Promise<RunOutcome[]> {
         charts.add(mode, records);
         options.onRecords?.(mode, records);
       },
-      stopped: () => stopRequested || !!options.stopped?.(),
+      stopped,
     });
     window.gradclipTrain.outcomes = outcomes;
     renderSummary(outcomes);
     return outcomes;
-  } finally {
-    $<HTMLButtonElement>('#start').disabled = false;
-    $<HTMLButtonElement>('#stop').disabled = true;
-  }
+  });
 }
 
 window.gradclipTrain = { run, outcomes: null };
@@ -181,7 +175,5 @@ form.addEventListener('submit', (event) => {
     (error) => ($('#adapter').textContent = String(error)),
   );
 });
-
-$('#stop').addEventListener('click', () => (stopRequested = true));
 
 pageDevice().catch((error) => ($('#adapter').textContent = String(error)));

@@ -7,6 +7,7 @@
 // #region amp
 import { createClipper, createGradScaler, createOptimizer } from 'gradclip';
 // #endregion amp
+import { readFloats } from './read-floats';
 
 /** The stand-in gradients' element count, and the one step whose scaled gradients overflow. */
 export const LENGTH = 257;
@@ -85,17 +86,4 @@ export async function run(device: GPUDevice, { steps = 8 } = {}) {
   clipper.destroy();
   for (const b of [gradBuffer, paramBuffer, known, flags]) b.destroy();
   return result;
-}
-
-async function readFloats(device: GPUDevice, buffer: GPUBuffer): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  const nudge = setInterval(() => device.queue.submit([]), 4);
-  await staging.mapAsync(GPUMapMode.READ).finally(() => clearInterval(nudge));
-  const values = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
-  return values;
 }

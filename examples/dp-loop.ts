@@ -9,6 +9,7 @@
 // #region loop
 import { createClipper, createOptimizer, createRdpAccountant, getNoiseMultiplier } from 'gradclip';
 // #endregion loop
+import { readFloats } from './read-floats';
 
 /** The data set: examples, features per example, and the true weights and bias the targets come from. */
 export const DATASET_SIZE = 1000;
@@ -236,17 +237,4 @@ export async function runCustom(device: GPUDevice, { steps = 200 } = {}): Promis
   clipper.destroy();
   model.destroy();
   return result;
-}
-
-async function readFloats(device: GPUDevice, buffer: GPUBuffer): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
-  device.queue.submit([encoder.finish()]);
-  const nudge = setInterval(() => device.queue.submit([]), 4);
-  await staging.mapAsync(GPUMapMode.READ).finally(() => clearInterval(nudge));
-  const values = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
-  return values;
 }

@@ -10,12 +10,7 @@ import { PARAM_LENGTHS, type Examples } from './data';
 import mlpWgsl from './mlp.wgsl?raw';
 import { DP_MODEL, type DpRun, type DpSettings } from './settings';
 
-const STORAGE = 0x0080;
-const UNIFORM = 0x0040;
-const COPY_SRC = 0x0004;
-const COPY_DST = 0x0008;
-const MAP_READ = 0x0001;
-const COMPUTE = 0x4;
+const { STORAGE, UNIFORM, COPY_SRC, COPY_DST, MAP_READ } = GPUBufferUsage;
 /** mlp.wgsl's @workgroup_size. */
 const WORKGROUP_SIZE = 64;
 /** Stats' header before the per-evaluation counts: clipped, seen, largestNorm, padding (u32 each). */
@@ -173,7 +168,11 @@ export class DpTrainer {
       device.createBuffer({ label: `dp demo ${label}`, size, usage });
     const layout = device.createBindGroupLayout({
       label: 'dp demo layout',
-      entries: BINDING_TYPES.map((type, binding) => ({ binding, visibility: COMPUTE, buffer: { type } })),
+      entries: BINDING_TYPES.map((type, binding) => ({
+        binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type },
+      })),
     });
     this.shared = {
       layout,
@@ -250,7 +249,7 @@ export class DpTrainer {
     this.device.queue.submit([encoder.finish()]);
     // Firefox resolves a map at its next submit or a ~100 ms timer: submit nothing every 4 ms.
     const nudge = setInterval(() => this.device.queue.submit([]), 4);
-    await this.staging.mapAsync(MAP_READ).finally(() => clearInterval(nudge));
+    await this.staging.mapAsync(GPUMapMode.READ).finally(() => clearInterval(nudge));
     const words = new Uint32Array(this.staging.getMappedRange().slice(0));
     this.staging.unmap();
     return new Map(
