@@ -14,8 +14,6 @@ import { BufferUsage } from '../core/webgpu-constants';
 import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
 import { adapterKey } from './adapter-key';
-import { NORM_KINDS } from '../core/abi';
-import { OP_CLAMP, SOURCE_PARTIALS } from '../kernels/registry';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -156,26 +154,6 @@ class TuningRuns {
   }
 }
 
-/**
- * Compiles the pipelines the tuning runs (the norm's two passes and the clamp) at once, in
- * parallel where the implementation can: on a CPU adapter each takes hundreds of milliseconds, and
- * compiled as their passes first run they would take one after another. A failure only means that
- * a pipeline compiles (and reports its error) when its pass first runs.
- */
-async function compileAhead(clipper: GpuClipper, set: GradSet): Promise<void> {
-  const { kernels } = clipper.context;
-  const { groups } = clipper.context.checkUsable(set).plan;
-  await kernels
-    .compileAhead((k) => {
-      for (const group of groups) {
-        k.partials(NORM_KINDS.NORM_KIND_L2, group);
-        k.elementwise(OP_CLAMP, group);
-      }
-      k.finalize(NORM_KINDS.NORM_KIND_L2, SOURCE_PARTIALS, false);
-    })
-    .catch(() => {});
-}
-
 async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   const started = performance.now();
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
@@ -190,7 +168,6 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   try {
     let prior = priorCap(device, candidateCaps(full, limit));
     const first = runs.get(prior);
-    await compileAhead(first.clipper, first.set);
     // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
     first.clipper.clipGradValue(first.set, { min: 0.5, max: 0.5 });
     await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap

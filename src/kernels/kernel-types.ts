@@ -51,11 +51,6 @@ export interface Kernels extends Layouts, BindingCounts {
   unscale(layout: SlotLayout): GPUComputePipeline;
   /** A GradScaler's update(). */
   scalerUpdate(): GPUComputePipeline;
-  /**
-   * Compiles, in parallel where the implementation can, the pipelines `request` asks for through
-   * these getters (whose results it must discard: they are not built yet while it runs).
-   */
-  compileAhead(request: (kernels: Kernels) => void): Promise<void>;
 }
 
 /** What optimizer_update.wgsl is specialised for: OPTIMIZER.OPT_* and CLIP_*, SGD's momentum options, and a GradScaler. */

@@ -5,8 +5,6 @@ export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly layouts = new Map<string, GPUPipelineLayout>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  /** While `compileAhead` runs: the asynchronous compilations it started. */
-  private ahead: Promise<unknown>[] | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -44,38 +42,13 @@ export class PipelineCache {
   ): GPUComputePipeline {
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const descriptor: GPUComputePipelineDescriptor = {
+      pipeline = this.device.createComputePipeline({
         label: `gradclip ${key}`,
         layout,
         compute: { module, entryPoint: 'main', constants: { WG: this.workgroupSize, ...constants } },
-      };
-      if (this.ahead) {
-        const compiled = this.device.createComputePipelineAsync(descriptor).then((p) => {
-          if (!this.pipelines.has(key)) this.pipelines.set(key, p);
-        });
-        this.ahead.push(compiled);
-        return null as unknown as GPUComputePipeline; // compileAhead's callback discards it
-      }
-      pipeline = this.device.createComputePipeline(descriptor);
+      });
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
-  }
-
-  /**
-   * Compiles the pipelines that `request` asks for (by calling the kernel getters, whose results
-   * it must discard) at once, in parallel where the implementation can: on a CPU adapter each
-   * pipeline's compilation takes hundreds of milliseconds, and a synchronous pipeline compiles
-   * when the first pass that uses it runs, one after another.
-   */
-  async compileAhead(request: () => void): Promise<void> {
-    const ahead: Promise<unknown>[] = [];
-    this.ahead = ahead;
-    try {
-      request();
-    } finally {
-      this.ahead = null;
-    }
-    await Promise.all(ahead);
   }
 }

@@ -45,7 +45,7 @@ function buildKernels(device: GPUDevice): Kernels {
   const cache = new PipelineCache(device, workgroupSize);
   const build: KernelBuild = { counts, subgroups, layouts, cache };
 
-  const kernels: Kernels = {
+  return {
     device,
     ...counts,
     workgroupSize,
@@ -53,7 +53,5 @@ function buildKernels(device: GPUDevice): Kernels {
     ...layouts,
     ...normKernels(build),
     ...stepKernels(build),
-    compileAhead: (request) => cache.compileAhead(() => request(kernels)),
   };
-  return kernels;
 }

@@ -118,9 +118,6 @@ describe('clipper.tuning', () => {
       expect(c.samplesMs.length).toBeGreaterThan(0);
       expect(c.medianMs).toBe(median(c.samplesMs));
     }
-    // Its three pipelines (norm partials, finalize, clamp) were compiled at once, ahead, not again.
-    expect(fake.counts.createComputePipelineAsync).toBe(3);
-    expect(fake.counts.createComputePipeline).toBe(0);
     const final = tuning.candidates.filter((c) => c.final);
     expect(final.length).toBeGreaterThanOrEqual(1);
     const fastest = final.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));

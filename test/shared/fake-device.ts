@@ -6,7 +6,6 @@ export interface FakeCounts {
   createBuffer: number;
   createBindGroup: number;
   createComputePipeline: number;
-  createComputePipelineAsync: number;
   createShaderModule: number;
   writeBuffer: number;
   submit: number;
@@ -47,7 +46,6 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     createBuffer: 0,
     createBindGroup: 0,
     createComputePipeline: 0,
-    createComputePipelineAsync: 0,
     createShaderModule: 0,
     writeBuffer: 0,
     submit: 0,
@@ -125,11 +123,6 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
     createComputePipeline: (d: GPUComputePipelineDescriptor) => {
       labelled('createComputePipeline', d);
       counts.createComputePipeline++;
-      return { label: d.label };
-    },
-    createComputePipelineAsync: async (d: GPUComputePipelineDescriptor) => {
-      labelled('createComputePipelineAsync', d);
-      counts.createComputePipelineAsync++;
       return { label: d.label };
     },
     createBindGroup: (d: GPUBindGroupDescriptor) => {
