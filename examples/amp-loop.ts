@@ -7,7 +7,7 @@
 // #region amp
 import { createClipper, createGradScaler, createOptimizer } from 'gradclip';
 // #endregion amp
-import { readFloats } from './read-floats';
+import { readBytes } from '../test/shared/read-bytes';
 
 /** The stand-in gradients' element count, and the one step whose scaled gradients overflow. */
 export const LENGTH = 257;
@@ -79,7 +79,7 @@ export async function run(device: GPUDevice, { steps = 8 } = {}) {
   }
   // #endregion amp
   const result = {
-    params: await readFloats(device, paramBuffer),
+    params: new Float32Array(await readBytes(device, paramBuffer)),
     scale: await scaler.getScale(),
     stepsTaken: (await optimizer.state()).step,
   };

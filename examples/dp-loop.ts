@@ -9,7 +9,7 @@
 // #region loop
 import { createClipper, createOptimizer, createRdpAccountant, getNoiseMultiplier } from 'gradclip';
 // #endregion loop
-import { readFloats } from './read-floats';
+import { readBytes } from '../test/shared/read-bytes';
 
 /** The data set: examples, features per example, and the true weights and bias the targets come from. */
 export const DATASET_SIZE = 1000;
@@ -136,7 +136,7 @@ function tinyModel(device: GPUDevice) {
       pass.dispatchWorkgroups(Math.ceil(CAPACITY / 64));
       pass.end();
     },
-    readParams: () => readFloats(device, paramBuffer),
+    readParams: async () => new Float32Array(await readBytes(device, paramBuffer)),
     destroy: () => {
       for (const b of buffers) b.destroy();
     },

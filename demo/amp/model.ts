@@ -5,6 +5,7 @@
 // optimizer steps and the scaler's update into one command buffer; a history of loss, flushed
 // fraction and scale stays on the GPU and is read back once every `readEvery` steps.
 import { createGradScaler, createOptimizer, type Clipper, type GradScaler, type Optimizer } from 'gradclip';
+import { whileNudging } from '../../src/gpu/nudge';
 import { SeededRandom } from '../train/model';
 import mlpWgsl from './mlp.wgsl?raw';
 import type { AmpRecord, AmpRun, AmpSettings } from './settings';
@@ -228,9 +229,8 @@ export class AmpTrainer {
       encoder.copyBufferToBuffer(run.stats, 16 + 16 * from, this.staging, 16 * rows * i, 16 * rows),
     );
     this.device.queue.submit([encoder.finish()]);
-    // Firefox resolves a map at its next submit or a ~100 ms timer: submit nothing every 4 ms.
-    const nudge = setInterval(() => this.device.queue.submit([]), 4);
-    await this.staging.mapAsync(0x0001, 0, 16 * rows * this.runs.length).finally(() => clearInterval(nudge));
+    // Firefox resolves a map at its next submit or a ~100 ms timer: nudged as gradclip's reads are.
+    await whileNudging(this.device, this.staging.mapAsync(0x0001, 0, 16 * rows * this.runs.length));
     const values = new Float32Array(this.staging.getMappedRange(0, 16 * rows * this.runs.length).slice(0));
     this.staging.unmap();
     return new Map(

@@ -3,6 +3,8 @@
 // pass boundary per dispatch, so the kernels' sum slightly exceeds the step's own (one-pass) GPU
 // time; what it shows is where that time goes, and what does not scale with bytes.
 
+import { percentile } from './stats';
+
 /** GPU milliseconds of one kernel (a dispatch) in one profiled step. */
 export interface PassTime {
   /** The pipeline's label without the library's prefix, e.g. "norm_partials normKind=2 ...". */
@@ -147,14 +149,12 @@ export function kernelMedians(steps: readonly PassTime[][]): Array<{ kernel: str
     }
     return sums;
   });
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   return order.map((kernel) => ({
     kernel,
-    ms: median(perStep.map((s) => s.get(kernel)?.ms ?? 0)),
+    ms: percentile(
+      perStep.map((s) => s.get(kernel)?.ms ?? 0),
+      0.5,
+    ),
     dispatches: Math.max(...perStep.map((s) => s.get(kernel)?.dispatches ?? 0)),
   }));
 }

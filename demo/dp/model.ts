@@ -6,6 +6,7 @@
 // steps, evaluation into one command buffer. Evaluations and clip counts stay on the GPU and are
 // read back once every `readEvery` steps; buffers, pipelines and bind groups are built once.
 import { createGradientArena, createOptimizer, type Clipper, type GradView, type Optimizer } from 'gradclip';
+import { whileNudging } from '../../src/gpu/nudge';
 import { PARAM_LENGTHS, type Examples } from './data';
 import mlpWgsl from './mlp.wgsl?raw';
 import { DP_MODEL, type DpRun, type DpSettings } from './settings';
@@ -247,9 +248,8 @@ export class DpTrainer {
       encoder.copyBufferToBuffer(run.stats, 0, this.staging, i * run.statsBytes, run.statsBytes),
     );
     this.device.queue.submit([encoder.finish()]);
-    // Firefox resolves a map at its next submit or a ~100 ms timer: submit nothing every 4 ms.
-    const nudge = setInterval(() => this.device.queue.submit([]), 4);
-    await this.staging.mapAsync(GPUMapMode.READ).finally(() => clearInterval(nudge));
+    // Firefox resolves a map at its next submit or a ~100 ms timer: nudged as gradclip's reads are.
+    await whileNudging(this.device, this.staging.mapAsync(GPUMapMode.READ));
     const words = new Uint32Array(this.staging.getMappedRange().slice(0));
     this.staging.unmap();
     return new Map(
