@@ -338,7 +338,6 @@ export class PerExampleSum {
       offsetAlignment: alignment,
       maxBindingBytes: device.limits.maxStorageBufferBindingSize,
       viewsPerDispatch: kernels.sumBindings,
-      lanes: owner.planLimits.maxWorkgroups * kernels.workgroupSize,
     });
     const { bytes } = plan;
     const perGroup = kernels.sumBindings;

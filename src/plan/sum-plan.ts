@@ -35,11 +35,14 @@ export interface SumLimits {
   offsetAlignment: number;
   maxBindingBytes: number;
   viewsPerDispatch: number;
-  /** Lanes worth launching (the tuned workgroup cap × its size): how finely the views are split. */
-  lanes: number;
 }
 
-/** Outputs one lane computes at least: enough to amortise reading its table entries. */
+/**
+ * Outputs one lane computes at most: enough to amortise reading its table entries, few enough
+ * that lanes come in near-equal sizes. Lanes beyond the dispatch loop; neighbours that run in
+ * lockstep (a warp, or a CPU adapter's SIMD group) then wait little for a longer one, which
+ * matters most when the noise makes each output cost ALU work.
+ */
 const OUTPUTS_PER_LANE = 64;
 
 /**
@@ -63,14 +66,12 @@ export function planPerExampleSum(views: readonly ResolvedView[], batchSize: num
   );
   // A lane's unit is one output vec4 (the last of a scalar view's may be partly past its end).
   const unitsOf = (w: SumWindow) => Math.ceil(views[w.view].length / batchSize / 4);
-  const totalUnits = ordered.reduce((total, w) => total + unitsOf(w.window), 0);
-  const perLane = Math.max(OUTPUTS_PER_LANE, Math.ceil(totalUnits / Math.max(1, limits.lanes)));
   const dispatches: SumPlan['dispatches'] = [];
   for (let first = 0; first < ordered.length; first += limits.viewsPerDispatch) {
     const members = ordered.slice(first, first + limits.viewsPerDispatch);
     const lanes: number[][] = [];
     members.forEach(({ window: w }, slot) => {
-      const stride = Math.ceil(unitsOf(w) / perLane);
+      const stride = Math.ceil(unitsOf(w) / OUTPUTS_PER_LANE);
       for (let k = 0; k < stride; k++) lanes.push([slot, k, stride, 0]);
     });
     const table = new Uint32Array(4 + 4 * members.length + 4 * lanes.length);

@@ -39,9 +39,10 @@ struct SumTable {
 // `view` is the view's table entry (slot, offset, L, output offset); the lane takes output vec4s
 // first, first + stride, ... In a vec4 view examples come four a turn, their coefficients
 // (divided by the divisor) read once a turn rather than once per load; between turns the running
-// sums wait in the output. (A scalar view, rare, keeps its loops simple.) Then, where the pipeline is `noisy`, the noise (its std divided too) is added in a loop of its
-// own. No branch sits inside a loop over outputs: an adapter that runs lanes in lockstep (a CPU
-// one) would pay for every side of it.
+// sums wait in the output. (A scalar view, rare, keeps its loops simple.) Then, where the pipeline
+// is `noisy`, main adds the noise (its std divided too) in a loop of its own. No branch sits inside
+// a loop over outputs: an adapter that runs lanes in lockstep (a CPU one) would pay for every side
+// of it.
 
 override noisy: bool = false;
 
@@ -83,9 +84,6 @@ fn sumLane_0(view: vec4<u32>, first: u32, stride: u32) {
       sums[out + j] = sum;
     }
   }
-  if (noisy) {
-    for (var j = first; j < length; j += stride) { sums[out + j] += noise(out + j); }
-  }
 }
 
 @group(0) @binding(2) var<storage, read> view_1: array<f32>;
@@ -106,13 +104,6 @@ fn sumLane_1(view: vec4<u32>, first: u32, stride: u32) {
     }
     sums[out + b] = sum;
   }
-  if (noisy) {
-    for (var b = first; 4u * b < length; b += stride) {
-      // Elements past the view's end in its last vec4 stay 0.
-      let inView = vec4<u32>(4u * b) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(length);
-      sums[out + b] += select(vec4<f32>(0.0), noise(out + b), inView);
-    }
-  }
 }
 
 @group(0) @binding(3) var<storage, read> view_2: array<f32>;
@@ -132,13 +123,6 @@ fn sumLane_2(view: vec4<u32>, first: u32, stride: u32) {
       }
     }
     sums[out + b] = sum;
-  }
-  if (noisy) {
-    for (var b = first; 4u * b < length; b += stride) {
-      // Elements past the view's end in its last vec4 stay 0.
-      let inView = vec4<u32>(4u * b) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(length);
-      sums[out + b] += select(vec4<f32>(0.0), noise(out + b), inView);
-    }
   }
 }
 
@@ -164,6 +148,18 @@ fn examples() -> u32 {
   return min(table.batchSize, params.segmentLimit);
 }
 
+// Adds the noise to a lane's output vec4s (first, first + stride, ...) of a view; elements past the
+// view's end in its last vec4 stay 0. One loop for every slot, outside the per-slot functions: lanes
+// that run in lockstep over views of different slots would otherwise draw the noise once per slot.
+fn addNoise(view: vec4<u32>, first: u32, stride: u32) {
+  let elements = select(view.z, 4u * view.z, view.x < table.vec4Slots);
+  let out = view.w / 4u;
+  for (var b = first; 4u * b < elements; b += stride) {
+    let inView = vec4<u32>(4u * b) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(elements);
+    sums[out + b] += select(vec4<f32>(0.0), noise(out + b), inView);
+  }
+}
+
 // The noise of the four coordinates of block `block`, times its standard deviation over the divisor.
 fn noise(block: u32) -> vec4<f32> {
   return (params.noiseStd / params.divisor) * gaussians(block, vec2<u32>(params.seedLo, params.seedHi), vec2<u32>(params.stepLo, params.stepHi));
@@ -178,5 +174,6 @@ fn main(ids: GridIds) {
     let piece = table.entries[table.viewCount + lane];
     let view = table.entries[piece.x];
     sumLane(view.x, view, piece.y, piece.z);
+    if (noisy) { addNoise(view, piece.y, piece.z); }
   }
 }
