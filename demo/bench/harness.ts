@@ -311,7 +311,9 @@ export async function runBenchmark(
     }
   }
   const modes = config.modes.length
-    ? await runModes(device, config, (label) => onProgress({ done: done++, total, label }))
+    ? await runModes(device, config, (label, counts = true) =>
+        onProgress({ done: counts ? done++ : done, total, label }),
+      )
     : undefined;
   onProgress({ done, total, label: `set build · ${SET_BUILD_VIEWS} views` });
   const setBuild = await measureSetBuild(device, maxWorkgroups ?? 1024);

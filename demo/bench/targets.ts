@@ -156,7 +156,7 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
       detail: line?.skipped
         ? `not run here: ${line.skipped}`
         : line
-          ? `${clock} medians of "${mode}" over "${line.baseline}" in the same run`
+          ? `median over rounds of "${mode}" / "${line.baseline}" (${clock} times, both timed in each round)`
           : `not in this run: npm run bench -- --modes "${mode}"`,
     });
   }
@@ -175,7 +175,7 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
       threshold: OPTIMIZER_ROOFLINE_TARGET,
       met: measured === null ? null : measured <= OPTIMIZER_ROOFLINE_TARGET,
       detail: line
-        ? `${clock} medians; roofline = the copy kernel's time in the same run × ${(bytes ?? 8) / 8} (${bytes} B per float against its 8)`
+        ? `median over rounds of ${clock} times; roofline = the copy kernel's time in the same round × ${(bytes ?? 8) / 8} (${bytes} B per float against its 8)`
         : `not in this run: npm run bench -- --modes "${mode}"`,
     });
   }

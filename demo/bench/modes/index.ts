@@ -4,14 +4,15 @@
 // reference) that runs the same sequence of steps.
 import { createClipper, type Clipper } from '../../../src/index';
 import { TimestampPair } from '../../../src/gpu/timestamps';
-import { moreSamples, moreWarmup } from '../budget';
+import { moreWarmup } from '../budget';
 import { transformerShapes, type Tensor } from '../cases';
 import { MODES, type BenchConfig, type ModeName } from '../config';
 import { settled } from '../settled';
-import { summarize, type Summary } from '../stats';
+import { summarize } from '../stats';
 import { clippingLines } from './clipping-lines';
 import { stamp, type LineContext, type ModeResult, type ModeRun } from './line';
 import { optimizerLines } from './optimizer-lines';
+import { pairedRatio, taken, timeInRounds } from './rounds';
 import { load, maxRelativeError, PER_EXAMPLE_BATCH, readViews, SkipMode, workload, type Workload } from './workload';
 
 export { MODES, type ModeName } from '../config';
@@ -55,11 +56,16 @@ export function modesToRun(chosen: readonly ModeName[]): ModeName[] {
   return MODES.filter((m) => needed.has(m));
 }
 
-/** Times the chosen modes (config.modes, with their baselines); never throws (a failing mode carries `error`). */
+/**
+ * Times the chosen modes (config.modes, with their baselines); never throws (a failing mode carries
+ * `error`). Each line is made and warmed up in turn, then all are timed together in rounds
+ * (rounds.ts) and their ratios taken within each round; last, each line takes one more step and
+ * its result is checked against the CPU backend's, which took every step the GPU took.
+ */
 export async function runModes(
   device: GPUDevice,
   config: BenchConfig,
-  onProgress: (label: string) => void = () => {},
+  onProgress: (label: string, counts?: boolean) => void = () => {},
   tensors: readonly Tensor[] = transformerShapes(),
 ): Promise<ModeResult[]> {
   const gpu = await createClipper({ device });
@@ -67,84 +73,104 @@ export async function runModes(
   const runs = modeRuns(device, gpu, cpu, tensors);
   const timer = device.features.has('timestamp-query') ? new TimestampPair(device, 'bench modes') : null;
   const results: ModeResult[] = [];
+  const lines: Array<{ result: ModeResult; run: ModeRun; step: number }> = [];
+  const fail = (result: ModeResult, error: unknown) => {
+    if (error instanceof SkipMode) result.skipped = error.message;
+    else result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  };
+  // One step of a line on freshly loaded gradients; the CPU twin takes it too (untimed).
+  const stepOf = async (line: (typeof lines)[number], stepTimer: TimestampPair | null) => {
+    const { run } = line;
+    load(device, run.work, line.step);
+    await settled(device); // the uploads are not part of the step
+    const measured = await (run.timedStep ?? recordedStep(run, line.result.mode))(line.step, stepTimer);
+    run.cpuStep();
+    line.step++;
+    return measured;
+  };
+  const recordedStep =
+    (run: ModeRun, mode: ModeName) =>
+    async (_: number, stepTimer: TimestampPair | null): Promise<{ wallMs: number; gpuMs?: number }> => {
+      const start = performance.now();
+      const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
+      // Empty passes around the step carry the timestamps: the step's own passes are the library's.
+      if (stepTimer) stamp(encoder, stepTimer, 'begin');
+      run.gpuStep(encoder);
+      if (stepTimer) stamp(encoder, stepTimer, 'end');
+      device.queue.submit([encoder.finish()]);
+      await settled(device);
+      const wallMs = performance.now() - start;
+      return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
+    };
   try {
     for (const mode of modesToRun(config.modes)) {
-      onProgress(`modes · ${mode}`);
-      const baseline = baselineOf(mode);
+      onProgress(`modes · ${mode} · warm-up`);
       const result: ModeResult = {
         mode,
         label: '',
         elements: 0,
-        baseline,
+        baseline: baselineOf(mode),
         wall: null,
         gpu: null,
         overBaseline: null,
         gpuOverBaseline: null,
         check: null,
       };
+      results.push(result);
       try {
         const run = runs.get(mode)!();
         result.label = run.label;
         if (run.bytesPerFloat) result.bytesPerFloat = run.bytesPerFloat;
         result.elements = run.work.cpu.arrays.reduce((n, a) => n + a.length, 0);
-        const wall: number[] = [];
-        const gpuTimes: number[] = [];
         await run.prepare?.();
-        // Untimed steps, then timed ones (within the budget); the CPU twin takes every one.
-        let step = 0;
-        const phase = async (more: (taken: number, elapsedMs: number) => boolean, timed: boolean) => {
-          const start = performance.now();
-          for (let taken = 0; more(taken, performance.now() - start); taken++, step++) {
-            load(device, run.work, step);
-            await settled(device); // the uploads are not part of the step
-            const { wallMs, gpuMs } = await (run.timedStep ?? recordedStep)(step, timer);
-            if (timed) {
-              wall.push(wallMs);
-              if (gpuMs !== undefined) gpuTimes.push(gpuMs);
-            }
-            run.cpuStep(); // the same step on the CPU backend, on the same gradients (untimed)
-          }
-        };
-        const recordedStep = async (_: number, stepTimer: TimestampPair | null) => {
-          const start = performance.now();
-          const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
-          // Empty passes around the step carry the timestamps: the step's own passes are the library's.
-          if (stepTimer) stamp(encoder, stepTimer, 'begin');
-          run.gpuStep(encoder);
-          if (stepTimer) stamp(encoder, stepTimer, 'end');
-          device.queue.submit([encoder.finish()]);
-          await settled(device);
-          const wallMs = performance.now() - start;
-          return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
-        };
-        await phase((taken, elapsed) => moreWarmup(taken, elapsed, config), false);
-        await phase((taken, elapsed) => moreSamples(taken, elapsed, config), true);
-        const { actual, reference } = await run.results();
-        const error = maxRelativeError(actual, reference);
-        result.check = { ok: error <= (run.tolerance ?? 1e-4), maxRelativeError: error };
-        result.wall = summarize(wall);
-        result.gpu = gpuTimes.length ? summarize(gpuTimes) : null;
+        const line = { result, run, step: 0 };
+        const start = performance.now();
+        for (let taken = 0; moreWarmup(taken, performance.now() - start, config); taken++) await stepOf(line, timer);
+        lines.push(line);
       } catch (error) {
-        if (error instanceof SkipMode) result.skipped = error.message;
-        else result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        fail(result, error);
       }
-      results.push(result);
+    }
+    const times = await timeInRounds(
+      lines.map((line) => ({
+        name: line.result.mode,
+        divisors: [line.result.baseline, ...(line.run.bytesPerFloat ? ['copy kernel'] : [])],
+        step: () => stepOf(line, timer),
+      })),
+      config,
+      (round) => onProgress(`modes · round ${round + 1}`, false),
+    );
+    for (const line of lines) {
+      const { result, run } = line;
+      const { wall, gpu: gpuTimes, error } = times.get(result.mode)!;
+      try {
+        if (error) throw error;
+        result.wall = summarize(taken(wall));
+        result.gpu = taken(gpuTimes).length ? summarize(taken(gpuTimes)) : null;
+        await stepOf(line, null);
+        const { actual, reference } = await run.results();
+        const relative = maxRelativeError(actual, reference);
+        result.check = { ok: relative <= (run.tolerance ?? 1e-4), maxRelativeError: relative };
+      } catch (failure) {
+        fail(result, failure);
+      }
+    }
+    // Ratios within each round, then their median (rounds.ts).
+    const copy = times.get('copy kernel');
+    for (const r of results) {
+      const own = times.get(r.mode);
+      const base = times.get(r.baseline);
+      if (!own || !base || r.error) continue;
+      r.overBaseline = pairedRatio(own.wall, base.wall);
+      r.gpuOverBaseline = r.gpu ? pairedRatio(own.gpu, base.gpu) : null;
+      if (r.bytesPerFloat && copy) {
+        r.overRoofline = pairedRatio(own.wall, copy.wall, r.bytesPerFloat / 8);
+        r.gpuOverRoofline = r.gpu ? pairedRatio(own.gpu, copy.gpu, r.bytesPerFloat / 8) : null;
+      }
     }
   } finally {
     gpu.destroy();
     timer?.destroy();
-  }
-  const copy = results.find((c) => c.mode === 'copy kernel');
-  for (const r of results) {
-    const base = results.find((b) => b.mode === r.baseline);
-    const ratio = (a: Summary | null | undefined, b: Summary | null | undefined, scale = 1) =>
-      a && b ? a.median / (scale * b.median) : null;
-    r.overBaseline = ratio(r.wall, base?.wall);
-    r.gpuOverBaseline = ratio(r.gpu, base?.gpu);
-    if (r.bytesPerFloat) {
-      r.overRoofline = ratio(r.wall, copy?.wall, r.bytesPerFloat / 8);
-      r.gpuOverRoofline = ratio(r.gpu, copy?.gpu, r.bytesPerFloat / 8);
-    }
   }
   return results;
 }
