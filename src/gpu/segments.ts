@@ -337,7 +337,7 @@ export class PerExampleSum {
     const plan = planPerExampleSum(views, batchSize, {
       offsetAlignment: alignment,
       maxBindingBytes: device.limits.maxStorageBufferBindingSize,
-      viewsPerDispatch: kernels.sumBindings,
+      windowsPerDispatch: kernels.sumBindings,
     });
     const { bytes } = plan;
     const perGroup = kernels.sumBindings;

@@ -16,12 +16,12 @@ export function sumLayout(lengths: readonly number[]): { offsets: number[]; byte
   return { offsets, bytes: Math.max(16, bytes) };
 }
 
+/** A read-only binding of a buffer holding one or more views' per-example gradients. */
 export interface SumWindow {
-  view: number;
   buffer: GPUBuffer;
   offset: number;
   size: number;
-  /** Read as vec4s (16-byte aligned offset, per-example length a multiple of 4), else as floats. */
+  /** Read as vec4s: each view in it starts on a vec4 of the window and has a per-example length that is a multiple of 4. Else read as floats. */
   vec4: boolean;
 }
 
@@ -34,7 +34,8 @@ export interface SumPlan {
 export interface SumLimits {
   offsetAlignment: number;
   maxBindingBytes: number;
-  viewsPerDispatch: number;
+  /** Windows one dispatch binds. */
+  windowsPerDispatch: number;
 }
 
 /**
@@ -48,8 +49,10 @@ const OUTPUTS_PER_LANE = 64;
 /**
  * Each dispatch's table: header (viewCount, batchSize, laneCount, vec4Slots), per view (slot,
  * offset in its window, per-example length L, output element offset) in the window's units
- * (vec4s or elements), then per lane (view, first, stride, -): lanes `first` of `stride` share a
- * view, interleaved (neighbouring lanes on neighbouring outputs).
+ * (vec4s or elements), then per lane (view entry, first, stride, -): lanes `first` of `stride`
+ * share a view, interleaved (neighbouring lanes on neighbouring outputs). Views of one buffer
+ * share a window where they fit in one binding, so an arena's views take one dispatch, not one
+ * per binding slot.
  */
 export function planPerExampleSum(views: readonly ResolvedView[], batchSize: number, limits: SumLimits): SumPlan {
   const { offsets, bytes } = sumLayout(views.map((v) => v.length / batchSize));
@@ -59,55 +62,74 @@ export function planPerExampleSum(views: readonly ResolvedView[], batchSize: num
       `the per-example sums need ${bytes} bytes in one binding, above maxStorageBufferBindingSize (${limits.maxBindingBytes})`,
     );
   }
-  const windows = views.map((v, i) => sumWindow(v, i, batchSize, limits));
+  const placed = sumWindows(views, batchSize, limits);
   // vec4 windows first (a dispatch's shader is keyed by how many of its slots are vec4).
-  const ordered = [...windows.filter((w) => w.window.vec4), ...windows.filter((w) => !w.window.vec4)].filter(
-    (w) => views[w.window.view].length > 0,
-  );
-  // A lane's unit is one output vec4 (the last of a scalar view's may be partly past its end).
-  const unitsOf = (w: SumWindow) => Math.ceil(views[w.view].length / batchSize / 4);
+  const ordered = [...placed.filter((p) => p.window.vec4), ...placed.filter((p) => !p.window.vec4)];
   const dispatches: SumPlan['dispatches'] = [];
-  for (let first = 0; first < ordered.length; first += limits.viewsPerDispatch) {
-    const members = ordered.slice(first, first + limits.viewsPerDispatch);
+  for (let first = 0; first < ordered.length; first += limits.windowsPerDispatch) {
+    const slots = ordered.slice(first, first + limits.windowsPerDispatch);
+    const entries: number[][] = [];
     const lanes: number[][] = [];
-    members.forEach(({ window: w }, slot) => {
-      const stride = Math.ceil(unitsOf(w) / OUTPUTS_PER_LANE);
-      for (let k = 0; k < stride; k++) lanes.push([slot, k, stride, 0]);
+    slots.forEach(({ window, members }, slot) => {
+      for (const { view, skip } of members) {
+        const perExample = views[view].length / batchSize;
+        // A lane's unit is one output vec4 (the last of a scalar view's may be partly past its end).
+        const stride = Math.ceil(Math.ceil(perExample / 4) / OUTPUTS_PER_LANE);
+        for (let k = 0; k < stride; k++) lanes.push([entries.length, k, stride, 0]);
+        entries.push([slot, skip, perExample / (window.vec4 ? 4 : 1), offsets[view] / 4]);
+      }
     });
-    const table = new Uint32Array(4 + 4 * members.length + 4 * lanes.length);
-    members.forEach(({ window: w, skip }, slot) => {
-      const length = views[w.view].length / batchSize / (w.vec4 ? 4 : 1);
-      table.set([slot, skip, length, offsets[w.view] / 4], 4 + 4 * slot);
-    });
-    lanes.forEach((lane, l) => table.set(lane, 4 + 4 * (members.length + l)));
-    const vec4Slots = members.filter((m) => m.window.vec4).length;
-    table.set([members.length, batchSize, lanes.length, vec4Slots], 0);
-    dispatches.push({ table, windows: members.map((m) => m.window), lanes: lanes.length, vec4Slots });
+    const table = new Uint32Array(4 + 4 * entries.length + 4 * lanes.length);
+    const vec4Slots = slots.filter((p) => p.window.vec4).length;
+    table.set([entries.length, batchSize, lanes.length, vec4Slots], 0);
+    [...entries, ...lanes].forEach((entry, e) => table.set(entry, 4 + 4 * e));
+    dispatches.push({ table, windows: slots.map((p) => p.window), lanes: lanes.length, vec4Slots });
   }
   return { bytes, dispatches };
 }
 
-/** A view's read-only window from the aligned offset below it, and how many units it starts into it. */
-function sumWindow(
-  v: ResolvedView,
-  i: number,
+/**
+ * The windows over the non-empty views: per buffer and kind (vec4 or not), views in offset order
+ * join a window while the window, from the aligned offset below its first view, still fits one
+ * binding. Each member's `skip`: where it starts in the window, in the window's units.
+ */
+function sumWindows(
+  views: readonly ResolvedView[],
   batchSize: number,
   limits: SumLimits,
-): { window: SumWindow; skip: number } {
-  const start = Math.floor(v.offsetBytes / limits.offsetAlignment) * limits.offsetAlignment;
-  const size = v.offsetBytes + v.length * 4 - start;
-  if (size > limits.maxBindingBytes) {
-    throw new GradclipError(
-      'out-of-range',
-      `views[${i}] spans ${size} bytes, above maxStorageBufferBindingSize (${limits.maxBindingBytes}) for clipPerExample`,
-    );
+): Array<{ window: SumWindow; members: Array<{ view: number; skip: number }> }> {
+  const vec4Of = (v: ResolvedView) => v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
+  const order = views
+    .map((v, view) => ({ v, view, vec4: vec4Of(v) }))
+    .filter(({ v }) => v.length > 0)
+    .sort((a, b) => Number(b.vec4) - Number(a.vec4) || a.v.offsetBytes - b.v.offsetBytes);
+  const placed: Array<{ window: SumWindow; members: Array<{ view: number; skip: number }>; end: number }> = [];
+  const open = new Map<string, (typeof placed)[number]>();
+  const buffers = new Map<GPUBuffer, number>();
+  for (const { v, view, vec4 } of order) {
+    const end = v.offsetBytes + v.length * 4;
+    const start = Math.floor(v.offsetBytes / limits.offsetAlignment) * limits.offsetAlignment;
+    if (end - start > limits.maxBindingBytes) {
+      throw new GradclipError(
+        'out-of-range',
+        `views[${view}] spans ${end - start} bytes, above maxStorageBufferBindingSize (${limits.maxBindingBytes}) for clipPerExample`,
+      );
+    }
+    if (!buffers.has(v.buffer)) buffers.set(v.buffer, buffers.size);
+    const key = `${buffers.get(v.buffer)} ${vec4}`;
+    let current = open.get(key);
+    if (!current || end - current.window.offset > limits.maxBindingBytes) {
+      current = { window: { buffer: v.buffer, offset: start, size: 0, vec4 }, members: [], end };
+      placed.push(current);
+      open.set(key, current);
+    }
+    current.end = Math.max(current.end, end);
+    current.members.push({ view, skip: (v.offsetBytes - current.window.offset) / (vec4 ? 16 : 4) });
   }
-  const vec4 = v.offsetBytes % 16 === 0 && (v.length / batchSize) % 4 === 0;
-  // At least 16 bytes where the buffer has them (read-only windows may overlap): wgpu keeps a
-  // vec4 binding's minimum from the previous pipeline in a pass (see planWindows).
-  const bound = Math.min(v.buffer.size - start, Math.max(16, size));
-  return {
-    window: { view: i, buffer: v.buffer, offset: start, size: bound, vec4 },
-    skip: (v.offsetBytes - start) / (vec4 ? 16 : 4),
-  };
+  return placed.map(({ window, members, end }) => {
+    // At least 16 bytes where the buffer has them (read-only windows may overlap): wgpu keeps a
+    // vec4 binding's minimum from the previous pipeline in a pass (see planWindows).
+    const size = Math.min(window.buffer.size - window.offset, Math.max(16, end - window.offset));
+    return { window: { ...window, size }, members };
+  });
 }
