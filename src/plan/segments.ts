@@ -20,6 +20,8 @@ import { SEGMENT_TABLE } from '../core/abi';
 
 /** Vec4s one lane sweeps at most: enough to amortise the table read, few enough to spread a large view over many lanes. */
 export const PIECE_VEC4 = 64;
+/** Lanes a segment's short runs are interleaved over together (neighbours on neighbouring vec4s). */
+const BLOCK_LANES = 8;
 /** A lane's first and stride share a word, 16 bits each (see SegmentTable in shaders/common.wgsl). */
 const MAX_STRIDE = 0xffff;
 /** A piece's first word: the slot in bits 0–26, the edge flag in bit 27, the mask in bits 28–31 (see SegmentTable in shaders/common.wgsl). */
@@ -103,20 +105,45 @@ export function planSegments(
     edges: [],
   }));
   // Each lane sweeps PIECE_VEC4 or more: as many as spread the set over the tuned workgroup cap
-  // (a device where workgroups cost much gets few long pieces, a wide GPU many short ones).
+  // (a device where workgroups cost much gets few long pieces, a wide GPU many short ones). Lanes
+  // split at segments and workgroups come out a few more than that: while a group's would need
+  // workgroups past the cap, longer lanes. (Past the cap, a software adapter runs a short extra
+  // workgroup after the others: a quarter more time.)
   const wholeVec4s = ranges.reduce((total, r) => total + Math.floor((r.end - r.start) / 4), 0);
-  const perLane = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / (limits.maxWorkgroups * limits.workgroupSize)));
+  const laneCap = limits.maxWorkgroups * limits.workgroupSize;
   const { runs, edgeMaps } = runsAndEdges(windowPieces, slotOf, groups.length);
-  const lanesOfGroups = groups.map((group, g) => {
+  groups.forEach((group, g) => {
     group.edges = [...edgeMaps[g].values()].sort(
       (a, b) => a.slot - b.slot || a.index - b.index || a.segment - b.segment,
     );
-    const lanes = planLanes(runs[g], group.edges, perLane, limits.workgroupSize);
+  });
+  const lanesFor = (perLane: number) =>
+    groups.map((group, g) => planLanes(runs[g], group.edges, perLane, limits.workgroupSize));
+  const fits = (lanes: Lane[][]) => Math.max(0, ...lanes.map((l) => l.length)) <= laneCap;
+  let perLane = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / laneCap));
+  let lanesOfGroups = lanesFor(perLane);
+  if (!fits(lanesOfGroups)) {
+    // The shortest lanes that fit: grow until they do, then bisect between.
+    let short = perLane;
+    let long = perLane;
+    do {
+      long = Math.min(2 * long, Math.max(wholeVec4s, PIECE_VEC4));
+      lanesOfGroups = lanesFor(long);
+    } while (!fits(lanesOfGroups) && long < wholeVec4s);
+    while (long - short > 1 && long - short > short / 256) {
+      const middle = Math.floor((short + long) / 2);
+      const lanes = lanesFor(middle);
+      if (fits(lanes)) [long, lanesOfGroups] = [middle, lanes];
+      else short = middle;
+    }
+    perLane = long;
+  }
+  groups.forEach((group, g) => {
+    const lanes = lanesOfGroups[g];
     group.pieces = lanes.flatMap((lane) => lane.pieces);
     group.laneStarts = [0];
     for (const lane of lanes) group.laneStarts.push(group.laneStarts[group.laneStarts.length - 1] + lane.pieces.length);
     group.sharedLanes = lanes.map((lane) => lane.shared);
-    return lanes;
   });
   return { groups, segmentCount, ...numberPartials(lanesOfGroups, segmentCount, limits.workgroupSize) };
 }
@@ -211,32 +238,62 @@ function planLanes(
       packed.cost += cost;
       continue;
     }
-    let short: Lane | null = null;
+    // The segment in k equal shares, k = cost / perLane rounded up: whole shares of its long runs
+    // interleaved over lanes of their own; the rest (short runs, what is left of long ones, edges)
+    // packed into lanes filled to a share, a run split where a lane fills. So its k lanes all cost
+    // about the same, and as little over perLane as the rounding allows.
+    const share = Math.ceil(cost / Math.ceil(cost / perLane));
+    const rest: Array<(typeof items)[number]> = [];
     for (const item of segmentItems) {
-      const itemCost = costOf(item);
-      if (item.edge || itemCost < perLane) {
-        if (!short || short.cost + itemCost > perLane || lanes[lanes.length - 1] !== short) {
-          short = { pieces: [], shared: true, cost: 0 };
-          lanes.push(short);
-        }
-        short.pieces.push(whole(item));
-        short.cost += itemCost;
-        continue;
-      }
-      const laneCount = Math.ceil(itemCost / perLane);
+      const laneCount = item.edge ? 0 : Math.floor(costOf(item) / share);
+      const stop = item.offset + Math.min(item.count, laneCount * share * item.unit);
       let from = item.offset;
-      const stop = item.offset + item.count;
-      for (let placed = 0; from < stop; ) {
+      for (let placed = 0; placed < laneCount; ) {
         const free = workgroupSize - (lanes.length % workgroupSize);
         const k = Math.min(free, laneCount - placed, MAX_STRIDE);
-        const count = placed + k >= laneCount ? stop - from : Math.min(stop - from, k * perLane * item.unit);
+        const count = placed + k >= laneCount ? stop - from : k * share * item.unit;
         for (let first = 0; first < k; first++) {
           const piece = { ...whole(item), offset: from, count, first, stride: k };
-          lanes.push({ pieces: [piece], shared: true, cost: perLane });
+          lanes.push({ pieces: [piece], shared: true, cost: share });
         }
         placed += k;
         from += count;
       }
+      if (stop < item.offset + item.count) rest.push({ ...item, offset: stop, count: item.offset + item.count - stop });
+    }
+    // The rest in blocks of up to BLOCK_LANES lanes (within a workgroup) filled to a share each: every run piece of a
+    // block interleaved over its lanes (neighbouring lanes on neighbouring vec4s, as a long run's),
+    // its edges dealt out whole.
+    let lanesLeft = Math.ceil(rest.reduce((total, item) => total + costOf(item), 0) / share);
+    for (let r = 0, offset = rest[0]?.offset ?? 0; r < rest.length; ) {
+      const free = workgroupSize - (lanes.length % workgroupSize); // a block within one workgroup
+      const k = Math.max(1, Math.min(BLOCK_LANES, lanesLeft, free));
+      lanesLeft -= k;
+      const block: Lane[] = Array.from({ length: k }, () => ({ pieces: [], shared: true, cost: 0 }));
+      let room = k * share;
+      let dealt = 0;
+      while (r < rest.length && room > 0) {
+        const item = rest[r];
+        const left = item.offset + item.count - offset;
+        const take = item.edge ? left : Math.min(left, room * item.unit);
+        if (item.edge) {
+          const lane = block[dealt++ % k];
+          lane.pieces.push(whole(item));
+          lane.cost += 1;
+        } else {
+          block.forEach((lane, first) => {
+            lane.pieces.push({ ...whole(item), offset, count: take, first, stride: k });
+            lane.cost += Math.ceil(Math.max(0, Math.ceil(take / item.unit) - first) / k);
+          });
+        }
+        room -= Math.ceil(take / item.unit);
+        offset += take;
+        if (offset >= item.offset + item.count) {
+          r++;
+          offset = rest[r]?.offset ?? 0;
+        }
+      }
+      lanes.push(...block.filter((lane) => lane.pieces.length > 0));
     }
   }
   return lanes;

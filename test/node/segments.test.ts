@@ -1,6 +1,7 @@
 // The per-segment planner on 500 seeded random layouts: every element of every segment is swept by
 // exactly one piece of that segment, the write kernel's edges cover the masked vec4s exactly, and
-// each segment's partials are contiguous, each filled by one workgroup. A failure names its seed.
+// each segment's partials are contiguous, each filled by one workgroup. A failure names its seed. And the
+// benchmark's transformer fits a cap of two workgroups in lanes of near-equal length.
 import { expect, test } from 'vitest';
 import type { ElementRange, PlanLimits } from '../../src/plan/windows';
 import {
@@ -157,4 +158,41 @@ test('dispatches fold into two dimensions past the per-dimension limit', () => {
   expect(foldDispatch(0, 64, 65535)).toEqual([1, 1]);
   expect(foldDispatch(64 * 65535, 64, 65535)).toEqual([65535, 1]);
   expect(foldDispatch(64 * 65535 + 1, 64, 65535)).toEqual([65535, 2]);
+});
+
+test("the benchmark's transformer on a cap of 2 workgroups: lanes fit the cap, in near-equal lengths", async () => {
+  const { transformerShapes } = await import('../../demo/bench/cases');
+  const limits: PlanLimits = {
+    bindingsPerGroup: 6,
+    maxBindingBytes: 128 << 20,
+    offsetAlignment: 256,
+    workgroupSize: 64,
+    maxWorkgroups: 2,
+    minElementsPerWorkgroup: 1 << 14,
+  };
+  for (const batch of [1, 4]) {
+    const buffer = fakeBuffer(64 << 20);
+    let at = 0;
+    const views = transformerShapes().map((t): ResolvedView => {
+      const view = { buffer, offsetBytes: at, length: t.length * batch, elementBytes: 4 as const };
+      at += Math.ceil((t.length * batch) / 64) * 256;
+      return view;
+    });
+    const plan =
+      batch === 1
+        ? planSegments(views, viewSegments(views), views.length, limits)
+        : planSegments(views, exampleSegments(views, batch), batch, limits);
+    const [group] = plan.groups;
+    const lanes = group.sharedLanes.length;
+    expect(lanes, `batch ${batch}`).toBeLessThanOrEqual(2 * 64);
+    const costs = Array.from({ length: lanes }, (_, l) =>
+      group.pieces
+        .slice(group.laneStarts[l], group.laneStarts[l + 1])
+        .reduce((c, p) => c + (p.edge ? 1 : Math.ceil((p.count - p.first) / p.stride)), 0),
+    );
+    const total = costs.reduce((a, b) => a + b, 0);
+    // Per workgroup (one a core on a CPU adapter): none more than 15 % over an even split.
+    const perWorkgroup = [costs.slice(0, 64), costs.slice(64)].map((c) => c.reduce((a, b) => a + b, 0));
+    expect(Math.max(...perWorkgroup), `batch ${batch}`).toBeLessThanOrEqual(1.15 * (total / 2));
+  }
 });
