@@ -106,6 +106,13 @@ export const {
 } = LAYOUT;
 
 /** The values WGSL sees by name (all u32) besides the binding indices: the tables above. */
+/**
+ * The whole-set kernels' chunk walk (plan_chunks.wgsl): a medium chunk (at least a workgroup's
+ * lanes in vec4 loads, under this many times that) is swept by this many lanes together (or the
+ * workgroup's, if fewer).
+ */
+export const CHUNK_WALK = { MEDIUM_CHUNK_LANES: 8 } as const;
+
 export const ABI_VALUES: Readonly<Record<string, number>> = {
   ...FLAGS,
   ...MODES,
@@ -119,4 +126,5 @@ export const ABI_VALUES: Readonly<Record<string, number>> = {
   ...ZCLIP_MODES,
   ...OPTIMIZER,
   ...SEGMENT_TABLE,
+  ...CHUNK_WALK,
 };

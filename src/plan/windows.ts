@@ -10,7 +10,7 @@
 // from the last aligned offset to the end. Every dispatch group orders its windows f32 vec4, f16
 // vec4, f16 scalar, f32 scalar, so a group's shader depends only on how many of its windows are
 // vec4 and which range of slots is f16 (its SlotLayout).
-import { DISPATCH } from '../core/abi';
+import { CHUNK_WALK, DISPATCH } from '../core/abi';
 import type { ResolvedView } from './views';
 
 export interface PlanLimits {
@@ -78,10 +78,11 @@ export interface DispatchGroup extends SlotLayout {
   chunks: Chunk[];
   boundaries: Boundary[];
   /**
-   * [first chunk, end chunk, first small chunk) for each workgroup: its chunks from the first
-   * small one on are each swept by one lane, the others by all its lanes.
+   * [first chunk, end chunk, first medium chunk, first small chunk] for each workgroup: its large
+   * chunks are swept by all its lanes, its medium ones by MEDIUM_CHUNK_LANES lanes each, its
+   * small ones by one lane each (see assignWorkgroups).
    */
-  workgroupRanges: Array<[number, number, number]>;
+  workgroupRanges: Array<[number, number, number, number]>;
   /** Index of this group's first partial in the set's partials buffer. */
   partialBase: number;
   elementCount: number;
@@ -306,38 +307,45 @@ function chunkPieces<P extends { window: BindingWindow; start: number; end: numb
 /**
  * Each chunk goes to the workgroup that owns its midpoint (weights in vec4 loads; scalar slots,
  * from `vec4Slots` on, weigh a quarter); empty workgroups are dropped. Within a workgroup the
- * large chunks come first and the small ones (fewer vec4 loads than the workgroup has lanes)
- * after: all lanes sweeping a chunk of a few vec4s would leave most of them idle in its loop turn,
- * so each small chunk gets one lane, and a turn covers as many small chunks as there are lanes
- * (neighbouring lanes on neighbouring chunks). Chunk index ranges per workgroup, `chunks`
- * reordered to match.
+ * chunks come in three sizes, each swept its own way (plan_chunks.wgsl): large ones (at least
+ * MEDIUM_CHUNK_LANES loads per lane) one a turn with every lane; medium ones (at least a load
+ * per lane) by MEDIUM_CHUNK_LANES lanes each, several a turn; small ones a lane each, as many a
+ * turn as there are lanes. All lanes on a chunk of a few loads a lane would pay a whole turn's
+ * cost for little work, and a lane alone on a long one would keep its neighbours waiting.
+ * Ranges per workgroup: (first chunk, end chunk, first medium, first small), `chunks` reordered
+ * to match.
  */
 function assignWorkgroups(
   chunks: Chunk[],
   workgroups: number,
   vec4Slots: number,
   workgroupSize: number,
-): Array<[number, number, number]> {
+): Array<[number, number, number, number]> {
   const weight = (c: Chunk) => (c.slot < vec4Slots ? c.count : c.count / 4);
   const totalWeight = chunks.reduce((n, c) => n + weight(c), 0);
-  const workgroupRanges: Array<[number, number, number]> = [];
+  const workgroupRanges: Array<[number, number, number, number]> = [];
   let prefix = 0;
   let lastOwner = -1;
   chunks.forEach((c, i) => {
     const owner = Math.min(workgroups - 1, Math.floor(((prefix + weight(c) / 2) * workgroups) / totalWeight));
     prefix += weight(c);
-    if (owner !== lastOwner) workgroupRanges.push([i, i + 1, i + 1]);
+    if (owner !== lastOwner) workgroupRanges.push([i, i + 1, i + 1, i + 1]);
     else workgroupRanges[workgroupRanges.length - 1][1] = i + 1;
     lastOwner = owner;
   });
-  if (workgroupRanges.length === 0) workgroupRanges.push([0, 0, 0]); // boundary vec4s only
-  const small = (c: Chunk) => weight(c) < workgroupSize;
+  if (workgroupRanges.length === 0) workgroupRanges.push([0, 0, 0, 0]); // boundary vec4s only
+  const mediumLanes = Math.min(CHUNK_WALK.MEDIUM_CHUNK_LANES, workgroupSize);
+  const tier = (c: Chunk) => (weight(c) < workgroupSize ? 2 : weight(c) < mediumLanes * workgroupSize ? 1 : 0);
   for (const range of workgroupRanges) {
     const [begin, end] = range;
     const own = chunks.slice(begin, end);
-    const large = own.filter((c) => !small(c));
-    chunks.splice(begin, end - begin, ...large, ...own.filter(small));
+    // Medium and small chunks longest first: lanes side by side (a warp, a CPU adapter's SIMD
+    // group) then sweep chunks of about one length and wait little for each other.
+    const [large, medium, small] = [0, 1, 2].map((t) => own.filter((c) => tier(c) === t));
+    for (const list of [medium, small]) list.sort((a, b) => weight(b) - weight(a));
+    chunks.splice(begin, end - begin, ...large, ...medium, ...small);
     range[2] = begin + large.length;
+    range[3] = begin + large.length + medium.length;
   }
   return workgroupRanges;
 }
@@ -355,7 +363,7 @@ export function encodePlanTable(group: DispatchGroup): Uint32Array<ArrayBuffer> 
   const boundaryBase = chunkBase + group.chunks.length;
   words.set([workgroups, group.partialBase, chunkBase, boundaryBase, group.boundaries.length, 0, 0, 0], 0);
   const entry = (index: number, values: number[]) => words.set(values, 8 + 4 * index);
-  group.workgroupRanges.forEach(([begin, end, firstSmall], w) => entry(w, [begin, end, firstSmall, 0]));
+  group.workgroupRanges.forEach((range, w) => entry(w, range));
   group.chunks.forEach((c, i) => entry(chunkBase + i, [c.slot, c.offset, c.count, c.view]));
   group.boundaries.forEach((b, i) => entry(boundaryBase + i, [b.slot, b.index, b.mask, b.view]));
   return words;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { CHUNK_WALK } from '../../src/core/abi';
 import {
   encodeDispatchArgs,
   encodePlanTable,
@@ -67,15 +68,20 @@ function expectExactCover(views: ResolvedView[], limitsUsed: PlanLimits) {
       if (next) expect(next.offsetBytes).toBeGreaterThanOrEqual(w.offsetBytes + w.sizeBytes);
     });
     let next = 0;
-    for (const [begin, end, firstSmall] of group.workgroupRanges) {
+    const mediumLanes = Math.min(CHUNK_WALK.MEDIUM_CHUNK_LANES, limitsUsed.workgroupSize);
+    for (const [begin, end, firstMedium, firstSmall] of group.workgroupRanges) {
       expect(begin).toBe(next);
-      // Large chunks (all lanes) first, then small ones (a lane each), each of fewer loads than there are lanes.
-      expect(firstSmall).toBeGreaterThanOrEqual(begin);
-      expect(firstSmall).toBeLessThanOrEqual(end);
+      // Large chunks (all lanes) first, then medium ones (a few lanes each), then small ones (a
+      // lane each, fewer loads than there are lanes).
+      expect(begin <= firstMedium && firstMedium <= firstSmall && firstSmall <= end).toBe(true);
       const loads = (c: (typeof group.chunks)[number]) => (c.slot < group.vec4Slots ? c.count : c.count / 4);
       for (const c of group.chunks.slice(firstSmall, end)) expect(loads(c)).toBeLessThan(limitsUsed.workgroupSize);
-      for (const c of group.chunks.slice(begin, firstSmall))
+      for (const c of group.chunks.slice(firstMedium, firstSmall)) {
         expect(loads(c)).toBeGreaterThanOrEqual(limitsUsed.workgroupSize);
+        expect(loads(c)).toBeLessThan(mediumLanes * limitsUsed.workgroupSize);
+      }
+      for (const c of group.chunks.slice(begin, firstMedium))
+        expect(loads(c)).toBeGreaterThanOrEqual(mediumLanes * limitsUsed.workgroupSize);
       next = end;
     }
     expect(next).toBe(group.chunks.length);
@@ -275,7 +281,7 @@ describe('planSet', () => {
       ],
       limits,
     );
-    expect(plan.groups[0].workgroupRanges).toEqual([[0, 0, 0]]);
+    expect(plan.groups[0].workgroupRanges).toEqual([[0, 0, 0, 0]]);
     expect(plan.elementCount).toBe(2);
   });
 });
