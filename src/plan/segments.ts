@@ -138,6 +138,7 @@ export function planSegments(
     }
     perLane = long;
   }
+  lanesOfGroups = lanesOfGroups.map((lanes) => balanceWorkgroups(lanes, limits.workgroupSize));
   groups.forEach((group, g) => {
     const lanes = lanesOfGroups[g];
     group.pieces = lanes.flatMap((lane) => lane.pieces);
@@ -297,6 +298,35 @@ function planLanes(
     }
   }
   return lanes;
+}
+
+/**
+ * The lanes spread over the workgroups they need so that each gets about the same cost: a
+ * workgroup takes lanes in order while it is under its share (or the later ones could not hold
+ * the rest), and is padded with empty lanes. Filled in order instead, the first workgroups would
+ * be full and the last short, and a device that runs workgroups a core each waits for the fullest.
+ */
+function balanceWorkgroups(lanes: readonly Lane[], workgroupSize: number): Lane[] {
+  const workgroups = Math.ceil(lanes.length / workgroupSize);
+  if (workgroups <= 1 || lanes.length === workgroups * workgroupSize) return [...lanes];
+  const total = lanes.reduce((sum, lane) => sum + lane.cost, 0);
+  const spread: Lane[] = [];
+  let next = 0;
+  let done = 0;
+  for (let w = 0; w < workgroups; w++) {
+    const start = spread.length;
+    const laterCapacity = (workgroups - 1 - w) * workgroupSize;
+    while (next < lanes.length && spread.length - start < workgroupSize) {
+      const mustTake = lanes.length - next > laterCapacity;
+      if (!mustTake && done + lanes[next].cost / 2 > (total * (w + 1)) / workgroups) break;
+      done += lanes[next].cost;
+      spread.push(lanes[next++]);
+    }
+    if (w < workgroups - 1) {
+      while (spread.length - start < workgroupSize) spread.push({ pieces: [], shared: false, cost: 0 });
+    }
+  }
+  return spread;
 }
 
 /**
