@@ -24,7 +24,8 @@ fn mediumLanes() -> u32 {
 // a turn per large chunk, then WG / mediumLanes() medium chunks a turn, then WG small ones.
 fn chunkTurns(range: vec4<u32>) -> u32 {
   let perMediumTurn = WG / mediumLanes();
-  return range.z - range.x + (range.w - range.z + perMediumTurn - 1u) / perMediumTurn + (range.y - range.w + WG - 1u) / WG;
+  let mediumTurns = (range.w - range.z + perMediumTurn - 1u) / perMediumTurn;
+  return range.z - range.x + mediumTurns + (range.y - range.w + WG - 1u) / WG;
 }
 
 fn chunkShare(range: vec4<u32>, turn: u32, lane: u32) -> ChunkShare {

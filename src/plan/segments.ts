@@ -262,9 +262,9 @@ function planLanes(
       }
       if (stop < item.offset + item.count) rest.push({ ...item, offset: stop, count: item.offset + item.count - stop });
     }
-    // The rest in blocks of up to BLOCK_LANES lanes (within a workgroup) filled to a share each: every run piece of a
-    // block interleaved over its lanes (neighbouring lanes on neighbouring vec4s, as a long run's),
-    // its edges dealt out whole.
+    // The rest in blocks of up to BLOCK_LANES lanes (within a workgroup) filled to a share each:
+    // every run piece of a block interleaved over its lanes (neighbouring lanes on neighbouring
+    // vec4s, as a long run's), its edges dealt out whole.
     let lanesLeft = Math.ceil(rest.reduce((total, item) => total + costOf(item), 0) / share);
     for (let r = 0, offset = rest[0]?.offset ?? 0; r < rest.length; ) {
       const free = workgroupSize - (lanes.length % workgroupSize); // a block within one workgroup

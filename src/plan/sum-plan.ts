@@ -21,7 +21,10 @@ export interface SumWindow {
   buffer: GPUBuffer;
   offset: number;
   size: number;
-  /** Read as vec4s: each view in it starts on a vec4 of the window and has a per-example length that is a multiple of 4. Else read as floats. */
+  /**
+   * Read as vec4s: each view in it starts on a vec4 of the window and has a per-example length
+   * that is a multiple of 4. Else read as floats.
+   */
   vec4: boolean;
 }
 
