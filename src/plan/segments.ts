@@ -120,12 +120,12 @@ export function planSegments(
   const lanesFor = (perLane: number) =>
     groups.map((group, g) => planLanes(runs[g], group.edges, perLane, limits.workgroupSize));
   const fits = (lanes: Lane[][]) => Math.max(0, ...lanes.map((l) => l.length)) <= laneCap;
-  let perLane = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / laneCap));
-  let lanesOfGroups = lanesFor(perLane);
+  const shortest = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / laneCap));
+  let lanesOfGroups = lanesFor(shortest);
   if (!fits(lanesOfGroups)) {
     // The shortest lanes that fit: grow until they do, then bisect between.
-    let short = perLane;
-    let long = perLane;
+    let short = shortest;
+    let long = shortest;
     do {
       long = Math.min(2 * long, Math.max(wholeVec4s, PIECE_VEC4));
       lanesOfGroups = lanesFor(long);
@@ -136,7 +136,6 @@ export function planSegments(
       if (fits(lanes)) [long, lanesOfGroups] = [middle, lanes];
       else short = middle;
     }
-    perLane = long;
   }
   lanesOfGroups = lanesOfGroups.map((lanes) => balanceWorkgroups(lanes, limits.workgroupSize));
   groups.forEach((group, g) => {

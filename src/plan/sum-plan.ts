@@ -107,8 +107,8 @@ function sumWindows(
     .filter(({ v }) => v.length > 0)
     .sort((a, b) => Number(b.vec4) - Number(a.vec4) || a.v.offsetBytes - b.v.offsetBytes);
   const placed: Array<{ window: SumWindow; members: Array<{ view: number; skip: number }>; end: number }> = [];
-  const open = new Map<string, (typeof placed)[number]>();
-  const buffers = new Map<GPUBuffer, number>();
+  // Each buffer's window being filled (the vec4 views come first, then the others).
+  const open = new Map<GPUBuffer, (typeof placed)[number]>();
   for (const { v, view, vec4 } of order) {
     const end = v.offsetBytes + v.length * 4;
     const start = Math.floor(v.offsetBytes / limits.offsetAlignment) * limits.offsetAlignment;
@@ -118,13 +118,11 @@ function sumWindows(
         `views[${view}] spans ${end - start} bytes, above maxStorageBufferBindingSize (${limits.maxBindingBytes}) for clipPerExample`,
       );
     }
-    if (!buffers.has(v.buffer)) buffers.set(v.buffer, buffers.size);
-    const key = `${buffers.get(v.buffer)} ${vec4}`;
-    let current = open.get(key);
-    if (!current || end - current.window.offset > limits.maxBindingBytes) {
+    let current = open.get(v.buffer);
+    if (!current || current.window.vec4 !== vec4 || end - current.window.offset > limits.maxBindingBytes) {
       current = { window: { buffer: v.buffer, offset: start, size: 0, vec4 }, members: [], end };
       placed.push(current);
-      open.set(key, current);
+      open.set(v.buffer, current);
     }
     current.end = Math.max(current.end, end);
     current.members.push({ view, skip: (v.offsetBytes - current.window.offset) / (vec4 ? 16 : 4) });

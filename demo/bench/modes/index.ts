@@ -83,25 +83,30 @@ export async function runModes(
     const { run } = line;
     load(device, run.work, line.step);
     await settled(device); // the uploads are not part of the step
-    const measured = await (run.timedStep ?? recordedStep(run, line.result.mode))(line.step, stepTimer);
+    const measured = run.timedStep
+      ? await run.timedStep(line.step, stepTimer)
+      : await recordedStep(run, line.result.mode, stepTimer);
     run.cpuStep();
     line.step++;
     return measured;
   };
-  const recordedStep =
-    (run: ModeRun, mode: ModeName) =>
-    async (_: number, stepTimer: TimestampPair | null): Promise<{ wallMs: number; gpuMs?: number }> => {
-      const start = performance.now();
-      const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
-      // Empty passes around the step carry the timestamps: the step's own passes are the library's.
-      if (stepTimer) stamp(encoder, stepTimer, 'begin');
-      run.gpuStep(encoder);
-      if (stepTimer) stamp(encoder, stepTimer, 'end');
-      device.queue.submit([encoder.finish()]);
-      await settled(device);
-      const wallMs = performance.now() - start;
-      return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
-    };
+  // A line's step recorded into one encoder of its own, between empty timestamp passes.
+  const recordedStep = async (
+    run: ModeRun,
+    mode: ModeName,
+    stepTimer: TimestampPair | null,
+  ): Promise<{ wallMs: number; gpuMs?: number }> => {
+    const start = performance.now();
+    const encoder = device.createCommandEncoder({ label: `bench ${mode}` });
+    // Empty passes around the step carry the timestamps: the step's own passes are the library's.
+    if (stepTimer) stamp(encoder, stepTimer, 'begin');
+    run.gpuStep(encoder);
+    if (stepTimer) stamp(encoder, stepTimer, 'end');
+    device.queue.submit([encoder.finish()]);
+    await settled(device);
+    const wallMs = performance.now() - start;
+    return stepTimer ? { wallMs, gpuMs: await stepTimer.readMs() } : { wallMs };
+  };
   try {
     for (const mode of modesToRun(config.modes)) {
       onProgress(`modes · ${mode} · warm-up`);

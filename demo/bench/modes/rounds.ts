@@ -33,9 +33,9 @@ export async function timeInRounds(
   onRound: (round: number) => void = () => {},
 ): Promise<Map<string, RoundTimes>> {
   const times = new Map(lines.map((l) => [l.name, { wall: [], gpu: [] } as RoundTimes]));
-  const taken = new Map(lines.map((l) => [l.name, { steps: 0, spentMs: 0 }]));
+  const progress = new Map(lines.map((l) => [l.name, { steps: 0, spentMs: 0 }]));
   const wants = (line: RoundLine) => {
-    const t = taken.get(line.name)!;
+    const t = progress.get(line.name)!;
     return !times.get(line.name)!.error && moreSamples(t.steps, t.spentMs, limits);
   };
   for (let round = 0; ; round++) {
@@ -50,7 +50,7 @@ export async function timeInRounds(
         const { wallMs, gpuMs } = await line.step();
         record.wall[round] = wallMs;
         record.gpu[round] = gpuMs;
-        const t = taken.get(line.name)!;
+        const t = progress.get(line.name)!;
         t.steps++;
         t.spentMs += wallMs;
       } catch (error) {
