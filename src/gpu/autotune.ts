@@ -1,5 +1,5 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over 32 MiB (16 MiB on a slow device) for caps around a prior. The best cap
+// plus a clamp pass over up to 32 MiB (4 MiB on a slow device) for caps around a prior. The best cap
 // differs by orders of magnitude between GPUs (thousands of workgroups) and CPU emulators (a
 // handful), so it is measured rather than guessed; the search itself (interleaved rounds, medians,
 // a climb from the prior, early stops) is in autotune-search.ts.
@@ -23,10 +23,10 @@ import { adapterKey } from './adapter-key';
  */
 const TUNE_ELEMENTS = 1 << 23;
 /**
- * A step over the tuning buffer slower than this (ms) halves the buffer, down to
- * MIN_TUNE_ELEMENTS: a device this slow (a CPU adapter) runs a handful of workgroups at a time,
- * which a quarter of a small model's gradients already tells apart, and a search of a few dozen
- * batches then takes well under a second.
+ * The tuning buffer grows from MIN_TUNE_ELEMENTS while a step over it stays within this (ms): a
+ * device slower than that (a CPU adapter) runs a handful of workgroups at a time, which a quarter
+ * of a small model's gradients already tells apart, and a search of a few dozen batches then
+ * takes well under a second.
  */
 const STEP_BUDGET_MS = 5;
 /** 4 MiB: caps up to 256 still differ. */
@@ -164,22 +164,25 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
     usage: BufferUsage.STORAGE,
   });
   const timer = new BatchTimer(device);
-  const runs = new TuningRuns(device, buffer, full);
-  try {
-    let prior = priorCap(device, candidateCaps(full, limit));
-    const first = runs.get(prior);
+  // The search starts on the smallest buffer: a slow device (a CPU adapter) stays there, where a
+  // step over all 32 MiB, and filling it, would take it a large part of a second.
+  const runs = new TuningRuns(device, buffer, Math.min(MIN_TUNE_ELEMENTS, full));
+  const fill = () => {
     // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
-    first.clipper.clipGradValue(first.set, { min: 0.5, max: 0.5 });
+    const { clipper, set } = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
+    clipper.clipGradValue(set, { min: 0.5, max: 0.5 });
+  };
+  try {
+    fill();
+    const first = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
     await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap
-    // A slow device tunes on less of the buffer: its steps are far above the timer's resolution
-    // anyway, and a few dozen of them over 32 MiB would take seconds.
-    let stepMs = await timer.time(first.clipper, first.set, 1);
-    while (stepMs > STEP_BUDGET_MS && runs.elements / 2 >= MIN_TUNE_ELEMENTS) {
-      runs.elements /= 2;
-      stepMs /= 2;
-    }
+    // A fast device tunes on as much of the buffer as keeps a step within budget (a GPU: all of it).
+    const stepMs = await timer.time(first.clipper, first.set, 1);
+    const small = runs.elements;
+    while (runs.elements * 2 <= full && (stepMs * runs.elements * 2) / small <= STEP_BUDGET_MS) runs.elements *= 2;
+    if (runs.elements > small) fill();
     const candidates = candidateCaps(runs.elements, limit);
-    prior = priorCap(device, candidates);
+    const prior = priorCap(device, candidates);
     let steps = 1;
     const probe = runs.get(prior);
     while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
