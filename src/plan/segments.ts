@@ -193,11 +193,15 @@ interface Lane {
 }
 
 /**
- * One group's lanes. A segment that costs at most `perLane` (vec4 loads) is swept whole by one
- * lane, which may sweep several such segments and writes each one's partial itself; a larger one
- * gets lanes of its own (its long runs interleaved over consecutive lanes, split where they would
- * cross into the next workgroup; its short runs and edges packed), which share a partial per
- * workgroup.
+ * One group's lanes, by a segment's cost (vec4 loads):
+ * - short (at most `perLane`, and under a block's PIECE_VEC4 each): swept whole by one lane, which
+ *   may sweep several such segments and writes each one's partial itself;
+ * - worth fewer lanes than a block (a device with few lanes, where `perLane` is long): interleaved
+ *   over a block of BLOCK_LANES private lanes shared with segments like it, each lane writing a
+ *   partial per segment, so that no lane reads a long run alone;
+ * - longer: lanes of its own (its long runs interleaved over consecutive lanes, split where they
+ *   would cross into the next workgroup; its short runs and edges in blocks), which share a
+ *   partial per workgroup.
  */
 function planLanes(
   runs: readonly Run[],
@@ -223,19 +227,44 @@ function planLanes(
   });
   const lanes: Lane[] = [];
   let packed: Lane | null = null;
+  const blockLanes = Math.min(BLOCK_LANES, workgroupSize);
+  let interleaved: Lane[] = [];
+  let interleavedCost = 0;
+  const closeInterleaved = () => lanes.push(...interleaved.filter((lane) => lane.pieces.length > 0));
   for (let at = 0; at < items.length; ) {
     let end = at;
     let cost = 0;
     for (; end < items.length && items[end].segment === items[at].segment; end++) cost += costOf(items[end]);
     const segmentItems = items.slice(at, end);
     at = end;
-    if (cost <= perLane) {
+    if (cost <= perLane && cost < blockLanes * PIECE_VEC4) {
       if (!packed || packed.cost + cost > perLane) {
         packed = { pieces: [], shared: false, cost: 0 };
         lanes.push(packed);
       }
       for (const item of segmentItems) packed.pieces.push(whole(item));
       packed.cost += cost;
+      continue;
+    }
+    if (Math.ceil(cost / perLane) < blockLanes && cost >= blockLanes * PIECE_VEC4) {
+      // Too short for a block of lanes of its own, too long for one lane: its long runs
+      // interleaved over a block of private lanes (neighbours on neighbouring vec4s, as a shared
+      // lane's) that it shares with segments like it, its short runs and edges to the block's
+      // least loaded lanes. Each lane writes a partial per segment.
+      if (interleaved.length === 0 || interleavedCost + cost > blockLanes * perLane) {
+        closeInterleaved();
+        interleaved = Array.from({ length: blockLanes }, () => ({ pieces: [], shared: false, cost: 0 }));
+        interleavedCost = 0;
+      }
+      for (const item of segmentItems) {
+        const k = item.edge ? 1 : Math.min(blockLanes, Math.max(1, Math.floor(costOf(item) / PIECE_VEC4)));
+        const chosen = k === blockLanes ? interleaved : [...interleaved].sort((a, b) => a.cost - b.cost).slice(0, k);
+        chosen.forEach((lane, first) => {
+          lane.pieces.push(item.edge ? whole(item) : { ...whole(item), first, stride: k });
+          lane.cost += Math.ceil(Math.max(0, costOf(item) - first) / k);
+        });
+      }
+      interleavedCost += cost;
       continue;
     }
     // The segment in k equal shares, k = cost / perLane rounded up: whole shares of its long runs
@@ -245,7 +274,10 @@ function planLanes(
     const share = Math.ceil(cost / Math.ceil(cost / perLane));
     const rest: Array<(typeof items)[number]> = [];
     for (const item of segmentItems) {
-      const laneCount = item.edge ? 0 : Math.floor(costOf(item) / share);
+      // A run of fewer than a block's shares goes with the rest: alone on its lanes it would be
+      // interleaved over too few of them.
+      const shares = item.edge ? 0 : Math.floor(costOf(item) / share);
+      const laneCount = shares < blockLanes ? 0 : shares;
       const stop = item.offset + Math.min(item.count, laneCount * share * item.unit);
       let from = item.offset;
       for (let placed = 0; placed < laneCount; ) {
@@ -296,6 +328,7 @@ function planLanes(
       lanes.push(...block.filter((lane) => lane.pieces.length > 0));
     }
   }
+  closeInterleaved();
   return lanes;
 }
 

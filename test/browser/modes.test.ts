@@ -38,7 +38,14 @@ interface ViewSpec {
  * The same gradients twice: in GPU buffers (views at odd offsets, `buffers` of them round robin,
  * sentinels between) and as CPU Float32Arrays.
  */
-function scenario(specs: ViewSpec[], seed: number, buffers = 1, scale = 1, edit?: (data: Float32Array[]) => void) {
+function scenario(
+  specs: ViewSpec[],
+  seed: number,
+  buffers = 1,
+  scale = 1,
+  edit?: (data: Float32Array[]) => void,
+  clipper = gpu,
+) {
   const random = seededRandom(seed);
   const data = specs.map((s) => randomGradient(s.length, random, scale * (0.1 + random())));
   edit?.(data);
@@ -62,7 +69,7 @@ function scenario(specs: ViewSpec[], seed: number, buffers = 1, scale = 1, edit?
   const cpuArrays = data.map((d) => d.slice());
   const cpuViews: GradView[] = specs.map((s, i) => ({ data: cpuArrays[i], shape: s.shape }));
   return {
-    gpuSet: gpu.gradients(gpuViews),
+    gpuSet: clipper.gradients(gpuViews),
     cpuSet: cpu.gradients(cpuViews),
     cpuArrays,
     /** Every view equals the CPU result within `tolerance`; every sentinel keeps its bits. */
@@ -125,6 +132,38 @@ describe('perTensorNorms and clipByNorm', () => {
       expectNorms(await handle.read(), await cpu.clipByNorm(s.cpuSet, maxNorm).read());
       await s.expectMatch();
     });
+  });
+
+  test('with one workgroup: views of 2 000 to 40 000 floats share blocks of interleaved lanes', async () => {
+    // With 64 lanes in all, each view gets fewer lanes than a block, so views share blocks of 8
+    // lanes that each write a partial per view (planLanes).
+    const oneWorkgroup = await createClipper({ device, maxWorkgroups: 1 });
+    const random = seededRandom(8);
+    const specs = Array.from({ length: 40 }, () => ({ length: 2000 + Math.floor(random() * 38_000) }));
+    await withErrorScopes(device, async () => {
+      const s = scenario(specs, 5, 1, 1, undefined, oneWorkgroup);
+      const norms = oneWorkgroup.perTensorNorms(s.gpuSet);
+      expectNorms(await norms.read(), await cpu.perTensorNorms(s.cpuSet).read());
+      const sorted = [...(await cpu.perTensorNorms(s.cpuSet).read())].sort((a, b) => a - b);
+      const maxNorm = (sorted[19] + sorted[20]) / 2;
+      expectNorms(
+        await oneWorkgroup.clipByNorm(s.gpuSet, maxNorm).read(),
+        await cpu.clipByNorm(s.cpuSet, maxNorm).read(),
+      );
+      await s.expectMatch();
+      // Per-example segments at one workgroup: 4 examples of each view, half of them clipped.
+      const examples = specs.map((v) => ({ length: 4 * Math.ceil(v.length / 4) }));
+      const batch = scenario(examples, 6, 1, 1, undefined, oneWorkgroup);
+      const exampleNorms = [...perExampleReference(batch.cpuArrays, 4, 1).norms].sort((a, b) => a - b);
+      const bound = (exampleNorms[1] + exampleNorms[2]) / 2;
+      const expected = perExampleReference(batch.cpuArrays, 4, bound);
+      const { sum, numClipped } = oneWorkgroup.clipPerExample(batch.gpuSet, { batchSize: 4, maxNorm: bound });
+      expect(await numClipped.read()).toBe(2);
+      expect(expected.numClipped).toBe(2);
+      const expectedNorm = Math.sqrt(expected.sums.reduce((t, a) => t + a.reduce((u, v) => u + v * v, 0), 0));
+      expect(relativeError(await oneWorkgroup.getTotalNorm(sum).read(), expectedNorm)).toBeLessThan(1e-5);
+    });
+    oneWorkgroup.destroy();
   });
 
   test('NaN and Inf propagate within their own view only', async () => {

@@ -160,28 +160,60 @@ test('dispatches fold into two dimensions past the per-dimension limit', () => {
   expect(foldDispatch(64 * 65535 + 1, 64, 65535)).toEqual([65535, 2]);
 });
 
-test("the benchmark's transformer on a cap of 2 workgroups: lanes fit the cap, in near-equal lengths", async () => {
+/** The benchmark's transformer (`batch` examples of it per view), views 256-byte aligned in one buffer. */
+async function transformerViews(batch: number): Promise<ResolvedView[]> {
   const { transformerShapes } = await import('../../demo/bench/cases');
-  const limits: PlanLimits = {
+  const buffer = fakeBuffer(64 << 20);
+  let at = 0;
+  return transformerShapes().map((t): ResolvedView => {
+    const view = { buffer, offsetBytes: at, length: t.length * batch, elementBytes: 4 as const };
+    at += Math.ceil((t.length * batch) / 64) * 256;
+    return view;
+  });
+}
+
+function transformerLimits(maxWorkgroups: number): PlanLimits {
+  return {
     bindingsPerGroup: 6,
     maxBindingBytes: 128 << 20,
     offsetAlignment: 256,
     workgroupSize: 64,
-    maxWorkgroups: 2,
+    maxWorkgroups,
     minElementsPerWorkgroup: 1 << 14,
   };
+}
+
+function transformerPlan(views: ResolvedView[], batch: number, limits: PlanLimits): SegmentPlan {
+  return batch === 1
+    ? planSegments(views, viewSegments(views), views.length, limits)
+    : planSegments(views, exampleSegments(views, batch), batch, limits);
+}
+
+test("the benchmark's transformer at caps of 1 to 1 024 workgroups: loads interleaved over 4 lanes or more", async () => {
+  // A lane alone on a long run reads far from its neighbours (uncoalesced on a GPU, a gather per
+  // lane on a CPU adapter's SIMD): with few lanes to share, the longer segments share blocks.
   for (const batch of [1, 4]) {
-    const buffer = fakeBuffer(64 << 20);
-    let at = 0;
-    const views = transformerShapes().map((t): ResolvedView => {
-      const view = { buffer, offsetBytes: at, length: t.length * batch, elementBytes: 4 as const };
-      at += Math.ceil((t.length * batch) / 64) * 256;
-      return view;
-    });
-    const plan =
-      batch === 1
-        ? planSegments(views, viewSegments(views), views.length, limits)
-        : planSegments(views, exampleSegments(views, batch), batch, limits);
+    const views = await transformerViews(batch);
+    for (const cap of [1, 2, 4, 16, 1024]) {
+      const [group] = transformerPlan(views, batch, transformerLimits(cap)).groups;
+      expect(group.sharedLanes.length).toBeLessThanOrEqual(cap * 64);
+      let loads = 0;
+      let interleaved = 0;
+      for (const piece of group.pieces) {
+        const n = piece.edge ? 1 : Math.ceil(Math.max(0, piece.count - piece.first) / piece.stride);
+        loads += n;
+        if (piece.stride >= 4) interleaved += n;
+      }
+      expect(interleaved / loads, `batch ${batch}, cap ${cap}`).toBeGreaterThanOrEqual(0.9);
+    }
+  }
+});
+
+test("the benchmark's transformer on a cap of 2 workgroups: lanes fit the cap, in near-equal lengths", async () => {
+  const limits = transformerLimits(2);
+  for (const batch of [1, 4]) {
+    const views = await transformerViews(batch);
+    const plan = transformerPlan(views, batch, limits);
     const [group] = plan.groups;
     const lanes = group.sharedLanes.length;
     expect(lanes, `batch ${batch}`).toBeLessThanOrEqual(2 * 64);
