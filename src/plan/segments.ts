@@ -117,20 +117,25 @@ export function planSegments(
       (a, b) => a.slot - b.slot || a.index - b.index || a.segment - b.segment,
     );
   });
-  const lanesFor = (perLane: number) =>
-    groups.map((group, g) => planLanes(runs[g], group.edges, perLane, limits.workgroupSize));
-  const fits = (lanes: Lane[][]) => Math.max(0, ...lanes.map((l) => l.length)) <= laneCap;
+  const items = groups.map((group, g) => laneItems(runs[g], group.edges));
+  const lanesFor = (perLane: number) => items.map((list) => planLanes(list, perLane, limits.workgroupSize));
+  const mostLanes = (lanes: Lane[][]) => Math.max(0, ...lanes.map((l) => l.length));
+  const fits = (lanes: Lane[][]) => mostLanes(lanes) <= laneCap;
   const shortest = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / laneCap));
   let lanesOfGroups = lanesFor(shortest);
   if (!fits(lanesOfGroups)) {
-    // The shortest lanes that fit: grow until they do, then bisect between.
+    // The shortest lanes that fit (within 1/64): grow until they do, then bisect between. Lanes
+    // grow about as their count overflows the cap first (a plan of 20 000 AGC rows is tens of
+    // milliseconds), then double.
+    const most = Math.max(wholeVec4s, PIECE_VEC4);
     let short = shortest;
-    let long = shortest;
-    do {
-      long = Math.min(2 * long, Math.max(wholeVec4s, PIECE_VEC4));
+    let long = Math.min(most, Math.ceil(shortest * Math.max(1.05, (1.02 * mostLanes(lanesOfGroups)) / laneCap)));
+    lanesOfGroups = lanesFor(long);
+    while (!fits(lanesOfGroups) && long < most) {
+      [short, long] = [long, Math.min(2 * long, most)];
       lanesOfGroups = lanesFor(long);
-    } while (!fits(lanesOfGroups) && long < wholeVec4s);
-    while (long - short > 1 && long - short > short / 256) {
+    }
+    while (long - short > 1 && long - short > short / 64) {
       const middle = Math.floor((short + long) / 2);
       const lanes = lanesFor(middle);
       if (fits(lanes)) [long, lanesOfGroups] = [middle, lanes];
@@ -185,6 +190,11 @@ function runsAndEdges(
   return { runs, edgeMaps };
 }
 
+/** A run, or an edge (a run of one masked vec4), as planLanes deals them out. */
+interface LaneItem extends Run {
+  edge: SegmentEdge | null;
+}
+
 /** A lane's pieces, and whether lanes next to it (same segment, same workgroup) add to its partial. */
 interface Lane {
   pieces: SegmentPiece[];
@@ -203,18 +213,17 @@ interface Lane {
  *   would cross into the next workgroup; its short runs and edges in blocks), which share a
  *   partial per workgroup.
  */
-function planLanes(
-  runs: readonly Run[],
-  edges: readonly SegmentEdge[],
-  perLane: number,
-  workgroupSize: number,
-): Lane[] {
-  const items = [
-    ...runs.map((r) => ({ ...r, edge: null as SegmentEdge | null })),
+/** A group's runs and edges in segment order, for planLanes. */
+function laneItems(runs: readonly Run[], edges: readonly SegmentEdge[]): LaneItem[] {
+  return [
+    ...runs.map((r) => ({ ...r, edge: null })),
     ...edges.map((e) => ({ slot: e.slot, offset: e.index, count: 1, unit: 1, segment: e.segment, edge: e })),
   ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
-  const costOf = (item: (typeof items)[number]) => Math.ceil(item.count / item.unit);
-  const whole = (item: (typeof items)[number]): SegmentPiece => ({
+}
+
+function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: number): Lane[] {
+  const costOf = (item: LaneItem) => Math.ceil(item.count / item.unit);
+  const whole = (item: LaneItem): SegmentPiece => ({
     slot: item.slot,
     offset: item.offset,
     count: item.count,
@@ -272,7 +281,7 @@ function planLanes(
     // packed into lanes filled to a share, a run split where a lane fills. So its k lanes all cost
     // about the same, and as little over perLane as the rounding allows.
     const share = Math.ceil(cost / Math.ceil(cost / perLane));
-    const rest: Array<(typeof items)[number]> = [];
+    const rest: LaneItem[] = [];
     for (const item of segmentItems) {
       // A run of fewer than a block's shares goes with the rest: alone on its lanes it would be
       // interleaved over too few of them.
