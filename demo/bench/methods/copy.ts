@@ -5,6 +5,9 @@ import copyWgsl from '../copy.wgsl?raw';
 import { settled } from '../settled';
 import { concat, GRAD_USAGE, readBuffer, split, type CaseData, type Method } from './method';
 
+/** Interleaved rounds over the workgroup counts kept after a first look, for the median of each. */
+const COPY_ROUNDS = 6;
+
 /** Copies the same bytes: a vec4 copy kernel at its best workgroup count, or copyBufferToBuffer. */
 export class CopyMethod implements Method {
   readonly expectation = 'copy';
@@ -39,24 +42,37 @@ export class CopyMethod implements Method {
       ],
     });
     if (device.features.has('timestamp-query')) this.timer = new TimestampPair(device, 'bench pass timer');
-    // Keep the best of several workgroup counts: what any compute shader can reach here.
+    // Keep the best of several workgroup counts: what any compute shader can reach here. Timed
+    // with GPU timestamps where the device has them, in interleaved rounds, by the median: timed
+    // one count after another on wall time, right after the page's start-up, a narrowed run once
+    // kept a count three times slower than the best (the roofline then flattered every line).
     const vec4s = size / 16;
     const candidates = [16, 64, 256, 1024, 4096, 16384].filter((w) => w === 16 || w * 256 <= vec4s);
-    let best = Infinity;
-    let chosen = candidates[0];
+    const samples = new Map<number, number[]>(candidates.map((w) => [w, []]));
+    const median = (w: number) => {
+      const sorted = [...samples.get(w)!].sort((a, b) => a - b);
+      return sorted[sorted.length >> 1];
+    };
+    const timeOnce = async (w: number) => {
+      this.workgroups = w;
+      const start = performance.now();
+      let ms = this.timer ? await this.gpuStep() : Number.NaN;
+      if (!this.timer) await this.step();
+      if (!(ms > 0)) ms = performance.now() - start; // no timer, or one that reads nothing useful
+      samples.get(w)!.push(ms);
+    };
     for (const w of candidates) {
       this.workgroups = w;
-      await this.step();
-      const times: number[] = [];
-      for (let r = 0; r < 5; r++) {
-        const start = performance.now();
-        await this.step();
-        times.push(performance.now() - start);
-      }
-      times.sort((a, b) => a - b);
-      if (times[2] < best) [best, chosen] = [times[2], w];
+      await this.step(); // warm-up
+      await timeOnce(w);
     }
-    this.workgroups = chosen;
+    // Counts far slower than the fastest at a first look (seconds each on a CPU adapter) are out.
+    const fastest = Math.min(...candidates.map(median));
+    const kept = candidates.filter((w) => median(w) <= 2 * fastest);
+    for (let round = 0; round < COPY_ROUNDS; round++) {
+      for (const w of round % 2 ? [...kept].reverse() : kept) await timeOnce(w);
+    }
+    this.workgroups = kept.reduce((a, b) => (median(b) < median(a) ? b : a));
   }
 
   async reset() {}
