@@ -118,15 +118,16 @@ export function planSegments(
     );
   });
   const items = groups.map((group, g) => laneItems(runs[g], group.edges));
-  const lanesFor = (perLane: number) => items.map((list) => planLanes(list, perLane, limits.workgroupSize));
   const mostLanes = (lanes: Lane[][]) => Math.max(0, ...lanes.map((l) => l.length));
   const fits = (lanes: Lane[][]) => mostLanes(lanes) <= laneCap;
   const shortest = Math.max(PIECE_VEC4, Math.ceil(wholeVec4s / laneCap));
-  let lanesOfGroups = lanesFor(shortest);
-  if (!fits(lanesOfGroups)) {
-    // The shortest lanes that fit (within 1/64): grow until they do, then bisect between. Lanes
-    // grow about as their count overflows the cap first (a plan of 20 000 AGC rows is tens of
-    // milliseconds), then double.
+  /** The shortest lanes that fit the cap, with or without blocks (planLanes). */
+  const fitLanes = (blocks: boolean) => {
+    const lanesFor = (perLane: number) => items.map((list) => planLanes(list, perLane, limits.workgroupSize, blocks));
+    let lanesOfGroups = lanesFor(shortest);
+    if (fits(lanesOfGroups)) return lanesOfGroups;
+    // Grow until they fit, then bisect between (within 1/64). Lanes grow about as their count
+    // overflows the cap first (a plan of 20 000 AGC rows is tens of milliseconds), then double.
     const most = Math.max(wholeVec4s, PIECE_VEC4);
     let short = shortest;
     let long = Math.min(most, Math.ceil(shortest * Math.max(1.05, (1.02 * mostLanes(lanesOfGroups)) / laneCap)));
@@ -141,6 +142,16 @@ export function planSegments(
       if (fits(lanes)) [long, lanesOfGroups] = [middle, lanes];
       else short = middle;
     }
+    return lanesOfGroups;
+  };
+  // Blocks only where they shorten the longest lane: with few lanes to share (one workgroup on
+  // a CPU adapter) a segment too long for one lane and too short for a block of its own leaves
+  // lanes far longer than the rest; with more lanes, SwiftShader ran the plain plan faster.
+  const longestLane = (lanes: Lane[][]) => Math.max(0, ...lanes.flat().map((lane) => lane.cost));
+  let lanesOfGroups = fitLanes(false);
+  if (items.some((list) => largestSegmentCost(list) >= BLOCK_LANES * PIECE_VEC4)) {
+    const blocked = fitLanes(true);
+    if (longestLane(blocked) < longestLane(lanesOfGroups)) lanesOfGroups = blocked;
   }
   lanesOfGroups = lanesOfGroups.map((lanes) => balanceWorkgroups(lanes, limits.workgroupSize));
   groups.forEach((group, g) => {
@@ -206,13 +217,29 @@ interface Lane {
  * One group's lanes, by a segment's cost (vec4 loads):
  * - short (at most `perLane`, and under a block's PIECE_VEC4 each): swept whole by one lane, which
  *   may sweep several such segments and writes each one's partial itself;
- * - worth fewer lanes than a block (a device with few lanes, where `perLane` is long): interleaved
- *   over a block of BLOCK_LANES private lanes shared with segments like it, each lane writing a
- *   partial per segment, so that no lane reads a long run alone;
+ * - with `blocks`, one worth fewer lanes than a block (a device with few lanes, where `perLane` is
+ *   long): interleaved over a block of BLOCK_LANES private lanes shared with segments like it,
+ *   each lane writing a partial per segment, so that lanes come out closer to `perLane`;
  * - longer: lanes of its own (its long runs interleaved over consecutive lanes, split where they
  *   would cross into the next workgroup; its short runs and edges in blocks), which share a
  *   partial per workgroup.
  */
+/** Vec4 loads of one run or edge. */
+function itemCost(item: LaneItem): number {
+  return Math.ceil(item.count / item.unit);
+}
+
+/** The costliest segment's loads, of items in segment order. */
+function largestSegmentCost(items: readonly LaneItem[]): number {
+  let largest = 0;
+  let cost = 0;
+  items.forEach((item, i) => {
+    cost = i > 0 && items[i - 1].segment === item.segment ? cost + itemCost(item) : itemCost(item);
+    largest = Math.max(largest, cost);
+  });
+  return largest;
+}
+
 /** A group's runs and edges in segment order, for planLanes. */
 function laneItems(runs: readonly Run[], edges: readonly SegmentEdge[]): LaneItem[] {
   return [
@@ -221,8 +248,8 @@ function laneItems(runs: readonly Run[], edges: readonly SegmentEdge[]): LaneIte
   ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
 }
 
-function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: number): Lane[] {
-  const costOf = (item: LaneItem) => Math.ceil(item.count / item.unit);
+function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: number, blocks: boolean): Lane[] {
+  const costOf = itemCost;
   const whole = (item: LaneItem): SegmentPiece => ({
     slot: item.slot,
     offset: item.offset,
@@ -246,7 +273,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     for (; end < items.length && items[end].segment === items[at].segment; end++) cost += costOf(items[end]);
     const segmentItems = items.slice(at, end);
     at = end;
-    if (cost <= perLane && cost < blockLanes * PIECE_VEC4) {
+    if (cost <= perLane && (!blocks || cost < blockLanes * PIECE_VEC4)) {
       if (!packed || packed.cost + cost > perLane) {
         packed = { pieces: [], shared: false, cost: 0 };
         lanes.push(packed);
@@ -255,7 +282,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
       packed.cost += cost;
       continue;
     }
-    if (Math.ceil(cost / perLane) < blockLanes && cost >= blockLanes * PIECE_VEC4) {
+    if (blocks && Math.ceil(cost / perLane) < blockLanes && cost >= blockLanes * PIECE_VEC4) {
       // Too short for a block of lanes of its own, too long for one lane: its long runs
       // interleaved over a block of private lanes (neighbours on neighbouring vec4s, as a shared
       // lane's) that it shares with segments like it, its short runs and edges to the block's
@@ -286,7 +313,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
       // A run of fewer than a block's shares goes with the rest: alone on its lanes it would be
       // interleaved over too few of them.
       const shares = item.edge ? 0 : Math.floor(costOf(item) / share);
-      const laneCount = shares < blockLanes ? 0 : shares;
+      const laneCount = blocks && shares < blockLanes ? 0 : shares;
       const stop = item.offset + Math.min(item.count, laneCount * share * item.unit);
       let from = item.offset;
       for (let placed = 0; placed < laneCount; ) {

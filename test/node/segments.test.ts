@@ -7,6 +7,7 @@ import type { ElementRange, PlanLimits } from '../../src/plan/windows';
 import {
   exampleSegments,
   foldDispatch,
+  PIECE_VEC4,
   planSegments,
   unitSegments,
   viewSegments,
@@ -189,22 +190,27 @@ function transformerPlan(views: ResolvedView[], batch: number, limits: PlanLimit
     : planSegments(views, exampleSegments(views, batch), batch, limits);
 }
 
-test("the benchmark's transformer at caps of 1 to 1 024 workgroups: loads interleaved over 4 lanes or more", async () => {
-  // A lane alone on a long run reads far from its neighbours (uncoalesced on a GPU, a gather per
-  // lane on a CPU adapter's SIMD): with few lanes to share, the longer segments share blocks.
+/** Vec4 loads of each lane of a group. */
+function laneCosts(group: SegmentPlan['groups'][number]): number[] {
+  return group.sharedLanes.map((_, l) =>
+    group.pieces
+      .slice(group.laneStarts[l], group.laneStarts[l + 1])
+      .reduce((c, p) => c + (p.edge ? 1 : Math.ceil(Math.max(0, p.count - p.first) / p.stride)), 0),
+  );
+}
+
+test("the benchmark's transformer at caps of 1 to 1 024 workgroups: no lane past 1.25x an even split", async () => {
+  // With one workgroup of 64 lanes, a view too long for one lane and too short for a block of its
+  // own took a lane of 25 760 loads against an even 16 720 (SwiftShader: 2.3x the global norm's
+  // time); blocks of interleaved lanes bring it to 19 200.
   for (const batch of [1, 4]) {
     const views = await transformerViews(batch);
     for (const cap of [1, 2, 4, 16, 1024]) {
       const [group] = transformerPlan(views, batch, transformerLimits(cap)).groups;
-      expect(group.sharedLanes.length).toBeLessThanOrEqual(cap * 64);
-      let loads = 0;
-      let interleaved = 0;
-      for (const piece of group.pieces) {
-        const n = piece.edge ? 1 : Math.ceil(Math.max(0, piece.count - piece.first) / piece.stride);
-        loads += n;
-        if (piece.stride >= 4) interleaved += n;
-      }
-      expect(interleaved / loads, `batch ${batch}, cap ${cap}`).toBeGreaterThanOrEqual(0.9);
+      const costs = laneCosts(group);
+      expect(costs.length).toBeLessThanOrEqual(cap * 64);
+      const even = Math.max(PIECE_VEC4, costs.reduce((a, b) => a + b, 0) / (cap * 64));
+      expect(Math.max(...costs) / even, `batch ${batch}, cap ${cap}`).toBeLessThanOrEqual(1.25);
     }
   }
 });
@@ -215,13 +221,8 @@ test("the benchmark's transformer on a cap of 2 workgroups: lanes fit the cap, i
     const views = await transformerViews(batch);
     const plan = transformerPlan(views, batch, limits);
     const [group] = plan.groups;
-    const lanes = group.sharedLanes.length;
-    expect(lanes, `batch ${batch}`).toBeLessThanOrEqual(2 * 64);
-    const costs = Array.from({ length: lanes }, (_, l) =>
-      group.pieces
-        .slice(group.laneStarts[l], group.laneStarts[l + 1])
-        .reduce((c, p) => c + (p.edge ? 1 : Math.ceil((p.count - p.first) / p.stride)), 0),
-    );
+    expect(group.sharedLanes.length, `batch ${batch}`).toBeLessThanOrEqual(2 * 64);
+    const costs = laneCosts(group);
     const total = costs.reduce((a, b) => a + b, 0);
     // Per workgroup (one a core on a CPU adapter): none more than 15 % over an even split.
     const perWorkgroup = [costs.slice(0, 64), costs.slice(64)].map((c) => c.reduce((a, b) => a + b, 0));
