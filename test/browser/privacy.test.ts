@@ -123,6 +123,66 @@ describe('clipPerExample with DP-SGD options', () => {
     zeros.buffer.destroy();
   });
 
+  test('Box–Muller of words whose uniform is near 1 (r small) matches float64 to 1e-6', async () => {
+    await setup();
+    // Past ½ a uniform rounds in f32 (to 1 for the largest words), and near 1 that half unit once
+    // moved r = sqrt(-2 ln u) by up to 2.4e-4; ln u now comes from the word itself there.
+    const firsts = [0xffffffff, 0xffffff00, 0xfffffe7f, 0xfffff000, 0xffff0000, 0xf0000000, 0xefffffff, 0x80000000];
+    const random = seededRandom(5);
+    while (firsts.length < 4096) firsts.push(0xff000000 + Math.floor(random() * 2 ** 24));
+    const seconds = firsts.map(() => Math.floor(random() * 2 ** 32) >>> 0);
+    const code = `${noiseWgsl}
+@group(0) @binding(0) var<storage, read> inputs: array<vec2<u32>>;
+@group(0) @binding(1) var<storage, read_write> outputs: array<vec2<f32>>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  if (id.x >= arrayLength(&inputs)) { return; }
+  outputs[id.x] = boxMuller(inputs[id.x].x, inputs[id.x].y);
+}`;
+    const inputs = new Uint32Array(firsts.flatMap((w, i) => [w, seconds[i]]));
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const input = device.createBuffer({ label: 'box-muller test inputs', size: inputs.byteLength, usage });
+    const output = device.createBuffer({ label: 'box-muller test outputs', size: inputs.byteLength, usage });
+    device.queue.writeBuffer(input, 0, inputs);
+    const normals = await withErrorScopes(device, async () => {
+      const pipeline = device.createComputePipeline({
+        label: 'box-muller test',
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ label: 'box-muller test', code }), entryPoint: 'main' },
+      });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(
+        0,
+        device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: input } },
+            { binding: 1, resource: { buffer: output } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(firsts.length / 64);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return new Float32Array(await readBytes(device, output));
+    });
+    let worst = 0;
+    firsts.forEach((w, i) => {
+      const r = Math.sqrt(-2 * Math.log(uniformOfWord(w)));
+      const angle = 2 * Math.PI * uniformOfWord(seconds[i]);
+      worst = Math.max(
+        worst,
+        Math.abs(normals[2 * i] - r * Math.cos(angle)),
+        Math.abs(normals[2 * i + 1] - r * Math.sin(angle)),
+      );
+    });
+    console.log(`Box–Muller near u = 1: largest absolute difference from float64 ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-6);
+    input.destroy();
+    output.destroy();
+  });
+
   test("the kernel's Philox words equal philox4x32's bit for bit; its uniforms are float64's rounded to f32 (Random123's vectors, 65 536 random counters, keys and words)", async () => {
     await setup();
     // noise.wgsl's own philox on each (counter, key) of the inputs, and its uniformOfWord on the
