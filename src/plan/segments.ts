@@ -213,17 +213,6 @@ interface Lane {
   cost: number;
 }
 
-/**
- * One group's lanes, by a segment's cost (vec4 loads):
- * - short (at most `perLane`, and under a block's PIECE_VEC4 each): swept whole by one lane, which
- *   may sweep several such segments and writes each one's partial itself;
- * - with `blocks`, one worth fewer lanes than a block (a device with few lanes, where `perLane` is
- *   long): interleaved over a block of BLOCK_LANES private lanes shared with segments like it,
- *   each lane writing a partial per segment, so that lanes come out closer to `perLane`;
- * - longer: lanes of its own (its long runs interleaved over consecutive lanes, split where they
- *   would cross into the next workgroup; its short runs and edges in blocks), which share a
- *   partial per workgroup.
- */
 /** Vec4 loads of one run or edge. */
 function itemCost(item: LaneItem): number {
   return Math.ceil(item.count / item.unit);
@@ -248,8 +237,18 @@ function laneItems(runs: readonly Run[], edges: readonly SegmentEdge[]): LaneIte
   ].sort((a, b) => a.segment - b.segment || a.slot - b.slot || a.offset - b.offset);
 }
 
+/**
+ * One group's lanes, by a segment's cost (vec4 loads):
+ * - short (at most `perLane`, and under a block's PIECE_VEC4 each): swept whole by one lane, which
+ *   may sweep several such segments and writes each one's partial itself;
+ * - with `blocks`, one worth fewer lanes than a block (a device with few lanes, where `perLane` is
+ *   long): interleaved over a block of BLOCK_LANES private lanes shared with segments like it,
+ *   each lane writing a partial per segment, so that lanes come out closer to `perLane`;
+ * - longer: lanes of its own (its long runs interleaved over consecutive lanes, split where they
+ *   would cross into the next workgroup; its short runs and edges in blocks), which share a
+ *   partial per workgroup.
+ */
 function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: number, blocks: boolean): Lane[] {
-  const costOf = itemCost;
   const whole = (item: LaneItem): SegmentPiece => ({
     slot: item.slot,
     offset: item.offset,
@@ -270,7 +269,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
   for (let at = 0; at < items.length; ) {
     let end = at;
     let cost = 0;
-    for (; end < items.length && items[end].segment === items[at].segment; end++) cost += costOf(items[end]);
+    for (; end < items.length && items[end].segment === items[at].segment; end++) cost += itemCost(items[end]);
     const segmentItems = items.slice(at, end);
     at = end;
     if (cost <= perLane && (!blocks || cost < blockLanes * PIECE_VEC4)) {
@@ -293,11 +292,11 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
         interleavedCost = 0;
       }
       for (const item of segmentItems) {
-        const k = item.edge ? 1 : Math.min(blockLanes, Math.max(1, Math.floor(costOf(item) / PIECE_VEC4)));
+        const k = item.edge ? 1 : Math.min(blockLanes, Math.max(1, Math.floor(itemCost(item) / PIECE_VEC4)));
         const chosen = k === blockLanes ? interleaved : [...interleaved].sort((a, b) => a.cost - b.cost).slice(0, k);
         chosen.forEach((lane, first) => {
           lane.pieces.push(item.edge ? whole(item) : { ...whole(item), first, stride: k });
-          lane.cost += Math.ceil(Math.max(0, costOf(item) - first) / k);
+          lane.cost += Math.ceil(Math.max(0, itemCost(item) - first) / k);
         });
       }
       interleavedCost += cost;
@@ -312,7 +311,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     for (const item of segmentItems) {
       // A run of fewer than a block's shares goes with the rest: alone on its lanes it would be
       // interleaved over too few of them.
-      const shares = item.edge ? 0 : Math.floor(costOf(item) / share);
+      const shares = item.edge ? 0 : Math.floor(itemCost(item) / share);
       const laneCount = blocks && shares < blockLanes ? 0 : shares;
       const stop = item.offset + Math.min(item.count, laneCount * share * item.unit);
       let from = item.offset;
@@ -332,7 +331,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     // The rest in blocks of up to BLOCK_LANES lanes (within a workgroup) filled to a share each:
     // every run piece of a block interleaved over its lanes (neighbouring lanes on neighbouring
     // vec4s, as a long run's), its edges dealt out whole.
-    let lanesLeft = Math.ceil(rest.reduce((total, item) => total + costOf(item), 0) / share);
+    let lanesLeft = Math.ceil(rest.reduce((total, item) => total + itemCost(item), 0) / share);
     for (let r = 0, offset = rest[0]?.offset ?? 0; r < rest.length; ) {
       const free = workgroupSize - (lanes.length % workgroupSize); // a block within one workgroup
       const k = Math.max(1, Math.min(BLOCK_LANES, lanesLeft, free));
