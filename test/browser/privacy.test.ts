@@ -46,6 +46,51 @@ async function readSums(sum: GradView[]): Promise<Float32Array[]> {
   });
 }
 
+/**
+ * Runs `code`'s `main` once per case (64 a workgroup) over `inputs` (binding 0) into an output of the
+ * same size (binding 1), and returns the output's bytes.
+ */
+async function runTestKernel(
+  label: string,
+  code: string,
+  inputs: Uint32Array<ArrayBuffer>,
+  cases: number,
+): Promise<ArrayBuffer> {
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const input = device.createBuffer({ label: `${label} inputs`, size: inputs.byteLength, usage });
+  const output = device.createBuffer({ label: `${label} outputs`, size: inputs.byteLength, usage });
+  device.queue.writeBuffer(input, 0, inputs);
+  try {
+    return await withErrorScopes(device, async () => {
+      const pipeline = device.createComputePipeline({
+        label,
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main' },
+      });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(
+        0,
+        device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: input } },
+            { binding: 1, resource: { buffer: output } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(Math.ceil(cases / 64));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return readBytes(device, output);
+    });
+  } finally {
+    input.destroy();
+    output.destroy();
+  }
+}
+
 describe('clipPerExample with DP-SGD options', () => {
   test('examples < batchSize: padding holding NaN or 1e30 is never read; noise and divisor as the float64 reference', async () => {
     await setup();
@@ -139,34 +184,7 @@ describe('clipPerExample with DP-SGD options', () => {
   outputs[id.x] = boxMuller(inputs[id.x].x, inputs[id.x].y);
 }`;
     const inputs = new Uint32Array(firsts.flatMap((w, i) => [w, seconds[i]]));
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const input = device.createBuffer({ label: 'box-muller test inputs', size: inputs.byteLength, usage });
-    const output = device.createBuffer({ label: 'box-muller test outputs', size: inputs.byteLength, usage });
-    device.queue.writeBuffer(input, 0, inputs);
-    const normals = await withErrorScopes(device, async () => {
-      const pipeline = device.createComputePipeline({
-        label: 'box-muller test',
-        layout: 'auto',
-        compute: { module: device.createShaderModule({ label: 'box-muller test', code }), entryPoint: 'main' },
-      });
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: input } },
-            { binding: 1, resource: { buffer: output } },
-          ],
-        }),
-      );
-      pass.dispatchWorkgroups(firsts.length / 64);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      return new Float32Array(await readBytes(device, output));
-    });
+    const normals = new Float32Array(await runTestKernel('box-muller test', code, inputs, firsts.length));
     let worst = 0;
     firsts.forEach((w, i) => {
       const r = Math.sqrt(-2 * Math.log(uniformOfWord(w)));
@@ -179,8 +197,6 @@ describe('clipPerExample with DP-SGD options', () => {
     });
     console.log(`Box–Muller near u = 1: largest absolute difference from float64 ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-6);
-    input.destroy();
-    output.destroy();
   });
 
   test("the kernel's Philox words equal philox4x32's bit for bit; its uniforms are float64's rounded to f32 (Random123's vectors, 65 536 random counters, keys and words)", async () => {
@@ -224,34 +240,7 @@ describe('clipPerExample with DP-SGD options', () => {
       ]);
     const inputs = new Uint32Array(8 * cases.length);
     cases.forEach(([counter, key], i) => inputs.set([...counter, ...key, 0, 0], 8 * i));
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const input = device.createBuffer({ label: 'philox test inputs', size: inputs.byteLength, usage });
-    const output = device.createBuffer({ label: 'philox test outputs', size: inputs.byteLength, usage });
-    device.queue.writeBuffer(input, 0, inputs);
-    const outputs = await withErrorScopes(device, async () => {
-      const pipeline = device.createComputePipeline({
-        label: 'philox test',
-        layout: 'auto',
-        compute: { module: device.createShaderModule({ label: 'philox test', code }), entryPoint: 'main' },
-      });
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: input } },
-            { binding: 1, resource: { buffer: output } },
-          ],
-        }),
-      );
-      pass.dispatchWorkgroups(cases.length / 64);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      return new Uint32Array(await readBytes(device, output));
-    });
+    const outputs = new Uint32Array(await runTestKernel('philox test', code, inputs, cases.length));
     const floatOf = (bits: number) => new Float32Array(Uint32Array.of(bits).buffer)[0];
     const wrongWords: number[] = [];
     const wrongUniforms: string[] = [];
@@ -286,8 +275,6 @@ describe('clipPerExample with DP-SGD options', () => {
     expect(Array.from(outputs.subarray(0, 4), (w) => w.toString(16).padStart(8, '0')).join(' ')).toBe(
       '6627e8d5 e169c58d bc57ac4c 9b00dbd8',
     );
-    input.destroy();
-    output.destroy();
   });
 
   test('four million GPU normals: mean, variance, tails, and no correlation between neighbours, steps or seeds', async () => {
