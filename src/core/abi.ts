@@ -105,7 +105,6 @@ export const {
   SCALER_FOUND_INF_OFFSET,
 } = LAYOUT;
 
-/** The values WGSL sees by name (all u32) besides the binding indices: the tables above. */
 /**
  * The whole-set kernels' chunk walk (plan_chunks.wgsl): a medium chunk (at least a workgroup's
  * lanes in vec4 loads, under this many times that) is swept by this many lanes together (or the
@@ -113,6 +112,7 @@ export const {
  */
 export const CHUNK_WALK = { MEDIUM_CHUNK_LANES: 8 } as const;
 
+/** The values WGSL sees by name (all u32) besides the binding indices: the tables above. */
 export const ABI_VALUES: Readonly<Record<string, number>> = {
   ...FLAGS,
   ...MODES,

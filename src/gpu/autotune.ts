@@ -167,24 +167,22 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   // The search starts on the smallest buffer: a slow device (a CPU adapter) stays there, where a
   // step over all 32 MiB, and filling it, would take it a large part of a second.
   const runs = new TuningRuns(device, buffer, Math.min(MIN_TUNE_ELEMENTS, full));
-  const fill = () => {
-    // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
-    const { clipper, set } = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
+  // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
+  const fill = ({ clipper, set }: { clipper: GpuClipper; set: GradSet }) =>
     clipper.clipGradValue(set, { min: 0.5, max: 0.5 });
-  };
   try {
-    fill();
     const first = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
+    fill(first);
     await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap
     // A fast device tunes on as much of the buffer as keeps a step within budget (a GPU: all of it).
     const stepMs = await timer.time(first.clipper, first.set, 1);
     const small = runs.elements;
     while (runs.elements * 2 <= full && (stepMs * runs.elements * 2) / small <= STEP_BUDGET_MS) runs.elements *= 2;
-    if (runs.elements > small) fill();
     const candidates = candidateCaps(runs.elements, limit);
     const prior = priorCap(device, candidates);
     let steps = 1;
     const probe = runs.get(prior);
+    if (runs.elements > small) fill(probe);
     while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
     const search = await searchBestCap(candidates, prior, async (cap) => {
       const { clipper, set } = runs.get(cap);

@@ -149,7 +149,7 @@ export function planSegments(
   // lanes far longer than the rest; with more lanes, SwiftShader ran the plain plan faster.
   const longestLane = (lanes: Lane[][]) => Math.max(0, ...lanes.flat().map((lane) => lane.cost));
   let lanesOfGroups = fitLanes(false);
-  if (items.some((list) => largestSegmentCost(list) >= BLOCK_LANES * PIECE_VEC4)) {
+  if (items.some((list) => largestSegmentCost(list) >= blockMinimum(limits.workgroupSize))) {
     const blocked = fitLanes(true);
     if (longestLane(blocked) < longestLane(lanesOfGroups)) lanesOfGroups = blocked;
   }
@@ -213,6 +213,16 @@ interface Lane {
   cost: number;
 }
 
+/** Lanes of a block, in a workgroup of `workgroupSize`. */
+function blockLanesIn(workgroupSize: number): number {
+  return Math.min(BLOCK_LANES, workgroupSize);
+}
+
+/** The fewest loads of a segment that planLanes' `blocks` may interleave over a block. */
+function blockMinimum(workgroupSize: number): number {
+  return blockLanesIn(workgroupSize) * PIECE_VEC4;
+}
+
 /** Vec4 loads of one run or edge. */
 function itemCost(item: LaneItem): number {
   return Math.ceil(item.count / item.unit);
@@ -262,7 +272,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
   });
   const lanes: Lane[] = [];
   let packed: Lane | null = null;
-  const blockLanes = Math.min(BLOCK_LANES, workgroupSize);
+  const blockLanes = blockLanesIn(workgroupSize);
   let interleaved: Lane[] = [];
   let interleavedCost = 0;
   const closeInterleaved = () => lanes.push(...interleaved.filter((lane) => lane.pieces.length > 0));
@@ -272,7 +282,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     for (; end < items.length && items[end].segment === items[at].segment; end++) cost += itemCost(items[end]);
     const segmentItems = items.slice(at, end);
     at = end;
-    if (cost <= perLane && (!blocks || cost < blockLanes * PIECE_VEC4)) {
+    if (cost <= perLane && (!blocks || cost < blockMinimum(workgroupSize))) {
       if (!packed || packed.cost + cost > perLane) {
         packed = { pieces: [], shared: false, cost: 0 };
         lanes.push(packed);
@@ -281,7 +291,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
       packed.cost += cost;
       continue;
     }
-    if (blocks && Math.ceil(cost / perLane) < blockLanes && cost >= blockLanes * PIECE_VEC4) {
+    if (blocks && Math.ceil(cost / perLane) < blockLanes && cost >= blockMinimum(workgroupSize)) {
       // Too short for a block of lanes of its own, too long for one lane: its long runs
       // interleaved over a block of private lanes (neighbours on neighbouring vec4s, as a shared
       // lane's) that it shares with segments like it, its short runs and edges to the block's
