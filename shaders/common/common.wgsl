@@ -119,6 +119,15 @@ fn clipCoefficient(norm: f32, flags: u32, maxNorm: f32) -> f32 {
   return maxNorm / (norm + 1e-6);
 }
 
+// AGC's coefficient for a unit (segment_finalize.wgsl, agc_rows.wgsl): NaN when either norm is
+// NaN; 1 when ‖g‖ <= clipping · max(‖w‖, eps), else that bound / max(‖g‖, 1e-6).
+fn agcCoefficient(gradNorm: f32, gradFlags: u32, weightNorm: f32, clipping: f32, eps: f32) -> f32 {
+  if ((gradFlags & FLAG_NAN) != 0u || classify(weightNorm) == FLAG_NAN) { return floatFromBits(NAN_BITS); }
+  let unitMax = clipping * max(weightNorm, eps);
+  if (gradNorm <= unitMax) { return 1.0; }
+  return unitMax / max(gradNorm, 1e-6);
+}
+
 // NaN and +Inf are made at run time: a constant expression that evaluates to either is a
 // shader-creation error, so they never appear as `bitcast` of a constant.
 fn floatFromBits(bits: u32) -> f32 {

@@ -4,8 +4,8 @@
 //   1  clip by norm (Keras clipnorm): PyTorch's decision per segment at params.maxNorm
 //   2  per-example (Opacus): min(1, maxNorm / (norm + 1e-6)), 1 for a NaN norm, 0 for an infinite one;
 //      a padding segment (from params.segmentLimit on) gets norm and coefficient 0
-//   3  AGC: with maxNorm = params.maxNorm (clipping) · max(‖w‖, params.eps), 1 when ‖g‖ <= maxNorm,
-//      else maxNorm / max(‖g‖, 1e-6); ‖w‖ is this unit's norm in paramNorms
+//   3  AGC (agcCoefficient, with params.maxNorm as the clipping factor); ‖w‖ is this unit's norm
+//      in paramNorms
 //
 // Bindings: group(0) = params (uniform, dynamic offset), partials (read-only), segments (u32:
 // [segmentCount, partialCount, -, -, first partial of each segment, then partialCount]),
@@ -31,13 +31,7 @@ fn coefficient(norm: f32, flags: u32, segment: u32) -> f32 {
       if ((flags & FLAG_INF) != 0u) { return select(0.0, 1.0, classify(maxNorm) != 0u); }
       return min(1.0, maxNorm / (norm + 1e-6));
     }
-    case RULE_AGC: {
-      let paramNorm = paramNorms[segment].x;
-      if ((flags & FLAG_NAN) != 0u || classify(paramNorm) == FLAG_NAN) { return floatFromBits(NAN_BITS); }
-      let unitMax = maxNorm * max(paramNorm, params.eps);
-      if (norm <= unitMax) { return 1.0; }
-      return unitMax / max(norm, 1e-6);
-    }
+    case RULE_AGC: { return agcCoefficient(norm, flags, paramNorms[segment].x, maxNorm, params.eps); }
     default: { return 1.0; }
   }
 }

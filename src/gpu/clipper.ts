@@ -22,7 +22,6 @@ import type {
 import {
   OP_CLAMP,
   RESULT_BYTES,
-  RULE_AGC,
   RULE_CLIP_BY_NORM,
   RULE_NORMS,
   SOURCE_PARAMS,
@@ -32,16 +31,8 @@ import {
   type NormSource,
   type SegmentRule,
 } from '../kernels/registry';
-import { planSegments, unitSegments, viewSegments } from '../plan/segments';
-import {
-  checkAgcOptions,
-  checkClipRange,
-  checkGivenNorm,
-  checkMaxNorm,
-  checkNormType,
-  checkOnNonfinite,
-  checkSameUnits,
-} from '../plan/validate';
+import { planSegments, viewSegments } from '../plan/segments';
+import { checkClipRange, checkGivenNorm, checkMaxNorm, checkNormType, checkOnNonfinite } from '../plan/validate';
 import { resolveGpuViews } from '../plan/views';
 import { planSet } from '../plan/windows';
 import type { GradScaler, GradScalerConfig } from '../core/amp-types';
@@ -52,6 +43,7 @@ import { adapterKey } from './adapter-key';
 import { GpuNormHandle, GpuNormsHandle } from './handles';
 import { MODE_ERROR_IF_NONFINITE, MODE_NO_SCALE, MODE_SKIP_NONFINITE } from '../core/abi';
 import { PerExampleClipping } from './per-example';
+import { AgcClipping } from './agc';
 import { SegmentLayout } from './segments';
 import { GpuGradScaler, scalerOf } from './scaler';
 import { GpuGradSet } from './set';
@@ -87,6 +79,7 @@ export class GpuClipper implements ClipperBackend {
   /** Everything the operations share: kernels, rings, pool, recording, readback. */
   readonly context: GpuContext;
   private readonly perExample: PerExampleClipping;
+  private readonly agc: AgcClipping;
 
   constructor(
     readonly device: GPUDevice,
@@ -96,6 +89,7 @@ export class GpuClipper implements ClipperBackend {
     this.context = ctx;
     this.tuning = options.tuning ?? fixedTuning(device, options.maxWorkgroups, 'option');
     this.perExample = new PerExampleClipping(ctx, (views) => this.gradients(views));
+    this.agc = new AgcClipping(ctx);
     this.engines = {
       adaptive: (set: GradSet, rule: AdaptiveRule) => gpuAdaptiveEngine(ctx, set, rule),
       optimizer: (params: GradSet, grads: GradSet, settings: OptimizerSettings, scaler: GradScaler | null) =>
@@ -245,33 +239,8 @@ export class GpuClipper implements ClipperBackend {
     return this.perExample.run(set, options);
   }
 
-  adaptiveGradClip(grads: GradSet, params: GradSet, optionsIn?: AdaptiveGradClipOptions | null): NormHandle {
-    const ctx = this.context;
-    const options = readOptions(optionsIn, OPTION_KEYS.agc, 'options');
-    const gradSet = ctx.checkUsable(grads);
-    const paramSet = ctx.checkUsable(params);
-    if (gradSet === paramSet)
-      throw new GradclipError('invalid-argument', 'grads and params must be two different sets');
-    const { clipping, eps } = checkAgcOptions(options.clipping, options.eps);
-    checkSameUnits(gradSet.views, paramSet.views);
-    // Two roles, two layouts: sets of one shape share segment buffers, and the gradients' pass
-    // reads the parameters' norms, so the two must never be one buffer.
-    const units = (s: GpuGradSet, role: string) =>
-      s.segmentLayout(`${role} units`, (cache) => {
-        const { ranges, count } = unitSegments(s.views);
-        return new SegmentLayout(ctx, planSegments(s.views, ranges, count, ctx.planLimits), `${role} units`, cache);
-      });
-    const gradUnits = units(gradSet, 'gradient');
-    const paramUnits = units(paramSet, 'parameter');
-    const paramsOffset = ctx.paramsOffset({ p: 2, maxNorm: clipping, eps }, options.encoder);
-    const handle = ctx.claimHandle(gradSet);
-    ctx.record(options, 'adaptiveGradClip', [gradSet, paramSet], (pass) => {
-      paramUnits.recordNorms(pass, 2, RULE_NORMS, paramsOffset);
-      gradUnits.recordNorms(pass, 2, RULE_AGC, paramsOffset, paramUnits.segmentNorms);
-      gradUnits.recordSummary(pass, 2, SUMMARY_TOTAL_NORM, paramsOffset, gradSet.results, handle.offset);
-      gradUnits.recordScale(pass);
-    });
-    return handle;
+  adaptiveGradClip(grads: GradSet, params: GradSet, options?: AdaptiveGradClipOptions | null): NormHandle {
+    return this.agc.run(grads, params, options);
   }
 
   destroy(): void {

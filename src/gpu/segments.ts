@@ -205,6 +205,11 @@ export class SegmentLayout {
     return this.shared.segmentNorms;
   }
 
+  /** group(1) of segment_norm.wgsl: params + this shape's partials (agc_rows.wgsl writes them too). */
+  get partialsBindGroup(): GPUBindGroup {
+    return this.shared.partialsBindGroup;
+  }
+
   /** Bumped by every call that rewrites segmentNorms; a NormsHandle remembers its own. */
   get generation(): number {
     return this.shared.generation;

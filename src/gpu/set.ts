@@ -2,6 +2,7 @@
 // dispatch group), and a share of the bundle of plan-shaped resources (gpu-set-pool.ts) that sets
 // of the same shape reuse. Per-view, per-unit and per-example resources are made on first use.
 import { GradclipError } from '../core/errors';
+import type { AgcRowPass } from './agc-row-pass';
 import { dataBindGroup, type PerExampleSum, type SegmentBufferCache, type SegmentLayout } from './segments';
 import type { SetPool, SetResources } from './set-pool';
 import type { Kernels } from '../kernels/registry';
@@ -28,6 +29,8 @@ export class GpuGradSet implements GradSet {
   readonly resources: SetResources;
   /** Per-segment resources (per-view norms, AGC units, examples), made on first use. */
   readonly segmentLayouts = new Map<string, SegmentLayout>();
+  /** adaptiveGradClip's one-pass plans by weight set (null: the general passes), made on first use (a few kept). */
+  readonly agcRowPasses = new Map<GpuGradSet, AgcRowPass | null>();
   /** clipPerExample's sums per batch size, sums buffer and offset, made on first use (a few kept). */
   readonly perExampleSums = new Map<string, PerExampleSum>();
   /** Buffers the set allocated for clipPerExample's default targets. */
@@ -121,6 +124,7 @@ export class GpuGradSet implements GradSet {
     if (this.ownDestroyed) return;
     this.ownDestroyed = true;
     for (const sum of this.perExampleSums.values()) sum.destroy();
+    for (const rows of this.agcRowPasses.values()) rows?.destroy();
     for (const b of this.ownSumBuffers.values()) b.destroy();
     this.owner.pool.release(this.resources);
   }

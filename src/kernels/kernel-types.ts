@@ -37,6 +37,8 @@ export interface Kernels extends Layouts, BindingCounts {
   /** The per-example sum for a dispatch whose first `vec4Slots` views are vec4, with noise or without. */
   perExampleSum(vec4Slots: number, noisy: boolean): GPUComputePipeline;
   adaptive(rule: number): GPUComputePipeline;
+  /** AGC in one pass over rows a lane reads whole: gradients in window slot 0, weights in slot 1 (agc_rows.wgsl). */
+  agcRows(): GPUComputePipeline;
   optimizerPrepare(scaled: boolean): GPUComputePipeline;
   /**
    * The update pass specialised for one optimizer's rule (override constants of

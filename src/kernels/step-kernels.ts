@@ -5,6 +5,7 @@ import { slotLayout, slotsLabel } from './norm-kernels';
 import type { KernelBuild, Kernels } from './kernel-types';
 import {
   adaptiveThresholdShader,
+  agcRowsShader,
   optimizerPrepareShader,
   optimizerUpdateShader,
   perExampleSumShader,
@@ -12,6 +13,8 @@ import {
   segmentNormShader,
   segmentScaleShader,
   segmentSummaryShader,
+  AGC_ROW_SLOTS,
+  NO_HALF_SLOTS,
 } from './wgsl';
 
 /** The per-segment passes, the per-example sum, the adaptive rules and the fused optimizer. */
@@ -25,6 +28,7 @@ export function stepKernels(
   | 'segmentScale'
   | 'perExampleSum'
   | 'adaptive'
+  | 'agcRows'
   | 'optimizerPrepare'
   | 'optimizerUpdate'
 > {
@@ -43,6 +47,13 @@ export function stepKernels(
         shader,
         { normKind: kind },
       );
+    },
+    agcRows: () => {
+      const shader = cache.module('agc_rows', () => agcRowsShader(subgroups));
+      const slots = { vec4Slots: AGC_ROW_SLOTS, halfSlots: NO_HALF_SLOTS };
+      return cache.pipeline('agc_rows', slotLayout(build, 'partials', layouts.partialsLayout, slots), shader, {
+        normKind: NORM_KINDS.NORM_KIND_L2,
+      });
     },
     segmentFinalize: (kind, rule) => {
       const shader = cache.module('segment_finalize', () => segmentFinalizeShader(subgroups));

@@ -6,6 +6,7 @@
 // per chunk.
 import accumulatorWgsl from '../../shaders/common/accumulator.wgsl?raw';
 import adaptiveThresholdWgsl from '../../shaders/adaptive/adaptive_threshold.wgsl?raw';
+import agcRowsWgsl from '../../shaders/adaptive/agc_rows.wgsl?raw';
 import commonWgsl from '../../shaders/common/common.wgsl?raw';
 import decisionWgsl from '../../shaders/norm/decision.wgsl?raw';
 import elementwiseWgsl from '../../shaders/norm/elementwise.wgsl?raw';
@@ -207,6 +208,14 @@ export function perExampleSumShader(bindings: number, vec4Slots: number): string
 /** AutoClip / ZClip: the step's norm, the rule's GPU state and the decision. */
 export function adaptiveThresholdShader(subgroups: boolean): string {
   return [...accumulating(subgroups), decisionWgsl, adaptiveThresholdWgsl].join('\n');
+}
+
+/** agc_rows.wgsl's windows: the gradients' (slot 0) and the weights' (slot 1), both vec4<f32>. */
+export const AGC_ROW_SLOTS = 2;
+
+/** AGC in one pass over rows a lane reads whole. */
+export function agcRowsShader(subgroups: boolean): string {
+  return [...accumulating(subgroups), gradRead(AGC_ROW_SLOTS, AGC_ROW_SLOTS, NO_HALF_SLOTS), agcRowsWgsl].join('\n');
 }
 
 /** The fused optimizer step, pass 1: the step's skip flag, count and bias corrections. */

@@ -35,8 +35,8 @@ interface ViewSpec {
 }
 
 /**
- * The same gradients twice: in GPU buffers (views at odd offsets, `buffers` of them round robin,
- * sentinels between) and as CPU Float32Arrays.
+ * The same gradients twice: in GPU buffers (views at odd offsets, or with `vec4Aligned` at
+ * 16-byte ones, `buffers` of them round robin, sentinels between) and as CPU Float32Arrays.
  */
 function scenario(
   specs: ViewSpec[],
@@ -45,6 +45,7 @@ function scenario(
   scale = 1,
   edit?: (data: Float32Array[]) => void,
   clipper = gpu,
+  vec4Aligned = false,
 ) {
   const random = seededRandom(seed);
   const data = specs.map((s) => randomGradient(s.length, random, scale * (0.1 + random())));
@@ -53,7 +54,8 @@ function scenario(
   const sizes = new Array(buffers).fill(0);
   specs.forEach((s, i) => {
     const b = i % buffers;
-    const offset = sizes[b] + 1 + Math.floor(random() * 3);
+    const after = sizes[b] + 1 + Math.floor(random() * 3);
+    const offset = vec4Aligned ? Math.ceil(after / 4) * 4 : after;
     placement.push({ buffer: b, offset });
     sizes[b] = offset + s.length;
   });
@@ -213,6 +215,112 @@ describe('adaptiveGradClip (AGC)', () => {
         await params.expectMatch(0);
       }
     });
+  });
+});
+
+/** The labels of the pipelines `run` records into an encoder, which is then submitted. */
+function recordedPipelines(run: (encoder: GPUCommandEncoder) => void): string[] {
+  const labels: string[] = [];
+  const encoder = device.createCommandEncoder();
+  const forward = <T extends object>(target: T, hook: (key: string | symbol) => unknown) =>
+    new Proxy(target, {
+      get: (t, key) => {
+        const hooked = hook(key);
+        if (hooked) return hooked;
+        const value = Reflect.get(t, key, t);
+        return typeof value === 'function' ? value.bind(t) : value;
+      },
+    });
+  const spy = forward(encoder, (key) =>
+    key === 'beginComputePass'
+      ? (descriptor?: GPUComputePassDescriptor) => {
+          const pass = encoder.beginComputePass(descriptor);
+          return forward(pass, (k) =>
+            k === 'setPipeline'
+              ? (pipeline: GPUComputePipeline) => {
+                  labels.push(pipeline.label);
+                  pass.setPipeline(pipeline);
+                }
+              : undefined,
+          );
+        }
+      : undefined,
+  );
+  run(spy);
+  device.queue.submit([encoder.finish()]);
+  return labels;
+}
+
+describe('adaptiveGradClip in one pass (rows of whole vec4s)', () => {
+  const specs: ViewSpec[] = [
+    { length: 8 * 16, shape: [8, 16] },
+    { length: 4, shape: [1, 4] },
+    { length: 64 * 160, shape: [64, 160] },
+    { length: 12 },
+    { length: 3 * 4, shape: [3, 4] },
+  ];
+
+  test('NaN, Inf and all-zero weight rows, clipped and unclipped rows: as the CPU backend, in one pass', async () => {
+    const clipper = await createClipper({ device, maxWorkgroups: 2 });
+    await withErrorScopes(device, async () => {
+      const grads = scenario(
+        specs,
+        61,
+        1,
+        1,
+        (d) => {
+          d[0][2 * 16 + 5] = NaN; // row 2 of view 0
+          d[2][5 * 160 + 17] = Infinity; // row 5 of view 2
+        },
+        clipper,
+        true,
+      );
+      // Weight norms ~30× the gradients': some rows clipped at 0.01, some not; row 7 of view 2 all
+      // zeros, so its bound is clipping · eps.
+      const params = scenario(specs, 62, 1, 30, (d) => d[2].fill(0, 7 * 160, 8 * 160), clipper, true);
+      for (const clipping of [0.01, 0.05]) {
+        let total: ReturnType<Clipper['adaptiveGradClip']> | undefined;
+        const pipelines = recordedPipelines((encoder) => {
+          total = clipper.adaptiveGradClip(grads.gpuSet, params.gpuSet, { clipping, encoder });
+        });
+        expect(pipelines.map((l) => l.replace('gradclip ', '').split(' ')[0])).toEqual(['agc_rows', 'segment_summary']);
+        const expected = cpu.adaptiveGradClip(grads.cpuSet, params.cpuSet, { clipping });
+        expect(await total!.read()).toBeNaN();
+        expect(await expected.read()).toBeNaN();
+        await grads.expectMatch(1e-5);
+        await params.expectMatch(0);
+      }
+      // Without the NaN and Inf: the total norm too.
+      const clean = scenario(specs, 63, 1, 1, undefined, clipper, true);
+      const total = clipper.adaptiveGradClip(clean.gpuSet, params.gpuSet, { clipping: 0.01 });
+      const expected = cpu.adaptiveGradClip(clean.cpuSet, params.cpuSet, { clipping: 0.01 });
+      expect(relativeError(await total.read(), await expected.read())).toBeLessThan(1e-5);
+      await clean.expectMatch(1e-5);
+    });
+    clipper.destroy();
+  });
+
+  test('odd offsets, or weights over two buffers: the general passes, with the same results', async () => {
+    const clipper = await createClipper({ device, maxWorkgroups: 2 });
+    await withErrorScopes(device, async () => {
+      for (const [gradAligned, paramBuffers] of [
+        [false, 1],
+        [true, 2],
+      ] as const) {
+        const grads = scenario(specs, 71, 1, 1, undefined, clipper, gradAligned);
+        const params = scenario(specs, 72, paramBuffers, 30, undefined, clipper, true);
+        let total: ReturnType<Clipper['adaptiveGradClip']> | undefined;
+        const pipelines = recordedPipelines((encoder) => {
+          total = clipper.adaptiveGradClip(grads.gpuSet, params.gpuSet, { clipping: 0.01, encoder });
+        });
+        expect(pipelines.some((l) => l.includes('agc_rows'))).toBe(false);
+        expect(pipelines.some((l) => l.includes('segment_scale'))).toBe(true);
+        const expected = cpu.adaptiveGradClip(grads.cpuSet, params.cpuSet, { clipping: 0.01 });
+        expect(relativeError(await total!.read(), await expected.read())).toBeLessThan(1e-5);
+        await grads.expectMatch(1e-5);
+      }
+    });
+    clipper.destroy();
   });
 });
 

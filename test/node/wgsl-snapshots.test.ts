@@ -37,6 +37,7 @@ const configurations: Array<[file: string, code: () => string]> = [
   ['segment-scale-2-bindings', () => wgsl.segmentScaleShader(2, 2)],
   ['per-example-sum-3-bindings-1-vec4', () => wgsl.perExampleSumShader(3, 1)],
   ['adaptive-threshold-subgroups', () => wgsl.adaptiveThresholdShader(true)],
+  ['agc-rows-plain', () => wgsl.agcRowsShader(false)],
   ['optimizer-prepare', () => wgsl.optimizerPrepareShader()],
   ['optimizer-update-4-bindings', () => wgsl.optimizerUpdateShader(4)],
 ];

@@ -1,0 +1,79 @@
+// Planning for agc_rows.wgsl, AGC in one pass: usable where the gradients' unit plan gives every
+// unit (row) to one lane whole, as one stride-1 piece of whole f32 vec4s in one window, and the
+// weights' rows line up as whole vec4s in one f32 window of another buffer. Anything else (f16,
+// windows past one binding, rows shared by lanes or cut into edges, weights in the gradients'
+// buffer) takes the general per-unit passes. Pure logic, tested in Node.
+import type { SegmentPlan } from './segments';
+import type { ResolvedView } from './views';
+import { alignUp, type BindingWindow, type ElementRange } from './windows';
+
+/** Header words of agc_rows.wgsl's AgcRowTable before its entries. */
+const HEADER_WORDS = 4;
+
+export interface AgcRowPlan {
+  /** The AgcRowTable's words: header, one vec4 per row, then each lane's first row. */
+  table: Uint32Array<ArrayBuffer>;
+  /** The gradients' window (slot 0) and the weights' (slot 1). */
+  windows: [BindingWindow, BindingWindow];
+  /** Lanes to dispatch. */
+  lanes: number;
+}
+
+/** The window over every weight view, or null when it cannot be one f32 vec4 binding apart from the gradients'. */
+function weightWindow(
+  weights: readonly ResolvedView[],
+  gradBuffer: GPUBuffer,
+  limits: { offsetAlignment: number; maxBindingBytes: number },
+): BindingWindow | null {
+  const buffer = weights[0]?.buffer;
+  if (!buffer || buffer === gradBuffer) return null;
+  if (weights.some((w) => w.buffer !== buffer || w.elementBytes !== 4)) return null;
+  const low = Math.min(...weights.map((w) => w.offsetBytes));
+  const high = Math.max(...weights.map((w) => w.offsetBytes + 4 * w.length));
+  const offsetBytes = Math.floor(low / limits.offsetAlignment) * limits.offsetAlignment;
+  const sizeBytes = alignUp(high - offsetBytes, 16);
+  if (sizeBytes > limits.maxBindingBytes || offsetBytes + sizeBytes > buffer.size) return null;
+  return { buffer, offsetBytes, sizeBytes, scalar: false, half: false };
+}
+
+/**
+ * The one-pass plan for AGC over `units` (unitSegments of the gradients, unit u tagged u), from the
+ * gradients' unit plan; null where the general passes must run.
+ */
+export function planAgcRows(
+  gradPlan: SegmentPlan,
+  units: readonly ElementRange[],
+  weights: readonly ResolvedView[],
+  limits: { offsetAlignment: number; maxBindingBytes: number },
+): AgcRowPlan | null {
+  if (gradPlan.groups.length !== 1) return null;
+  const [group] = gradPlan.groups;
+  const [gradWindow] = group.windows;
+  if (group.windows.length !== 1 || gradWindow.scalar || gradWindow.half || group.edges.length > 0) return null;
+  const { segmentCount } = gradPlan;
+  if (group.sharedLanes.some(Boolean) || group.pieces.length !== segmentCount || gradPlan.partialCount !== segmentCount)
+    return null;
+  const window = weightWindow(weights, gradWindow.buffer, limits);
+  if (!window) return null;
+
+  const rows = group.pieces.length;
+  const lanes = group.sharedLanes.length;
+  const laneBase = rows;
+  const table = new Uint32Array(HEADER_WORDS + 4 * (laneBase + Math.ceil((lanes + 1) / 4)));
+  table.set([lanes, laneBase], 0);
+  const seen = new Uint8Array(segmentCount);
+  for (let r = 0; r < rows; r++) {
+    const piece = group.pieces[r];
+    const unit = units[piece.segment];
+    const length = unit.end - unit.start;
+    if (piece.edge || piece.first !== 0 || piece.stride !== 1 || piece.partial !== piece.segment) return null;
+    if (seen[piece.segment] || 4 * piece.count !== length) return null;
+    seen[piece.segment] = 1;
+    const weight = weights[unit.view];
+    const element = (weight.offsetBytes - window.offsetBytes) / 4 + unit.start;
+    if (element % 4 !== 0) return null;
+    table.set([piece.offset, element / 4, piece.count, piece.segment], HEADER_WORDS + 4 * r);
+  }
+  table.set(group.laneStarts, HEADER_WORDS + 4 * laneBase);
+  return { table, windows: [gradWindow, window], lanes };
+}
