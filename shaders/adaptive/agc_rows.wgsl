@@ -26,61 +26,88 @@ fn firstRow(lane: u32) -> u32 {
   return table.entries[word / 4u][word % 4u];
 }
 
-// The unscaled sum of squares of `count` vec4s from `offset` of slot 0 (gradients) or 1 (weights),
-// four loads a turn.
-fn sumOfSquares(weights: bool, offset: u32, count: u32) -> vec4<f32> {
-  var sum = vec4<f32>(0.0);
-  var k = offset;
-  let end = offset + count;
+// The unscaled sums of squares of a row's gradients (.grads) and weights, four vec4s of each a turn.
+struct RowSums {
+  grads: vec4<f32>,
+  weights: vec4<f32>,
+}
+
+fn rowSums(row: vec4<u32>) -> RowSums {
+  var g = vec4<f32>(0.0);
+  var w = vec4<f32>(0.0);
+  var k = 0u;
+  for (; k + 3u < row.z; k += 4u) {
+    let i = row.x + k;
+    let j = row.y + k;
+    let g0 = grad_0[i];
+    let g1 = grad_0[i + 1u];
+    let g2 = grad_0[i + 2u];
+    let g3 = grad_0[i + 3u];
+    let w0 = grad_1[j];
+    let w1 = grad_1[j + 1u];
+    let w2 = grad_1[j + 2u];
+    let w3 = grad_1[j + 3u];
+    g = fma(g0, g0, g);
+    w = fma(w0, w0, w);
+    g = fma(g1, g1, g);
+    w = fma(w1, w1, w);
+    g = fma(g2, g2, g);
+    w = fma(w2, w2, w);
+    g = fma(g3, g3, g);
+    w = fma(w3, w3, w);
+  }
+  for (; k < row.z; k++) {
+    let x = grad_0[row.x + k];
+    let y = grad_1[row.y + k];
+    g = fma(x, x, g);
+    w = fma(y, y, w);
+  }
+  return RowSums(g, w);
+}
+
+// Marks a row's partial until its exact pass: never a real maxBits, which has the sign bit clear.
+const EXACT_PENDING: u32 = 0xffffffffu;
+
+// Writes the row's partial and scales the row where AGC clips it.
+fn finishRow(row: vec4<u32>, acc: Acc, weightNorm: f32) {
+  partials[row.w] = acc;
+  let coef = agcCoefficient(normOf(acc, 2.0), flagsOf(acc), weightNorm, params.maxNorm, params.eps);
+  if (coef == 1.0) { return; }
+  var k = row.x;
+  let end = row.x + row.z;
   for (; k + 3u < end; k += 4u) {
-    var x0: vec4<f32>;
-    var x1: vec4<f32>;
-    var x2: vec4<f32>;
-    var x3: vec4<f32>;
-    if (weights) {
-      x0 = grad_1[k]; x1 = grad_1[k + 1u]; x2 = grad_1[k + 2u]; x3 = grad_1[k + 3u];
-    } else {
-      x0 = grad_0[k]; x1 = grad_0[k + 1u]; x2 = grad_0[k + 2u]; x3 = grad_0[k + 3u];
-    }
-    sum = fma(x0, x0, sum);
-    sum = fma(x1, x1, sum);
-    sum = fma(x2, x2, sum);
-    sum = fma(x3, x3, sum);
+    grad_0[k] = grad_0[k] * coef;
+    grad_0[k + 1u] = grad_0[k + 1u] * coef;
+    grad_0[k + 2u] = grad_0[k + 2u] * coef;
+    grad_0[k + 3u] = grad_0[k + 3u] * coef;
   }
-  for (; k < end; k++) {
-    var x: vec4<f32>;
-    if (weights) { x = grad_1[k]; } else { x = grad_0[k]; }
-    sum = fma(x, x, sum);
-  }
-  return sum;
+  for (; k < end; k++) { grad_0[k] = grad_0[k] * coef; }
 }
 
-// A row's accumulator from its unscaled sum where that is exact (in band), else from
-// grad_read.wgsl's sweep, which reads the row again (all zeros, NaN, Inf, huge or tiny values).
-fn gradAcc(row: vec4<u32>) -> Acc {
-  let sum = sumOfSquares(false, row.x, row.z);
-  if (sumInBand(sum)) { return Acc(sum, 0, 0u); }
-  return sweep_0(row.x, row.z, 0u, 1u, 2.0);
-}
-
-fn weightNorm(row: vec4<u32>) -> f32 {
-  let sum = sumOfSquares(true, row.y, row.z);
-  if (sumInBand(sum)) { return sqrt(sum.x + sum.y + sum.z + sum.w); }
-  return normOf(sweep_1(row.y, row.z, 0u, 1u, 2.0), 2.0);
-}
-
+// Each row from its unscaled sums where both are exact (in band); the rest (all zeros, NaN, Inf,
+// huge or tiny values) after the lane's other rows, through grad_read.wgsl's sweep, which reads
+// them again scaled: kept out of the first loop, so the common row runs no code of the exact path.
 @compute @workgroup_size(WG)
 fn main(ids: GridIds) {
   let lane = foldedIndex(ids);
   if (lane >= table.laneCount) { return; }
+  let first = firstRow(lane);
   let end = firstRow(lane + 1u);
-  for (var r = firstRow(lane); r < end; r++) {
+  var pending = false;
+  for (var r = first; r < end; r++) {
     let row = table.entries[r];
-    let acc = gradAcc(row);
-    partials[row.w] = acc;
-    let norm = normOf(acc, 2.0);
-    let coef = agcCoefficient(norm, flagsOf(acc), weightNorm(row), params.maxNorm, params.eps);
-    if (coef == 1.0) { continue; }
-    for (var k = row.x; k < row.x + row.z; k++) { grad_0[k] = grad_0[k] * coef; }
+    let sums = rowSums(row);
+    if (sumInBand(sums.grads) && sumInBand(sums.weights)) {
+      finishRow(row, Acc(sums.grads, 0, 0u), normOf(Acc(sums.weights, 0, 0u), 2.0));
+    } else {
+      partials[row.w] = Acc(vec4<f32>(0.0), 0, EXACT_PENDING);
+      pending = true;
+    }
+  }
+  if (!pending) { return; }
+  for (var r = first; r < end; r++) {
+    let row = table.entries[r];
+    if (partials[row.w].maxBits != EXACT_PENDING) { continue; }
+    finishRow(row, sweep_0(row.x, row.z, 0u, 1u, 2.0), normOf(sweep_1(row.y, row.z, 0u, 1u, 2.0), 2.0));
   }
 }
