@@ -76,6 +76,29 @@ fn sweep_SLOT(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   }
   return Acc(sum, e, m);
 }
+
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_SLOT(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_SLOT(offset + i);
+    let x1 = loadVec_SLOT(offset + i + stride);
+    let x2 = loadVec_SLOT(offset + i + 2u * stride);
+    let x3 = loadVec_SLOT(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_SLOT(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
 // @per-vec4-binding-end
 
 // @per-scalar-binding-begin
@@ -88,5 +111,14 @@ fn sweep_SLOT(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
     result = combine(result, accOfVec(vec4<f32>(f32(grad_SLOT[offset + i]), 0.0, 0.0, 0.0), p), p);
   }
   return result;
+}
+
+fn quickSum_SLOT(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  for (var i = first; i < count; i += stride) {
+    let x = vec4<f32>(f32(grad_SLOT[offset + i]), 0.0, 0.0, 0.0);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
 }
 // @per-scalar-binding-end

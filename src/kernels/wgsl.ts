@@ -100,6 +100,12 @@ function gradRead(bindings: number, vec4Slots: number, halfSlots: readonly [numb
       'return emptyAcc();',
     ),
     dispatcher(
+      'quickSum(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32>',
+      range(0, bindings),
+      (s) => `return quickSum_${s}(offset, count, first, stride, p);`,
+      'return vec4<f32>(0.0);',
+    ),
+    dispatcher(
       'loadVec(slot: u32, index: u32) -> vec4<f32>',
       range(0, vec4Slots),
       (s) => `return loadVec_${s}(index);`,

@@ -85,6 +85,29 @@ fn sweep_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_0(offset + i);
+    let x1 = loadVec_0(offset + i + stride);
+    let x2 = loadVec_0(offset + i + 2u * stride);
+    let x3 = loadVec_0(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_0(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(2) var<storage, read_write> grad_1: array<vec4<f16>>;
 
 fn loadVec_1(index: u32) -> vec4<f32> {
@@ -151,6 +174,29 @@ fn sweep_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_1(offset + i);
+    let x1 = loadVec_1(offset + i + stride);
+    let x2 = loadVec_1(offset + i + 2u * stride);
+    let x3 = loadVec_1(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_1(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(3) var<storage, read_write> grad_2: array<f16>;
 
 // A buffer's last few elements (at most one offset alignment and 12 bytes), each scaled exactly.
@@ -160,6 +206,15 @@ fn sweep_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
     result = combine(result, accOfVec(vec4<f32>(f32(grad_2[offset + i]), 0.0, 0.0, 0.0), p), p);
   }
   return result;
+}
+
+fn quickSum_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  for (var i = first; i < count; i += stride) {
+    let x = vec4<f32>(f32(grad_2[offset + i]), 0.0, 0.0, 0.0);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
 }
 
 @group(0) @binding(4) var<storage, read_write> grad_3: array<f32>;
@@ -173,6 +228,15 @@ fn sweep_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return result;
 }
 
+fn quickSum_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  for (var i = first; i < count; i += stride) {
+    let x = vec4<f32>(f32(grad_3[offset + i]), 0.0, 0.0, 0.0);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   switch slot {
     case 0u: { return sweep_0(offset, count, first, stride, p); }
@@ -180,6 +244,16 @@ fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) ->
     case 2u: { return sweep_2(offset, count, first, stride, p); }
     case 3u: { return sweep_3(offset, count, first, stride, p); }
     default: { return emptyAcc(); }
+  }
+}
+
+fn quickSum(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  switch slot {
+    case 0u: { return quickSum_0(offset, count, first, stride, p); }
+    case 1u: { return quickSum_1(offset, count, first, stride, p); }
+    case 2u: { return quickSum_2(offset, count, first, stride, p); }
+    case 3u: { return quickSum_3(offset, count, first, stride, p); }
+    default: { return vec4<f32>(0.0); }
   }
 }
 

@@ -84,6 +84,29 @@ fn sweep_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_0(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_0(offset + i);
+    let x1 = loadVec_0(offset + i + stride);
+    let x2 = loadVec_0(offset + i + 2u * stride);
+    let x3 = loadVec_0(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_0(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(2) var<storage, read_write> grad_1: array<vec4<f32>>;
 
 fn loadVec_1(index: u32) -> vec4<f32> {
@@ -148,6 +171,29 @@ fn sweep_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
     sum = addPowers(sum, magnitude, magnitude, p);
   }
   return Acc(sum, e, m);
+}
+
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_1(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_1(offset + i);
+    let x1 = loadVec_1(offset + i + stride);
+    let x2 = loadVec_1(offset + i + 2u * stride);
+    let x3 = loadVec_1(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_1(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
 }
 
 @group(0) @binding(3) var<storage, read_write> grad_2: array<vec4<f32>>;
@@ -216,6 +262,29 @@ fn sweep_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_2(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_2(offset + i);
+    let x1 = loadVec_2(offset + i + stride);
+    let x2 = loadVec_2(offset + i + 2u * stride);
+    let x3 = loadVec_2(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_2(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(4) var<storage, read_write> grad_3: array<vec4<f32>>;
 
 fn loadVec_3(index: u32) -> vec4<f32> {
@@ -280,6 +349,29 @@ fn sweep_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
     sum = addPowers(sum, magnitude, magnitude, p);
   }
   return Acc(sum, e, m);
+}
+
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_3(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_3(offset + i);
+    let x1 = loadVec_3(offset + i + stride);
+    let x2 = loadVec_3(offset + i + 2u * stride);
+    let x3 = loadVec_3(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_3(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
 }
 
 @group(0) @binding(5) var<storage, read_write> grad_4: array<vec4<f32>>;
@@ -348,6 +440,29 @@ fn sweep_4(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_4(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_4(offset + i);
+    let x1 = loadVec_4(offset + i + stride);
+    let x2 = loadVec_4(offset + i + 2u * stride);
+    let x3 = loadVec_4(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_4(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(6) var<storage, read_write> grad_5: array<vec4<f32>>;
 
 fn loadVec_5(index: u32) -> vec4<f32> {
@@ -412,6 +527,29 @@ fn sweep_5(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
     sum = addPowers(sum, magnitude, magnitude, p);
   }
   return Acc(sum, e, m);
+}
+
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_5(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_5(offset + i);
+    let x1 = loadVec_5(offset + i + stride);
+    let x2 = loadVec_5(offset + i + 2u * stride);
+    let x3 = loadVec_5(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_5(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
 }
 
 @group(0) @binding(7) var<storage, read_write> grad_6: array<vec4<f32>>;
@@ -480,6 +618,29 @@ fn sweep_6(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_6(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_6(offset + i);
+    let x1 = loadVec_6(offset + i + stride);
+    let x2 = loadVec_6(offset + i + 2u * stride);
+    let x3 = loadVec_6(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_6(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 @group(0) @binding(8) var<storage, read_write> grad_7: array<vec4<f32>>;
 
 fn loadVec_7(index: u32) -> vec4<f32> {
@@ -546,6 +707,29 @@ fn sweep_7(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   return Acc(sum, e, m);
 }
 
+// The unscaled sum of the p-th powers (L1 and L2 only) of a lane's share of a chunk, as `sweep`
+// reads it, with none of its exact path: the fast path of small and medium chunks, whose caller
+// checks the lane's total against the band and sweeps the chunks again where it left it.
+fn quickSum_7(offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  var sum = vec4<f32>(0.0);
+  var i = first;
+  for (; i + 3u * stride < count; i += 4u * stride) {
+    let x0 = loadVec_7(offset + i);
+    let x1 = loadVec_7(offset + i + stride);
+    let x2 = loadVec_7(offset + i + 2u * stride);
+    let x3 = loadVec_7(offset + i + 3u * stride);
+    sum = addPowers(sum, x0, abs(x0), p);
+    sum = addPowers(sum, x1, abs(x1), p);
+    sum = addPowers(sum, x2, abs(x2), p);
+    sum = addPowers(sum, x3, abs(x3), p);
+  }
+  for (; i < count; i += stride) {
+    let x = loadVec_7(offset + i);
+    sum = addPowers(sum, x, abs(x), p);
+  }
+  return sum;
+}
+
 fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> Acc {
   switch slot {
     case 0u: { return sweep_0(offset, count, first, stride, p); }
@@ -557,6 +741,20 @@ fn sweep(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) ->
     case 6u: { return sweep_6(offset, count, first, stride, p); }
     case 7u: { return sweep_7(offset, count, first, stride, p); }
     default: { return emptyAcc(); }
+  }
+}
+
+fn quickSum(slot: u32, offset: u32, count: u32, first: u32, stride: u32, p: f32) -> vec4<f32> {
+  switch slot {
+    case 0u: { return quickSum_0(offset, count, first, stride, p); }
+    case 1u: { return quickSum_1(offset, count, first, stride, p); }
+    case 2u: { return quickSum_2(offset, count, first, stride, p); }
+    case 3u: { return quickSum_3(offset, count, first, stride, p); }
+    case 4u: { return quickSum_4(offset, count, first, stride, p); }
+    case 5u: { return quickSum_5(offset, count, first, stride, p); }
+    case 6u: { return quickSum_6(offset, count, first, stride, p); }
+    case 7u: { return quickSum_7(offset, count, first, stride, p); }
+    default: { return vec4<f32>(0.0); }
   }
 }
 
