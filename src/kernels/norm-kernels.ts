@@ -5,9 +5,10 @@ import type { SlotLayout } from '../plan/windows';
 import type { KernelBuild, Kernels } from './kernel-types';
 import { elementwiseShader, normFinalizeShader, normPartialsShader, scalerUpdateShader, unscaleShader } from './wgsl';
 
-/** A slot layout as it appears in module and pipeline labels (and keys): `vec4Slots=3`, plus `f16Slots=2-4` when any. */
-export function slotsLabel({ vec4Slots, halfSlots: [from, to] }: SlotLayout): string {
-  return to > from ? `vec4Slots=${vec4Slots} f16Slots=${from}-${to}` : `vec4Slots=${vec4Slots}`;
+/** A slot layout as it appears in module and pipeline labels (and keys): `slots=4 vec4Slots=3`, plus `f16Slots=2-4` when any. */
+export function slotsLabel({ slots, vec4Slots, halfSlots: [from, to] }: SlotLayout): string {
+  const label = `slots=${slots} vec4Slots=${vec4Slots}`;
+  return to > from ? `${label} f16Slots=${from}-${to}` : label;
 }
 
 // The data kernels get one pipeline layout object per slot layout (same bind group layouts):
@@ -27,14 +28,13 @@ export function slotLayout(
 export function normKernels(
   build: KernelBuild,
 ): Pick<Kernels, 'partials' | 'finalize' | 'elementwise' | 'unscale' | 'scalerUpdate'> {
-  const { counts, subgroups, layouts, cache } = build;
-  const { bindings } = counts;
+  const { subgroups, layouts, cache } = build;
   const single = (label: string, layout: GPUBindGroupLayout) => cache.layout(label, [layout]);
   return {
     partials: (kind, slots) => {
       const label = `norm_partials ${slotsLabel(slots)}`;
       const shader = cache.module(label, () =>
-        normPartialsShader(bindings, slots.vec4Slots, subgroups, slots.halfSlots),
+        normPartialsShader(slots.slots, slots.vec4Slots, subgroups, slots.halfSlots),
       );
       return cache.pipeline(
         `${label} normKind=${kind}`,
@@ -54,7 +54,7 @@ export function normKernels(
     },
     elementwise: (op, slots) => {
       const label = `elementwise ${slotsLabel(slots)}`;
-      const shader = cache.module(label, () => elementwiseShader(bindings, slots.vec4Slots, slots.halfSlots));
+      const shader = cache.module(label, () => elementwiseShader(slots.slots, slots.vec4Slots, slots.halfSlots));
       return cache.pipeline(
         `${label} op=${op}`,
         slotLayout(build, 'elementwise', layouts.elementwiseLayout, slots),
@@ -66,7 +66,7 @@ export function normKernels(
     },
     unscale: (slots) => {
       const label = `unscale ${slotsLabel(slots)}`;
-      const shader = cache.module(label, () => unscaleShader(bindings, slots.vec4Slots, slots.halfSlots));
+      const shader = cache.module(label, () => unscaleShader(slots.slots, slots.vec4Slots, slots.halfSlots));
       return cache.pipeline(label, slotLayout(build, 'unscale', layouts.scalerLayout, slots), shader, {
         op: OPS.OP_UNSCALE,
       });

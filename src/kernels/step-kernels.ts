@@ -33,13 +33,13 @@ export function stepKernels(
   | 'optimizerUpdate'
 > {
   const { counts, subgroups, layouts, cache } = build;
-  const { bindings, sumBindings, optimizerBindings } = counts;
+  const { sumBindings, optimizerBindings } = counts;
   const single = (label: string, layout: GPUBindGroupLayout) => cache.layout(label, [layout]);
   return {
     segmentNorm: (kind, slots) => {
       const label = `segment_norm ${slotsLabel(slots)}`;
       const shader = cache.module(label, () =>
-        segmentNormShader(bindings, slots.vec4Slots, subgroups, slots.halfSlots),
+        segmentNormShader(slots.slots, slots.vec4Slots, subgroups, slots.halfSlots),
       );
       return cache.pipeline(
         `${label} normKind=${kind}`,
@@ -50,7 +50,7 @@ export function stepKernels(
     },
     agcRows: () => {
       const shader = cache.module('agc_rows', () => agcRowsShader(subgroups));
-      const slots = { vec4Slots: AGC_ROW_SLOTS, halfSlots: NO_HALF_SLOTS };
+      const slots = { slots: AGC_ROW_SLOTS, vec4Slots: AGC_ROW_SLOTS, halfSlots: NO_HALF_SLOTS };
       return cache.pipeline('agc_rows', slotLayout(build, 'partials', layouts.partialsLayout, slots), shader, {
         normKind: NORM_KINDS.NORM_KIND_L2,
       });
@@ -70,7 +70,7 @@ export function stepKernels(
     },
     segmentScale: (slots) => {
       const label = `segment_scale ${slotsLabel(slots)}`;
-      const shader = cache.module(label, () => segmentScaleShader(bindings, slots.vec4Slots, slots.halfSlots));
+      const shader = cache.module(label, () => segmentScaleShader(slots.slots, slots.vec4Slots, slots.halfSlots));
       return cache.pipeline(label, slotLayout(build, 'segment scale', layouts.segmentScaleLayout, slots), shader, {});
     },
     perExampleSum: (vec4Slots, noisy) => {

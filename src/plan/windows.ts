@@ -39,8 +39,13 @@ export interface BindingWindow {
   half: boolean;
 }
 
-/** What a dispatch group's shader depends on: slots [0, vec4Slots) are vec4, slots [halfSlots[0], halfSlots[1]) f16. */
+/**
+ * What a dispatch group's shader depends on: it binds windows in slots [0, slots), of which
+ * [0, vec4Slots) are vec4 and [halfSlots[0], halfSlots[1]) f16. A shader declares and switches
+ * over only those slots, so a set in one buffer pays for one slot, not for every binding.
+ */
 export interface SlotLayout {
+  slots: number;
   vec4Slots: number;
   halfSlots: readonly [number, number];
 }
@@ -50,7 +55,7 @@ export function slotLayoutOf(windows: readonly BindingWindow[]): SlotLayout {
   const vec4Slots = windows.filter((w) => !w.scalar).length;
   const halfVec4 = windows.filter((w) => !w.scalar && w.half).length;
   const halfScalar = windows.filter((w) => w.scalar && w.half).length;
-  return { vec4Slots, halfSlots: [vec4Slots - halfVec4, vec4Slots + halfScalar] };
+  return { slots: windows.length, vec4Slots, halfSlots: [vec4Slots - halfVec4, vec4Slots + halfScalar] };
 }
 
 /**

@@ -272,7 +272,7 @@ describe('bad GPU views throw before anything is recorded', () => {
     const halfModules = fake.modules.filter((m) => m.code.startsWith('enable f16;'));
     expect(halfModules.map((m) => m.label).sort()).toEqual(
       ['norm_partials', 'elementwise', 'segment_norm', 'segment_scale']
-        .map((k) => `gradclip ${k} vec4Slots=2 f16Slots=1-3`)
+        .map((k) => `gradclip ${k} slots=3 vec4Slots=2 f16Slots=1-3`)
         .sort(),
     );
     const before = { ...fake.counts };
