@@ -28,8 +28,13 @@ function weightWindow(
   const buffer = weights[0]?.buffer;
   if (!buffer || buffer === gradBuffer) return null;
   if (weights.some((w) => w.buffer !== buffer || w.elementBytes !== 4)) return null;
-  const low = Math.min(...weights.map((w) => w.offsetBytes));
-  const high = Math.max(...weights.map((w) => w.offsetBytes + 4 * w.length));
+  // A loop, not Math.min(...views): a set may hold more views than a call takes arguments.
+  let low = Infinity;
+  let high = 0;
+  for (const w of weights) {
+    low = Math.min(low, w.offsetBytes);
+    high = Math.max(high, w.offsetBytes + 4 * w.length);
+  }
   const offsetBytes = Math.floor(low / limits.offsetAlignment) * limits.offsetAlignment;
   const sizeBytes = alignUp(high - offsetBytes, 16);
   if (sizeBytes > limits.maxBindingBytes || offsetBytes + sizeBytes > buffer.size) return null;
