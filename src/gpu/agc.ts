@@ -65,6 +65,7 @@ export class AgcClipping {
       const plan = planAgcRows(gradUnits.plan, unitSegments(gradSet.views).ranges, paramSet.views, {
         offsetAlignment: limits.minStorageBufferOffsetAlignment,
         maxBindingBytes: limits.maxStorageBufferBindingSize,
+        workgroupSize: this.ctx.kernels.workgroupSize,
       });
       rows = plan ? new AgcRowPass(this.ctx, plan, gradUnits.partialsBindGroup) : null;
       if (kept.size >= ROW_PASSES_KEPT) kept.delete(kept.keys().next().value as GpuGradSet);

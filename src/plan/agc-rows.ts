@@ -49,7 +49,7 @@ export function planAgcRows(
   gradPlan: SegmentPlan,
   units: readonly ElementRange[],
   weights: readonly ResolvedView[],
-  limits: { offsetAlignment: number; maxBindingBytes: number },
+  limits: { offsetAlignment: number; maxBindingBytes: number; workgroupSize: number },
 ): AgcRowPlan | null {
   if (gradPlan.groups.length !== 1) return null;
   const [group] = gradPlan.groups;
@@ -61,24 +61,36 @@ export function planAgcRows(
   const window = weightWindow(weights, gradWindow.buffer, limits);
   if (!window) return null;
 
+  // A workgroup's rows (its lanes' in the unit plan, in order) are dealt to its lanes in turn, row
+  // k to lane k mod WG: at each step of the row loop, neighbouring lanes (one SIMD group or warp)
+  // then sweep neighbouring rows, of one length, rather than rows of different tensors, where
+  // the group would wait for the longest (1.47x the loads at two workgroups of 64, in plan order).
   const rows = group.pieces.length;
   const lanes = group.sharedLanes.length;
+  const size = limits.workgroupSize;
   const laneBase = rows;
   const table = new Uint32Array(HEADER_WORDS + 4 * (laneBase + Math.ceil((lanes + 1) / 4)));
   table.set([lanes, laneBase], 0);
+  const firstRows = HEADER_WORDS + 4 * laneBase;
   const seen = new Uint8Array(segmentCount);
-  for (let r = 0; r < rows; r++) {
-    const piece = group.pieces[r];
-    const unit = units[piece.segment];
-    const length = unit.end - unit.start;
-    if (piece.edge || piece.first !== 0 || piece.stride !== 1 || piece.partial !== piece.segment) return null;
-    if (seen[piece.segment] || 4 * piece.count !== length) return null;
-    seen[piece.segment] = 1;
-    const weight = weights[unit.view];
-    const element = (weight.offsetBytes - window.offsetBytes) / 4 + unit.start;
-    if (element % 4 !== 0) return null;
-    table.set([piece.offset, element / 4, piece.count, piece.segment], HEADER_WORDS + 4 * r);
+  let r = 0;
+  for (let lane = 0; lane < lanes; lane++) {
+    table[firstRows + lane] = r;
+    const wgFirst = lane - (lane % size);
+    const wgLanes = Math.min(size, lanes - wgFirst);
+    const begin = group.laneStarts[wgFirst];
+    const end = group.laneStarts[wgFirst + wgLanes];
+    for (let i = begin + (lane - wgFirst); i < end; i += wgLanes, r++) {
+      const piece = group.pieces[i];
+      const unit = units[piece.segment];
+      if (piece.edge || piece.first !== 0 || piece.stride !== 1 || piece.partial !== piece.segment) return null;
+      if (seen[piece.segment] || 4 * piece.count !== unit.end - unit.start) return null;
+      seen[piece.segment] = 1;
+      const element = (weights[unit.view].offsetBytes - window.offsetBytes) / 4 + unit.start;
+      if (element % 4 !== 0) return null;
+      table.set([piece.offset, element / 4, piece.count, piece.segment], HEADER_WORDS + 4 * r);
+    }
   }
-  table.set(group.laneStarts, HEADER_WORDS + 4 * laneBase);
+  table[firstRows + lanes] = r;
   return { table, windows: [gradWindow, window], lanes };
 }

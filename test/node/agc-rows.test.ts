@@ -2,7 +2,7 @@
 // cover every unit of the gradients and of the weights exactly once, at the right bytes of each
 // window, and each lane's rows are the unit plan's; where a unit is not whole vec4s of one lane in
 // one f32 window (or the weights share the gradients' buffer) it declines. The benchmark's
-// transformer takes it at the caps a CPU adapter gets.
+// transformer takes it at the caps a CPU adapter gets, with neighbouring lanes on rows of one length.
 import { expect, test } from 'vitest';
 import { planAgcRows, type AgcRowPlan } from '../../src/plan/agc-rows';
 import { planSegments, unitSegments } from '../../src/plan/segments';
@@ -12,6 +12,29 @@ import { fakeBuffer } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
 
 const HEADER_WORDS = 4;
+
+/**
+ * Loads a group of `width` neighbouring lanes (a SIMD group, a warp) spends, as a multiple of its
+ * lanes' own: at each step of the row loop the group waits for its longest row.
+ */
+function lockstepCost(rows: AgcRowPlan, width: number): number {
+  const words = rows.table;
+  const [lanes, laneBase] = words;
+  const first = (lane: number) => words[HEADER_WORDS + 4 * laneBase + lane];
+  const loads = (row: number) => Math.ceil(words[HEADER_WORDS + 4 * row + 2] / 4) + 1;
+  let lockstep = 0;
+  let own = 0;
+  for (let start = 0; start < lanes; start += width) {
+    const group = Array.from({ length: Math.min(width, lanes - start) }, (_, k) => start + k);
+    const steps = Math.max(...group.map((l) => first(l + 1) - first(l)));
+    for (let step = 0; step < steps; step++) {
+      const live = group.filter((l) => first(l) + step < first(l + 1));
+      lockstep += group.length * Math.max(...live.map((l) => loads(first(l) + step)));
+      own += live.reduce((n, l) => n + loads(first(l) + step), 0);
+    }
+  }
+  return lockstep / own;
+}
 
 function limitsWith(maxWorkgroups: number, offsetAlignment = 256): PlanLimits {
   return {
@@ -85,6 +108,10 @@ test("the benchmark's transformer takes the one-pass plan at caps of 1 to 16 wor
     const rows = plan(grads, weights, limitsWith(cap));
     expect(rows, `cap ${cap}`).not.toBeNull();
     expectRowsCoverUnits(rows!, grads, weights);
+    // Neighbouring lanes sweep rows of one length: SwiftShader's groups of 4 lanes waited 1.47x
+    // (cap 2) with each lane's rows in plan order; warps of 32 wait a little at tensor edges.
+    expect(lockstepCost(rows!, 4), `cap ${cap}`).toBeLessThan(1.02);
+    expect(lockstepCost(rows!, 32), `cap ${cap}`).toBeLessThan(1.1);
   }
   // A wide GPU's cap spreads each 640-float row over lanes: the general passes, as before.
   expect(plan(grads, weights, limitsWith(256))).toBeNull();
