@@ -26,6 +26,8 @@ export const MODES = [
   'clipByNorm',
   'getTotalNorm',
   'perTensorNorms',
+  'getTotalNorm (one view)',
+  'getTotalNorm (odd lengths)',
   'adaptiveGradClip',
   'autoClip',
   'zClip',

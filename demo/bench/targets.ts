@@ -11,13 +11,11 @@ export const ZERO_CHUNK_TARGETS = [
   ['sparse-embedding', 1.05, 'embeddings zero but every 50th row'],
 ] as const;
 
-/** 10 000 tensors of 1–255 floats over one tensor of the same floats, at most (issue 25). */
-export const ODD_LENGTHS_TARGET = 2;
-
 /** Mode lines held to a ratio of their baseline line (issues 23–25): the line, the ratio at most, what it says. */
 export const MODE_TARGETS = [
   ['clipByNorm', 1.2, 'clipByNorm (a norm and a clip per view) / clipGradNorm, same bytes'],
   ['perTensorNorms', 1.1, 'perTensorNorms / getTotalNorm, same bytes'],
+  ['getTotalNorm (odd lengths)', 2, '10 000 tensors of 1–255 floats / one tensor of the same floats, not clipping'],
   ['adaptiveGradClip', 1.5, 'adaptiveGradClip (per row) / clipGradNorm, same gradients'],
   ['clipPerExample', 1.5, 'clipPerExample / clipGradNorm over the same per-example bytes'],
   ['clipPerExample + noise', 1.7, 'clipPerExample with noise and a divisor / clipGradNorm, same bytes'],
@@ -122,25 +120,6 @@ export function checkTargets(cases: CaseResult[], modes: readonly ModeResult[] =
         : `not in this run: npm run bench -- --preset transformer,${ZERO_CHUNK_TARGETS.map(([c]) => c).join(',')} --methods gradclip-arena --operations no-clip-l2 --modes no`,
     });
   }
-
-  // Odd-sized tensors cost about what one tensor of their floats does (issue 25): not clipping.
-  const odd = noClip('odd-lengths');
-  const oneView = noClip('odd-one-view');
-  const oddClock = odd?.gpu && oneView?.gpu ? 'gpu' : 'wall';
-  const oddMs = odd?.[oddClock]?.median ?? null;
-  const oneViewMs = oneView?.[oddClock]?.median ?? null;
-  const oddRatio = oddMs !== null && oneViewMs !== null ? oddMs / oneViewMs : null;
-  targets.push({
-    name: '10 000 tensors of 1–255 floats, not clipping: time / one tensor of the same floats',
-    measured: oddRatio,
-    comparison: '<=',
-    threshold: ODD_LENGTHS_TARGET,
-    met: oddRatio === null ? null : oddRatio <= ODD_LENGTHS_TARGET,
-    detail:
-      oddRatio === null
-        ? 'not in this run: npm run bench -- --presets odd-lengths,odd-one-view --methods gradclip-arena --operations no-clip-l2 --modes no'
-        : `gradclip-arena ${oddClock === 'gpu' ? 'GPU-timestamp' : 'wall'} medians in the same run: ${oddMs?.toFixed(2)} ms vs ${oneViewMs?.toFixed(2)} ms`,
-  });
 
   for (const [mode, threshold, what] of MODE_TARGETS) {
     const line = modes.find((m) => m.mode === mode);

@@ -33,7 +33,6 @@ import { SCHEMA_ID, validateResults, type BenchResults } from '../../demo/bench/
 import { percentile, summarize } from '../../demo/bench/stats';
 import {
   MODE_TARGETS,
-  ODD_LENGTHS_TARGET,
   OPTIMIZER_ROOFLINE_TARGET,
   ROOFLINE_TARGETS,
   ZERO_CHUNK_TARGETS,
@@ -303,8 +302,8 @@ describe('results schema and targets', () => {
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
     expect(targets.slice(3, 6).map((t) => t.met)).toEqual([true, true, true]);
     // No zero-chunk cases and no mode lines: those targets are unmeasured, not met or missed.
-    // The two zero-chunk targets, the odd-lengths one, the mode lines and the rooflines.
-    const unmeasured = 3 + MODE_TARGETS.length + ROOFLINE_TARGETS.length;
+    // The two zero-chunk targets, the mode lines (the odd-lengths one among them) and the rooflines.
+    const unmeasured = 2 + MODE_TARGETS.length + ROOFLINE_TARGETS.length;
     expect(targets.slice(6).map((t) => [t.measured, t.met])).toEqual(
       Array.from({ length: unmeasured }, () => [null, null]),
     );
@@ -319,6 +318,7 @@ describe('results schema and targets', () => {
       ({ mode, baseline, overBaseline: wall, gpuOverBaseline: gpu, ...(skipped ? { skipped } : {}) }) as ModeResult;
     const modeTargets = checkTargets(sampleResults().cases, [
       line('perTensorNorms', 'getTotalNorm', 1.3, 1.05),
+      line('getTotalNorm (odd lengths)', 'getTotalNorm (one view)', 1.9, 2.3),
       line('clipGradNorm + scaler', 'clipGradNorm', 1.2, 1.02),
       line('adam (fused clip) + scaler', 'adam (fused clip)', 1.07, null),
       { ...line('clipGradNorm f16', 'clipGradNorm', 0, null, 'the device lacks shader-f16'), overBaseline: null },
@@ -327,11 +327,12 @@ describe('results schema and targets', () => {
       .filter((t) => t.measured !== null || t.detail.startsWith('not run here'));
     expect(modeTargets.map((t) => [t.measured, t.threshold, t.met])).toEqual([
       [1.05, 1.1, true],
+      [2.3, 2, false],
       [1.02, 1.05, true],
       [1.07, 1.05, false],
       [null, 0.6, null],
     ]);
-    expect(modeTargets[3].detail).toBe('not run here: the device lacks shader-f16');
+    expect(modeTargets[4].detail).toBe('not run here: the device lacks shader-f16');
   });
 
   test('the zero-chunk targets: each case not clipping over the dense transformer, same run', () => {
@@ -362,16 +363,6 @@ describe('results schema and targets', () => {
     ]);
     expect(gpuZero.measured).toBeCloseTo(8.4 / 8);
     expect(gpuZero.detail).toContain('GPU-timestamp');
-    // Odd-sized tensors against one tensor of their floats.
-    const odd = (cases: typeof results.cases) =>
-      checkTargets(cases).find((t) => t.name.startsWith('10 000 tensors of 1–255 floats'))!;
-    expect(odd(results.cases)).toMatchObject({ measured: null, met: null });
-    expect(odd([like('odd-lengths', 7), like('odd-one-view', 4)])).toMatchObject({
-      measured: 7 / 4,
-      threshold: ODD_LENGTHS_TARGET,
-      met: true,
-    });
-    expect(odd([like('odd-lengths', 9), like('odd-one-view', 4)]).met).toBe(false);
   });
 
   test("the roofline targets: the fused optimizer's and the DP step's time over the copy time for their bytes per float", () => {

@@ -2,11 +2,36 @@
 // batch of them), on the GPU and on the CPU backend, whose results must agree.
 import { createAutoClip, createZClip, type GradView, type NormHandle } from '../../../src/index';
 import type { ModeName } from '../config';
+import { oddLengthShapes } from '../cases';
 import { perExampleReference } from '../../../src/reference/index';
 import type { LineContext, Lines, ModeRun } from './line';
-import { halfWorkload, maxNormOf, PER_EXAMPLE_BATCH, readViews, SCALE, scalerOn, workload } from './workload';
+import {
+  halfWorkload,
+  maxNormOf,
+  PER_EXAMPLE_BATCH,
+  readViews,
+  SCALE,
+  scalerOn,
+  workload,
+  type Workload,
+} from './workload';
 
 export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPlace }: LineContext): Lines {
+  const oddTotal = () => ({ name: 'all', length: oddLengthShapes().reduce((n, t) => n + t.length, 0) });
+  /** getTotalNorm over the workload `w`. */
+  const totalNormOn = (label: string, w: Workload): ModeRun => {
+    let onGpu: NormHandle | null = null;
+    let onCpu: NormHandle | null = null;
+    return {
+      label,
+      work: w,
+      gpuStep: (encoder) => (onGpu = gpu.getTotalNorm(w.gpu.set, { encoder })),
+      cpuStep: () => {
+        onCpu = cpu.getTotalNorm(w.cpu.set);
+      },
+      results: async () => ({ actual: [Float32Array.of(await onGpu!.read())], reference: [[await onCpu!.read()]] }),
+    };
+  };
   return [
     [
       'clipGradNorm',
@@ -58,25 +83,24 @@ export function clippingLines({ device, gpu, cpu, tensors, model, examples, inPl
         };
       },
     ],
+    ['getTotalNorm', () => totalNormOn('the global L2 norm, nothing written', model())],
+    // Odd-sized tensors against one tensor of their floats, timed in the same rounds (the cases of
+    // the odd-lengths presets run one after the other, and the one tensor swings 2-4 ms between them).
     [
-      'getTotalNorm',
-      () => {
-        const w = model();
-        let onGpu: NormHandle | null = null;
-        let onCpu: NormHandle | null = null;
-        return {
-          label: 'the global L2 norm, nothing written',
-          work: w,
-          gpuStep: (encoder) => (onGpu = gpu.getTotalNorm(w.gpu.set, { encoder })),
-          cpuStep: () => {
-            onCpu = cpu.getTotalNorm(w.cpu.set);
-          },
-          results: async () => ({
-            actual: [Float32Array.of(await onGpu!.read())],
-            reference: [[await onCpu!.read()]],
-          }),
-        };
-      },
+      'getTotalNorm (one view)',
+      () =>
+        totalNormOn(
+          'one tensor of the 10 000 odd-sized ones’ floats, nothing written',
+          workload(device, gpu, cpu, [oddTotal()], 11),
+        ),
+    ],
+    [
+      'getTotalNorm (odd lengths)',
+      () =>
+        totalNormOn(
+          '10 000 tensors of 1–255 floats, nothing written',
+          workload(device, gpu, cpu, oddLengthShapes(), 12),
+        ),
     ],
     [
       'perTensorNorms',

@@ -41,6 +41,7 @@ function modeRuns(
 /** The line a mode is divided by: plain clipGradNorm on the same bytes (getTotalNorm for the norms that write nothing). */
 function baselineOf(mode: ModeName): ModeName {
   if (mode === 'perTensorNorms' || mode === 'getTotalNorm') return 'getTotalNorm';
+  if (mode.startsWith('getTotalNorm (')) return 'getTotalNorm (one view)';
   if (mode.startsWith('clipPerExample') || mode === 'clipGradNorm (batch)' || mode === 'dp adam (fused)')
     return 'clipGradNorm (batch)';
   return mode === 'adam (fused clip) + scaler' ? 'adam (fused clip)' : 'clipGradNorm';
