@@ -113,7 +113,22 @@ fn accOfVec(x: vec4<f32>, p: f32) -> Acc {
   return Acc(addPowers(vec4<f32>(0.0), magnitude, magnitude, p), e, m);
 }
 
-var<workgroup> leaderAccs: array<Acc, WG>;
+// Workgroup memory holds an accumulator as three words, its four sums added (`packedSum`), not
+// eight: every word of it is zeroed at each dispatch, and some compilers unroll that (SwiftShader:
+// ~0.4 ms of pipeline compile per word, once most of a norm kernel's compile time).
+fn packedSum(a: Acc) -> f32 {
+  return a.sum.x + a.sum.y + a.sum.z + a.sum.w;
+}
+
+fn unpackedAcc(sum: f32, scaleExp: i32, maxBits: u32) -> Acc {
+  return Acc(vec4<f32>(sum, 0.0, 0.0, 0.0), scaleExp, maxBits);
+}
+
+// One entry per subgroup leader.
+override LEADERS: u32 = WG / LANES_PER_LEADER;
+var<workgroup> leaderSums: array<f32, LEADERS>;
+var<workgroup> leaderExps: array<i32, LEADERS>;
+var<workgroup> leaderBits: array<u32, LEADERS>;
 var<workgroup> leaderCount: atomic<u32>;
 
 // Merges every lane's accumulator; the result is valid in local invocation 0 only.
@@ -121,14 +136,17 @@ var<workgroup> leaderCount: atomic<u32>;
 fn combineWorkgroup(acc: Acc, ids: LaneIds, p: f32) -> Acc {
   let reduced = reduceSubgroup(acc, p);
   if (isSubgroupLeader(ids)) {
-    leaderAccs[atomicAdd(&leaderCount, 1u)] = reduced;
+    let slot = atomicAdd(&leaderCount, 1u);
+    leaderSums[slot] = packedSum(reduced);
+    leaderExps[slot] = reduced.scaleExp;
+    leaderBits[slot] = reduced.maxBits;
   }
   workgroupBarrier();
   var merged = emptyAcc();
   if (ids.local == 0u) {
     let count = atomicLoad(&leaderCount);
     for (var i = 0u; i < count; i++) {
-      merged = combine(merged, leaderAccs[i], p);
+      merged = combine(merged, unpackedAcc(leaderSums[i], leaderExps[i], leaderBits[i]), p);
     }
   }
   return merged;

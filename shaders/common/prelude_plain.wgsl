@@ -13,3 +13,6 @@ fn reduceSubgroup(acc: Acc, p: f32) -> Acc {
 fn isSubgroupLeader(ids: LaneIds) -> bool {
   return true;
 }
+
+// Lanes per subgroup leader at least (every lane leads).
+const LANES_PER_LEADER: u32 = 1u;

@@ -16,3 +16,6 @@ fn reduceSubgroup(acc: Acc, p: f32) -> Acc {
 fn isSubgroupLeader(ids: LaneIds) -> bool {
   return ids.lane == 0u;
 }
+
+// Lanes per subgroup leader at least (WebGPU's smallest subgroup size: at most WG / 4 leaders).
+const LANES_PER_LEADER: u32 = 4u;

@@ -12,7 +12,10 @@
 
 const NO_PARTIAL: u32 = 0xffffffffu;
 
-var<workgroup> laneAccs: array<Acc, WG>;
+// Each lane's accumulator, packed (accumulator.wgsl).
+var<workgroup> laneSums: array<f32, WG>;
+var<workgroup> laneExps: array<i32, WG>;
+var<workgroup> laneBits: array<u32, WG>;
 var<workgroup> lanePartials: array<u32, WG>;
 
 fn tableWord(base: u32, i: u32) -> u32 {
@@ -54,7 +57,9 @@ fn main(ids: GridIds) {
       partial = NO_PARTIAL;
     }
   }
-  laneAccs[ids.local] = acc;
+  laneSums[ids.local] = packedSum(acc);
+  laneExps[ids.local] = acc.scaleExp;
+  laneBits[ids.local] = acc.maxBits;
   lanePartials[ids.local] = partial;
   workgroupBarrier();
   // Shared lanes: the first lane of each run of one partial merges the run.
@@ -62,7 +67,7 @@ fn main(ids: GridIds) {
     var merged = acc;
     for (var k = ids.local + 1u; k < WG; k++) {
       if (lanePartials[k] != partial) { break; }
-      merged = combine(merged, laneAccs[k], p);
+      merged = combine(merged, unpackedAcc(laneSums[k], laneExps[k], laneBits[k]), p);
     }
     partials[partial] = merged;
   }
