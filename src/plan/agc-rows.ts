@@ -3,7 +3,7 @@
 // weights' rows line up as whole vec4s in one f32 window of another buffer. Anything else (f16,
 // windows past one binding, rows shared by lanes or cut into edges, weights in the gradients'
 // buffer) takes the general per-unit passes. Pure logic, tested in Node.
-import type { SegmentPlan } from './segments';
+import type { SegmentPiece, SegmentPlan } from './segments';
 import type { ResolvedView } from './views';
 import { alignUp, type BindingWindow, type ElementRange } from './windows';
 
@@ -61,10 +61,11 @@ export function planAgcRows(
   const window = weightWindow(weights, gradWindow.buffer, limits);
   if (!window) return null;
 
-  // A workgroup's rows (its lanes' in the unit plan, in order) are dealt to its lanes in turn, row
-  // k to lane k mod WG: at each step of the row loop, neighbouring lanes (one SIMD group or warp)
-  // then sweep neighbouring rows, of one length, rather than rows of different tensors, where
-  // the group would wait for the longest (1.47x the loads at two workgroups of 64, in plan order).
+  // A workgroup's rows (its lanes' in the unit plan, back in view order: that plan sorts lanes by
+  // cost) are dealt to its lanes in turn, row k to lane k mod WG: at each step of the row loop,
+  // neighbouring lanes (one SIMD group or warp) then sweep neighbouring rows, of one length, rather
+  // than rows of different tensors, where the group would wait for the longest (1.47x the loads at
+  // two workgroups of 64, in plan order).
   const rows = group.pieces.length;
   const lanes = group.sharedLanes.length;
   const size = limits.workgroupSize;
@@ -74,14 +75,18 @@ export function planAgcRows(
   const firstRows = HEADER_WORDS + 4 * laneBase;
   const seen = new Uint8Array(segmentCount);
   let r = 0;
+  let rowsInOrder: SegmentPiece[] = [];
   for (let lane = 0; lane < lanes; lane++) {
     table[firstRows + lane] = r;
     const wgFirst = lane - (lane % size);
     const wgLanes = Math.min(size, lanes - wgFirst);
-    const begin = group.laneStarts[wgFirst];
-    const end = group.laneStarts[wgFirst + wgLanes];
-    for (let i = begin + (lane - wgFirst); i < end; i += wgLanes, r++) {
-      const piece = group.pieces[i];
+    if (lane === wgFirst) {
+      rowsInOrder = group.pieces
+        .slice(group.laneStarts[wgFirst], group.laneStarts[wgFirst + wgLanes])
+        .sort((a, b) => a.segment - b.segment);
+    }
+    for (let i = lane - wgFirst; i < rowsInOrder.length; i += wgLanes, r++) {
+      const piece = rowsInOrder[i];
       const unit = units[piece.segment];
       if (piece.edge || piece.first !== 0 || piece.stride !== 1 || piece.partial !== piece.segment) return null;
       if (seen[piece.segment] || 4 * piece.count !== unit.end - unit.start) return null;

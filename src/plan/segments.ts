@@ -153,7 +153,9 @@ export function planSegments(
     const blocked = fitLanes(true);
     if (longestLane(blocked) < longestLane(lanesOfGroups)) lanesOfGroups = blocked;
   }
-  lanesOfGroups = lanesOfGroups.map((lanes) => balanceWorkgroups(lanes, limits.workgroupSize));
+  lanesOfGroups = lanesOfGroups.map((lanes) =>
+    sortUnitsByCost(balanceWorkgroups(lanes, limits.workgroupSize), limits.workgroupSize),
+  );
   groups.forEach((group, g) => {
     const lanes = lanesOfGroups[g];
     group.pieces = lanes.flatMap((lane) => lane.pieces);
@@ -211,6 +213,8 @@ interface Lane {
   pieces: SegmentPiece[];
   shared: boolean;
   cost: number;
+  /** Lanes that must stay side by side (one block or run of interleaved lanes) have one unit; padding -1. */
+  unit: number;
 }
 
 /** Lanes of a block, in a workgroup of `workgroupSize`. */
@@ -271,6 +275,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     partial: -1,
   });
   const lanes: Lane[] = [];
+  let units = 0;
   let packed: Lane | null = null;
   const blockLanes = blockLanesIn(workgroupSize);
   let interleaved: Lane[] = [];
@@ -284,7 +289,7 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
     at = end;
     if (cost <= perLane && (!blocks || cost < blockMinimum(workgroupSize))) {
       if (!packed || packed.cost + cost > perLane) {
-        packed = { pieces: [], shared: false, cost: 0 };
+        packed = { pieces: [], shared: false, cost: 0, unit: units++ };
         lanes.push(packed);
       }
       for (const item of segmentItems) packed.pieces.push(whole(item));
@@ -298,7 +303,8 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
       // least loaded lanes. Each lane writes a partial per segment.
       if (interleaved.length === 0 || interleavedCost + cost > blockLanes * perLane) {
         closeInterleaved();
-        interleaved = Array.from({ length: blockLanes }, () => ({ pieces: [], shared: false, cost: 0 }));
+        const unit = units++;
+        interleaved = Array.from({ length: blockLanes }, () => ({ pieces: [], shared: false, cost: 0, unit }));
         interleavedCost = 0;
       }
       for (const item of segmentItems) {
@@ -329,9 +335,10 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
         const free = workgroupSize - (lanes.length % workgroupSize);
         const k = Math.min(free, laneCount - placed, MAX_STRIDE);
         const count = placed + k >= laneCount ? stop - from : k * share * item.unit;
+        const unit = units++;
         for (let first = 0; first < k; first++) {
           const piece = { ...whole(item), offset: from, count, first, stride: k };
-          lanes.push({ pieces: [piece], shared: true, cost: share });
+          lanes.push({ pieces: [piece], shared: true, cost: share, unit });
         }
         placed += k;
         from += count;
@@ -346,7 +353,8 @@ function planLanes(items: readonly LaneItem[], perLane: number, workgroupSize: n
       const free = workgroupSize - (lanes.length % workgroupSize); // a block within one workgroup
       const k = Math.max(1, Math.min(BLOCK_LANES, lanesLeft, free));
       lanesLeft -= k;
-      const block: Lane[] = Array.from({ length: k }, () => ({ pieces: [], shared: true, cost: 0 }));
+      const unit = units++;
+      const block: Lane[] = Array.from({ length: k }, () => ({ pieces: [], shared: true, cost: 0, unit }));
       let room = k * share;
       let dealt = 0;
       while (r < rest.length && room > 0) {
@@ -400,10 +408,33 @@ function balanceWorkgroups(lanes: readonly Lane[], workgroupSize: number): Lane[
       spread.push(lanes[next++]);
     }
     if (w < workgroups - 1) {
-      while (spread.length - start < workgroupSize) spread.push({ pieces: [], shared: false, cost: 0 });
+      while (spread.length - start < workgroupSize) spread.push({ pieces: [], shared: false, cost: 0, unit: -1 });
     }
   }
   return spread;
+}
+
+/**
+ * Within each workgroup, its units (a run or block of lanes that stay side by side, or one lane)
+ * from the costliest down, padding last. A SIMD group (4 lanes on a CPU, a warp of 32) runs as long
+ * as its costliest lane: in plan order, a group spanning the last lanes of one segment and the first
+ * of the next, whose shares differ by up to 2x, waited on the longer (1.12x its lanes' loads at cap
+ * 2 on the transformer); sorted, neighbouring units have near-equal costs.
+ */
+function sortUnitsByCost(lanes: readonly Lane[], workgroupSize: number): Lane[] {
+  const sorted: Lane[] = [];
+  for (let start = 0; start < lanes.length; start += workgroupSize) {
+    const units: Lane[][] = [];
+    const workgroup = lanes.slice(start, start + workgroupSize);
+    workgroup.forEach((lane, l) => {
+      if (l > 0 && lane.unit === workgroup[l - 1].unit && lane.unit >= 0) units[units.length - 1].push(lane);
+      else units.push([lane]);
+    });
+    const cost = (unit: Lane[]) => (unit[0].unit < 0 ? -1 : Math.max(...unit.map((lane) => lane.cost)));
+    units.sort((a, b) => cost(b) - cost(a)); // stable: units of equal cost keep plan order
+    sorted.push(...units.flat());
+  }
+  return sorted;
 }
 
 /**
