@@ -2,7 +2,8 @@
 // finds the fastest with a few dozen timings on a machine whose load comes and goes.
 //
 // - Interleaved rounds: a round times every cap in play once, in alternating order, so load that
-//   comes and goes lands on all of them rather than on whichever cap was being timed.
+//   comes and goes lands on all of them rather than on whichever cap was being timed. A timer on
+//   the GPU's clock may take a round's timings together, with one wait for all of them.
 // - A robust statistic: the median of a cap's timings. Not the minimum: on a CPU emulator with a
 //   core taken by another process, a cap of many workgroups has lucky moments when both cores are
 //   free, and its minimum then beats caps that are faster nearly all of the time.
@@ -48,6 +49,8 @@ export async function searchBestCap(
   candidates: readonly number[],
   prior: number,
   measure: (cap: number) => Promise<number>,
+  /** Start a round's timings together, in round order (timers that time on the GPU, not the wall clock). */
+  together = false,
 ): Promise<CapSearchResult> {
   if (!candidates.includes(prior)) throw new Error(`the prior ${prior} is not a candidate`);
   const samples = new Map<number, number[]>();
@@ -57,10 +60,10 @@ export async function searchBestCap(
   const leader = (caps: readonly number[]) => caps.reduce((a, b) => (score(b) < score(a) ? b : a));
   const round = async (caps: readonly number[]) => {
     const order = rounds++ % 2 ? [...caps].reverse() : caps;
-    for (const cap of order) {
-      const ms = await measure(cap);
-      samples.set(cap, [...(samples.get(cap) ?? []), ms]);
-    }
+    const times: number[] = [];
+    if (together) times.push(...(await Promise.all(order.map(measure))));
+    else for (const cap of order) times.push(await measure(cap));
+    order.forEach((cap, i) => samples.set(cap, [...(samples.get(cap) ?? []), times[i]]));
   };
   // Enough timings of every cap, or the others clearly slower: even their fastest of two or more
   // timings (load only ever adds time) above CLEARLY_SLOWER × the leader's median of three or more.

@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, createGradientArena, type Clipper, type GradView, type NormHandle } from '../../src/index';
 import { totalNormReference } from '../../src/reference/index';
+import { MIN_TUNE_ELEMENTS } from '../../src/gpu/autotune';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -368,7 +369,7 @@ test('createClipper requests its own device and autotunes when given nothing; tu
   const own = clipper.device!;
   const tuning = clipper.tuning!;
   expect(tuning).toMatchObject({ source: 'autotune', timer: 'timestamps' });
-  expect(tuning.elements).toBeGreaterThanOrEqual(1 << 20);
+  expect(tuning.elements).toBeGreaterThanOrEqual(MIN_TUNE_ELEMENTS);
   // The prior: the core count on a CPU (fallback) adapter such as SwiftShader, else 256.
   const cores = 2 ** Math.round(Math.log2(navigator.hardwareConcurrency));
   expect(tuning.prior).toBe(own.adapterInfo.isFallbackAdapter ? cores : 256);

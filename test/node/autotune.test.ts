@@ -46,6 +46,31 @@ describe('searchBestCap', () => {
     }
   });
 
+  test('timings taken together: a round starts every cap before any resolves, in round order, and chooses as one at a time', async () => {
+    const truth = curve(64, 0.3);
+    const alone = counted(truth);
+    const one = await searchBestCap(CAPS, 256, alone.measure);
+    const started: number[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const together = await searchBestCap(
+      CAPS,
+      256,
+      async (cap) => {
+        started.push(cap);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        return truth(cap);
+      },
+      true,
+    );
+    expect(together.chosen).toBe(one.chosen);
+    expect(started).toEqual(alone.calls);
+    expect(mostInFlight).toBe(3); // a window of three caps a round
+    expect([...together.samples.entries()]).toEqual([...one.samples.entries()]);
+  });
+
   test('the prior must be a candidate; one candidate is its own answer', async () => {
     await expect(searchBestCap([1, 2, 4], 3, async () => 1)).rejects.toThrow(/prior 3/);
     expect((await searchBestCap([16], 16, async () => 5)).chosen).toBe(16);
