@@ -252,15 +252,38 @@ function operationsFor(shape: CaseShape, config: BenchConfig): OperationSpec[] {
   return own.filter((spec) => config.operations.includes(spec.name));
 }
 
+/** createClipper() on a new device of `device`'s adapter, with its features (ms), or null where none is to be had. */
+async function timeCreateOnAnotherDevice(device: GPUDevice): Promise<number | null> {
+  const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+  const other = await adapter
+    ?.requestDevice({ requiredFeatures: [...device.features] as GPUFeatureName[] })
+    .catch(() => null);
+  if (!other) return null;
+  try {
+    const started = performance.now();
+    (await createClipper({ device: other })).destroy();
+    return performance.now() - started;
+  } finally {
+    other.destroy();
+  }
+}
+
 export async function runBenchmark(
   device: GPUDevice,
   config: BenchConfig,
   onProgress: (p: Progress) => void = () => {},
 ): Promise<BenchResults> {
   const { shapes, skipped } = planCases(config, device);
+  // Start-up: the first createClipper() on a device, its autotune and pipeline compiles included.
+  // Here it is the browser's first WebGPU work, beside the page's own loading; a page reload finds
+  // the GPU process running, which a second device of the same adapter stands for.
+  const createStarted = performance.now();
   const tuned = (await createClipper({ device })) as GpuClipper;
+  const createMs = performance.now() - createStarted;
   const maxWorkgroups = tuned.maxWorkgroups ?? null;
+  const autotuneMs = tuned.tuning?.elapsedMs ?? null;
   tuned.destroy();
+  const reloadCreateMs = await timeCreateOnAnotherDevice(device);
   const total =
     shapes.reduce((n, s) => n + operationsFor(s, config).length * config.methods.length, 0) +
     modesToRun(config.modes).length;
@@ -342,12 +365,12 @@ export async function runBenchmark(
         : 'no timestamp-query on this device: wall times only',
     },
     config,
-    tuning: { maxWorkgroups },
+    tuning: { maxWorkgroups, createMs, autotuneMs, reloadCreateMs },
     skipped,
     cases,
     modes,
     setBuild,
     ...(fitStep ? { fitStep } : {}),
-    targets: checkTargets(cases, modes),
+    targets: checkTargets(cases, modes, { createMs, reloadCreateMs }),
   };
 }

@@ -80,7 +80,7 @@ export function formatReport(results: BenchResults): string {
   const a = results.adapter;
   const out = [
     `gradclip benchmark, ${results.date.slice(0, 10)}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter'}`,
-    `browser: ${results.browser}; gradclip's autotuned workgroup cap: ${results.tuning?.maxWorkgroups ?? '-'}`,
+    `browser: ${results.browser}; gradclip's autotuned workgroup cap: ${results.tuning?.maxWorkgroups ?? '-'}${startUpText(results.tuning)}`,
     `wall-time medians in ms ${stepsText(results.config)}; gc/copy = gradclip-arena / copy kernel (ideal from the byte model); tfjs/gc = TF.js / gradclip reading the norm each step`,
     '',
     line(header),
@@ -190,4 +190,12 @@ export function formatModes(results: BenchResults): string[] {
     `|${widths.map((w, i) => (text.has(i) ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...body.map(line),
   ];
+}
+
+/** The start-up times, where the run has them. */
+function startUpText(tuning: BenchResults['tuning'] | undefined): string {
+  if (tuning?.createMs === undefined) return '';
+  const autotune = tuning.autotuneMs == null ? '' : `, autotune ${tuning.autotuneMs.toFixed(0)} ms`;
+  const reload = tuning.reloadCreateMs == null ? '' : `; on a second device ${tuning.reloadCreateMs.toFixed(0)} ms`;
+  return ` (first createClipper() ${tuning.createMs.toFixed(0)} ms${autotune}${reload})`;
 }

@@ -75,8 +75,18 @@ export interface BenchResults {
   launchedBrowser?: { name: BrowserName; version: string };
   timestamps: { supported: boolean; note: string };
   config: BenchConfig;
-  /** The workgroup cap gradclip's autotune chose on this device. */
-  tuning: { maxWorkgroups: number | null };
+  /**
+   * The workgroup cap gradclip's autotune chose on this device. Start-up (ms, absent in older
+   * results): the first createClipper() on this device, the browser's first WebGPU work, and the
+   * autotune's share of it; the first createClipper() on a second device of the adapter, as a page
+   * reload finds the browser (null where no second device was had).
+   */
+  tuning: {
+    maxWorkgroups: number | null;
+    createMs?: number;
+    autotuneMs?: number | null;
+    reloadCreateMs?: number | null;
+  };
   skipped: string[];
   cases: CaseResult[];
   /** Each clipping mode's step against plain clipGradNorm (absent when --modes no). */

@@ -37,6 +37,7 @@ import {
   ROOFLINE_TARGETS,
   ZERO_CHUNK_TARGETS,
   checkTargets,
+  START_UP_TARGET_MS,
 } from '../../demo/bench/targets';
 
 test('the per-kernel breakdown: median per kernel of its summed time in a step, in first-run order', () => {
@@ -296,7 +297,9 @@ describe('results schema and targets', () => {
   });
 
   test('targets are computed from the ratios', () => {
-    const targets = sampleResults().targets;
+    // The start-up line first: no createClipper() timed in the sample, so unmeasured.
+    const [startUp, ...targets] = sampleResults().targets;
+    expect(startUp).toMatchObject({ measured: null, met: null, threshold: START_UP_TARGET_MS });
     expect(targets[0]).toMatchObject({ measured: 150 / 21, met: true, threshold: 5 });
     expect(targets[1]).toMatchObject({ measured: 20 / 12, met: true, threshold: 2 });
     expect(targets[2]).toMatchObject({ measured: 9 / 12, met: true, threshold: 1 });
@@ -363,6 +366,15 @@ describe('results schema and targets', () => {
     ]);
     expect(gpuZero.measured).toBeCloseTo(8.4 / 8);
     expect(gpuZero.detail).toContain('GPU-timestamp');
+  });
+
+  test("the start-up target: a page reload's first createClipper() within START_UP_TARGET_MS, the browser's first beside it", () => {
+    const startUp = (reloadCreateMs: number | null) =>
+      checkTargets([], [], { createMs: 1300, reloadCreateMs }).find((t) => t.name.startsWith('start-up'))!;
+    expect(startUp(850)).toMatchObject({ measured: 850, threshold: START_UP_TARGET_MS, comparison: '<=', met: true });
+    expect(startUp(850).detail).toContain('1300 ms');
+    expect(startUp(START_UP_TARGET_MS + 1).met).toBe(false);
+    expect(startUp(null)).toMatchObject({ measured: null, met: null });
   });
 
   test("the roofline targets: the fused optimizer's and the DP step's time over the copy time for their bytes per float", () => {
