@@ -254,7 +254,7 @@ function operationsFor(shape: CaseShape, config: BenchConfig): OperationSpec[] {
 
 /** createClipper() on a new device of `device`'s adapter, with its features (ms), or null where none is to be had. */
 async function timeCreateOnAnotherDevice(device: GPUDevice): Promise<number | null> {
-  const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+  const adapter = await globalThis.navigator?.gpu?.requestAdapter().catch(() => null);
   const other = await adapter
     ?.requestDevice({ requiredFeatures: [...device.features] as GPUFeatureName[] })
     .catch(() => null);

@@ -418,7 +418,7 @@ function balanceWorkgroups(lanes: readonly Lane[], workgroupSize: number): Lane[
  * Within each workgroup, its units (a run or block of lanes that stay side by side, or one lane)
  * from the costliest down, padding last. A SIMD group (4 lanes on a CPU, a warp of 32) runs as long
  * as its costliest lane: in plan order, a group spanning the last lanes of one segment and the first
- * of the next, whose shares differ by up to 2x, waited on the longer (1.12x its lanes' loads at cap
+ * of the next, whose shares differ by up to 2x, waited on the longer (1.11x its lanes' loads at cap
  * 2 on the transformer); sorted, neighbouring units have near-equal costs.
  */
 function sortUnitsByCost(lanes: readonly Lane[], workgroupSize: number): Lane[] {
