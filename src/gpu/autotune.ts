@@ -1,5 +1,5 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over up to 32 MiB (2 MiB on a slow device) for caps around a prior. The best cap
+// plus a clamp pass over up to 32 MiB (4 MiB on a slow device) for caps around a prior. The best cap
 // differs by orders of magnitude between GPUs (thousands of workgroups) and CPU emulators (a
 // handful), so it is measured rather than guessed; the search itself (interleaved rounds, medians,
 // a climb from the prior, early stops) is in autotune-search.ts.
@@ -30,11 +30,12 @@ const TUNE_ELEMENTS = 1 << 23;
  */
 const STEP_BUDGET_MS = 5;
 /**
- * 2 MiB: caps up to 128 still differ, and a CPU adapter's best is a handful. It was 4 MiB: a
- * SwiftShader step over 2 MiB takes ~2.7 ms against ~4 ms, and the choice was as good (10 of 10
- * within 10 % of the fastest cap in the bench's check).
+ * 4 MiB: caps up to 256 still differ. 2 MiB made the search ~70 ms shorter on SwiftShader but chose
+ * one workgroup in 5 of 25 runs on an otherwise idle machine (0 of 18 at 4 MiB), where the
+ * transformer's steps take up to twice as long as at two: on so little data a second workgroup's
+ * fixed cost weighs more.
  */
-export const MIN_TUNE_ELEMENTS = 1 << 19;
+export const MIN_TUNE_ELEMENTS = 1 << 20;
 /** Floats per workgroup at least (the plan's MIN_ELEMENTS_PER_WORKGROUP): larger caps add nothing. */
 const ELEMENTS_PER_WORKGROUP = 4096;
 /** A batch must take at least this long to be measured (ms): timestamps, wall clock. */
