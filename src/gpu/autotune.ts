@@ -30,7 +30,7 @@ const TUNE_ELEMENTS = 1 << 23;
  */
 const STEP_BUDGET_MS = 5;
 /**
- * 4 MiB: caps up to 256 still differ. 2 MiB made the search ~70 ms shorter on SwiftShader but chose
+ * 4 MiB: caps up to 256 still differ. 2 MiB made createClipper() ~90 ms shorter on SwiftShader but chose
  * one workgroup in 5 of 25 runs on an otherwise idle machine (0 of 18 at 4 MiB), where the
  * transformer's steps take up to twice as long as at two: on so little data a second workgroup's
  * fixed cost weighs more.
