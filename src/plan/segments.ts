@@ -424,15 +424,17 @@ function balanceWorkgroups(lanes: readonly Lane[], workgroupSize: number): Lane[
 function sortUnitsByCost(lanes: readonly Lane[], workgroupSize: number): Lane[] {
   const sorted: Lane[] = [];
   for (let start = 0; start < lanes.length; start += workgroupSize) {
-    const units: Lane[][] = [];
+    const units: Array<{ lanes: Lane[]; cost: number }> = [];
     const workgroup = lanes.slice(start, start + workgroupSize);
     workgroup.forEach((lane, l) => {
-      if (l > 0 && lane.unit === workgroup[l - 1].unit && lane.unit >= 0) units[units.length - 1].push(lane);
-      else units.push([lane]);
+      const last = units[units.length - 1];
+      if (l > 0 && lane.unit === workgroup[l - 1].unit && lane.unit >= 0) {
+        last.lanes.push(lane);
+        last.cost = Math.max(last.cost, lane.cost);
+      } else units.push({ lanes: [lane], cost: lane.unit < 0 ? -1 : lane.cost });
     });
-    const cost = (unit: Lane[]) => (unit[0].unit < 0 ? -1 : Math.max(...unit.map((lane) => lane.cost)));
-    units.sort((a, b) => cost(b) - cost(a)); // stable: units of equal cost keep plan order
-    sorted.push(...units.flat());
+    units.sort((a, b) => b.cost - a.cost); // stable: units of equal cost keep plan order
+    for (const unit of units) sorted.push(...unit.lanes);
   }
   return sorted;
 }

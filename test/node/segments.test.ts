@@ -16,6 +16,7 @@ import {
 import type { ResolvedView } from '../../src/plan/views';
 import { fakeBuffer } from '../shared/fake-device';
 import { seededRandom } from '../shared/random';
+import { lockstepCost } from '../shared/lockstep';
 
 function randomLayout(seed: number): { views: ResolvedView[]; limits: PlanLimits; batch: number } {
   const random = seededRandom(seed);
@@ -230,28 +231,13 @@ test("the benchmark's transformer on a cap of 2 workgroups: lanes fit the cap, i
   }
 });
 
-/**
- * The time SIMD groups of `width` lanes take over a group's lanes (each step of a lane's piece
- * list runs as long as the group's costliest lane at that step, plus one table read), over the
- * time its lanes' own loads would take.
- */
-function lockstepCost(group: SegmentPlan['groups'][number], width: number): number {
-  const lanes = group.sharedLanes.length;
-  const steps = (l: number) =>
+/** Each lane's steps (lockstepCost): its pieces, each its vec4 loads plus one table read. */
+function pieceSteps(group: SegmentPlan['groups'][number]): number[][] {
+  return group.sharedLanes.map((_, l) =>
     group.pieces
       .slice(group.laneStarts[l], group.laneStarts[l + 1])
-      .map((p) => 1 + (p.edge ? 1 : Math.ceil(Math.max(0, p.count - p.first) / p.stride)));
-  let lockstep = 0;
-  let own = 0;
-  for (let start = 0; start < lanes; start += width) {
-    const group = Array.from({ length: Math.min(width, lanes - start) }, (_, k) => steps(start + k));
-    const most = Math.max(...group.map((s) => s.length));
-    for (let step = 0; step < most; step++) {
-      lockstep += group.length * Math.max(...group.map((s) => s[step] ?? 0));
-      own += group.reduce((n, s) => n + (s[step] ?? 0), 0);
-    }
-  }
-  return lockstep / own;
+      .map((p) => 1 + (p.edge ? 1 : Math.ceil(Math.max(0, p.count - p.first) / p.stride))),
+  );
 }
 
 test("the benchmark's transformer, one segment a view, at caps of 1 to 16: SIMD neighbours sweep near-equal loads", async () => {
@@ -261,6 +247,6 @@ test("the benchmark's transformer, one segment a view, at caps of 1 to 16: SIMD 
   const views = await transformerViews(1);
   for (const cap of [1, 2, 4, 8, 16]) {
     const [group] = transformerPlan(views, 1, transformerLimits(cap)).groups;
-    expect(lockstepCost(group, 4), `cap ${cap}`).toBeLessThan(1.05);
+    expect(lockstepCost(pieceSteps(group), 4), `cap ${cap}`).toBeLessThan(1.05);
   }
 });
