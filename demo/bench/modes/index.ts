@@ -13,7 +13,16 @@ import { clippingLines } from './clipping-lines';
 import { stamp, type LineContext, type ModeResult, type ModeRun } from './line';
 import { optimizerLines } from './optimizer-lines';
 import { pairedRatio, taken, timeInRounds } from './rounds';
-import { load, maxRelativeError, PER_EXAMPLE_BATCH, readViews, SkipMode, workload, type Workload } from './workload';
+import {
+  loadCpu,
+  loadGpu,
+  maxRelativeError,
+  PER_EXAMPLE_BATCH,
+  readViews,
+  SkipMode,
+  workload,
+  type Workload,
+} from './workload';
 
 export { MODES, type ModeName } from '../config';
 export type { ModeResult } from './line';
@@ -79,15 +88,32 @@ export async function runModes(
     if (error instanceof SkipMode) result.skipped = error.message;
     else result.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   };
-  // One step of a line on freshly loaded gradients; the CPU twin takes it too (untimed).
+  // The CPU twins' steps, in the order the GPU took them, wait here until a check needs their
+  // results: run between timed steps, the float64 reference (and the garbage it leaves) took a core
+  // from the next GPU step, which on a CPU adapter then ran its workgroups one after the other,
+  // and that penalty fell on whichever lines followed the heaviest twins.
+  const cpuSteps: Array<{ line: (typeof lines)[number]; step: number }> = [];
+  const cpuErrors = new Map<(typeof lines)[number], unknown>();
+  const catchUpCpu = () => {
+    for (const { line, step } of cpuSteps.splice(0)) {
+      if (cpuErrors.has(line)) continue;
+      try {
+        loadCpu(line.run.work, step);
+        line.run.cpuStep();
+      } catch (error) {
+        cpuErrors.set(line, error);
+      }
+    }
+  };
+  // One step of a line on freshly loaded gradients; the CPU twin's is queued (untimed).
   const stepOf = async (line: (typeof lines)[number], stepTimer: TimestampPair | null) => {
     const { run } = line;
-    load(device, run.work, line.step);
+    loadGpu(device, run.work, line.step);
     await settled(device); // the uploads are not part of the step
     const measured = run.timedStep
       ? await run.timedStep(line.step, stepTimer)
       : await recordedStep(run, line.result.mode, stepTimer);
-    run.cpuStep();
+    cpuSteps.push({ line, step: line.step });
     line.step++;
     return measured;
   };
@@ -154,6 +180,8 @@ export async function runModes(
         result.wall = summarize(taken(wall));
         result.gpu = taken(gpuTimes).length ? summarize(taken(gpuTimes)) : null;
         await stepOf(line, null);
+        catchUpCpu();
+        if (cpuErrors.has(line)) throw cpuErrors.get(line);
         const { actual, reference } = await run.results();
         const relative = maxRelativeError(actual, reference);
         result.check = { ok: relative <= (run.tolerance ?? 1e-4), maxRelativeError: relative };

@@ -112,9 +112,20 @@ export function halfWorkload(
   return w;
 }
 
-/** Writes step `step`'s gradients (normal, or spiked every SPIKE_EVERY steps) into both copies. */
+/** Step `step`'s gradients: normal, or spiked every SPIKE_EVERY steps. */
+function gradientsOf(w: Workload, step: number): Float32Array<ArrayBuffer>[] {
+  return step % SPIKE_EVERY === SPIKE_EVERY - 1 ? w.spiked : w.normal;
+}
+
+/** Writes step `step`'s gradients into both copies. */
 export function load(device: GPUDevice, w: Workload, step: number): void {
-  const source = step % SPIKE_EVERY === SPIKE_EVERY - 1 ? w.spiked : w.normal;
+  loadGpu(device, w, step);
+  loadCpu(w, step);
+}
+
+/** Writes step `step`'s gradients into the GPU copy. */
+export function loadGpu(device: GPUDevice, w: Workload, step: number): void {
+  const source = gradientsOf(w, step);
   w.gpu.views.forEach((v, i) => {
     const view = v as { buffer: GPUBuffer; offset: number };
     if (w.half) {
@@ -125,8 +136,12 @@ export function load(device: GPUDevice, w: Workload, step: number): void {
     } else {
       device.queue.writeBuffer(view.buffer, view.offset, source[i]);
     }
-    w.cpu.arrays[i].set(source[i]);
   });
+}
+
+/** Writes step `step`'s gradients into the CPU twin. */
+export function loadCpu(w: Workload, step: number): void {
+  gradientsOf(w, step).forEach((source, i) => w.cpu.arrays[i].set(source));
 }
 
 export async function readViews(
