@@ -14,6 +14,8 @@ import { BufferUsage } from '../core/webgpu-constants';
 import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
 import { adapterKey } from './adapter-key';
+import { checkNormType } from '../plan/validate';
+import { OP_CLAMP, SOURCE_PARTIALS } from '../kernels/registry';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -179,6 +181,24 @@ class TuningRuns {
   }
 }
 
+/**
+ * Builds side by side the pipelines of a tuning step over `set` (the norm's partials and finalize,
+ * the clamp), which recording it would build one after another: most of createClipper()'s time
+ * on a CPU adapter is compiling them.
+ */
+function prebuildStep({ clipper, set }: { clipper: GpuClipper; set: GradSet }): Promise<void> {
+  const { kernels } = clipper.context;
+  const { plan } = clipper.context.checkUsable(set);
+  const { kind } = checkNormType(2);
+  return kernels.prebuild(() => {
+    for (const group of plan.groups) {
+      kernels.partials(kind, group);
+      kernels.elementwise(OP_CLAMP, group);
+    }
+    kernels.finalize(kind, SOURCE_PARTIALS, false);
+  });
+}
+
 async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   const started = performance.now();
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
@@ -197,6 +217,7 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
     clipper.clipGradValue(set, { min: 0.5, max: 0.5 });
   try {
     const first = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
+    await prebuildStep(first);
     fill(first);
     await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap
     // A fast device tunes on as much of the buffer as keeps a step within budget (a GPU: all of it).

@@ -53,6 +53,8 @@ export interface Kernels extends Layouts, BindingCounts {
   unscale(layout: SlotLayout): GPUComputePipeline;
   /** A GradScaler's update(). */
   scalerUpdate(): GPUComputePipeline;
+  /** Builds side by side the pipelines `ask` asks these getters for (PipelineCache.prebuild). */
+  prebuild(ask: () => void): Promise<void>;
 }
 
 /** What optimizer_update.wgsl is specialised for: OPTIMIZER.OPT_* and CLIP_*, SGD's momentum options, and a GradScaler. */

@@ -53,5 +53,6 @@ function buildKernels(device: GPUDevice): Kernels {
     ...layouts,
     ...normKernels(build),
     ...stepKernels(build),
+    prebuild: (ask) => cache.prebuild(ask),
   };
 }

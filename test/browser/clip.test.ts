@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, createGradientArena, type Clipper, type GradView, type NormHandle } from '../../src/index';
 import { totalNormReference } from '../../src/reference/index';
 import { MIN_TUNE_ELEMENTS } from '../../src/gpu/autotune';
+import { OP_CLAMP } from '../../src/kernels/registry';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
 import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
@@ -408,6 +409,34 @@ test('createClipper requests its own device and autotunes when given nothing; tu
   again.destroy();
   clipper.destroy();
   own.destroy();
+});
+
+test('the autotune builds its pipelines side by side, and its timed steps build none', async () => {
+  const first = await sharedDevice();
+  const adapter = await navigator.gpu.requestAdapter();
+  const fresh = await adapter!.requestDevice({ requiredFeatures: [...first.features] as GPUFeatureName[] });
+  const built = { sync: [] as string[], async: [] as string[] };
+  const sync = fresh.createComputePipeline.bind(fresh);
+  const async = fresh.createComputePipelineAsync.bind(fresh);
+  fresh.createComputePipeline = (d) => {
+    built.sync.push(d.label ?? '');
+    return sync(d);
+  };
+  fresh.createComputePipelineAsync = (d) => {
+    built.async.push(d.label ?? '');
+    return async(d);
+  };
+  const clipper = await createClipper({ device: fresh });
+  expect(clipper.tuning!.source).toBe('autotune');
+  // A norm's partials and finalize and the clamp, all asked for at once; a mismatch between what
+  // the autotune asks for and what its steps record would build the latter again, one by one.
+  expect(built.async).toHaveLength(3);
+  expect(built.async.some((label) => label.includes('norm_partials'))).toBe(true);
+  expect(built.async.some((label) => label.includes('norm_finalize'))).toBe(true);
+  expect(built.async.some((label) => label.includes('elementwise') && label.includes(`op=${OP_CLAMP}`))).toBe(true);
+  expect(built.sync).toEqual([]);
+  clipper.destroy();
+  fresh.destroy();
 });
 
 test('buffers whose size is not a multiple of 16, with only STORAGE | COPY_SRC usage', async () => {
