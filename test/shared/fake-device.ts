@@ -125,6 +125,12 @@ export function createFakeDevice(limits: Partial<GPUSupportedLimits> = {}, featu
       counts.createComputePipeline++;
       return { label: d.label };
     },
+    // Counted with the others: a pipeline built either way.
+    createComputePipelineAsync: async (d: GPUComputePipelineDescriptor) => {
+      labelled('createComputePipelineAsync', d);
+      counts.createComputePipeline++;
+      return { label: d.label };
+    },
     createBindGroup: (d: GPUBindGroupDescriptor) => {
       labelled('createBindGroup', d);
       counts.createBindGroup++;
