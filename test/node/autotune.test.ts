@@ -107,6 +107,32 @@ describe('searchBestCap', () => {
     }
   });
 
+  test('a leader apart from its neighbours over the last rounds ends the search early, with the same choice', async () => {
+    // A quiet emulator: cap 2 best, 12 % per doubling, ±2 % jitter. Seven timings of each final cap
+    // would take ten rounds; three rounds in which every neighbour's fastest is above the leader's
+    // median settle it.
+    const random = seededRandom(3);
+    const quiet = counted(curve(2, 0.12), (ms) => ms * (0.98 + 0.04 * random()));
+    const result = await searchBestCap(candidateCaps(1 << 20, 65535), 2, quiet.measure);
+    expect(result.chosen).toBe(2);
+    expect(result.rounds).toBeLessThanOrEqual(6);
+    // Overlapping timings (±20 %) keep the rounds going to seven timings of each final cap.
+    const noisy = counted(curve(2, 0.12), (ms) => ms * (0.8 + 0.4 * random()));
+    const slow = await searchBestCap(candidateCaps(1 << 20, 65535), 2, noisy.measure);
+    expect(Math.min(...slow.final.map((cap) => slow.samples.get(cap)!.length))).toBeGreaterThanOrEqual(7);
+  });
+
+  test("a machine that turns busy mid-search: the leader's quiet early timings do not end the search for it", async () => {
+    // Cap 8 is best by 5 %. The coarse rounds (caps 1, 4, 16) run quiet; then the machine runs at
+    // half speed, while caps 2 and 8 join cap 4. Against cap 4's earlier quiet timings, cap 8's
+    // busy ones look slower; compared over the rounds they shared, it leads, and is chosen.
+    let timings = 0;
+    const truth = curve(8, 0.05);
+    const measure = async (cap: number) => truth(cap) * (timings++ < 9 ? 1 : 2);
+    const result = await searchBestCap(candidateCaps(1 << 20, 65535), 4, measure);
+    expect(result.chosen).toBe(8);
+  });
+
   test('median of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
