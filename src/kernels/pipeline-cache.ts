@@ -63,16 +63,19 @@ export class PipelineCache {
    * Builds the pipelines that `ask` asks the getters for side by side, with
    * createComputePipelineAsync, and caches them: recording builds each when it is first set, one
    * after another (the autotune's three on SwiftShader, 2 cores: 559-609 ms side by side, 594-641
-   * ms one by one, 8 alternating runs each). While `ask`
-   * runs, a getter of a pipeline not yet built returns a placeholder: `ask` may only call getters.
-   * A build that fails is left to the first recording, which reports it as usual.
+   * ms one by one, 8 alternating runs each). While `ask` runs, a getter of a pipeline not yet
+   * built returns a placeholder: `ask` may only call getters. A build that fails is left to the
+   * first recording, which reports it as usual.
    */
   async prebuild(ask: () => void): Promise<void> {
     const builds = new Map<string, Promise<void>>();
     this.asking = (key, descriptor) => {
       if (builds.has(key)) return;
       const build = this.device.createComputePipelineAsync(descriptor).then(
-        (pipeline) => void (this.pipelines.has(key) || this.pipelines.set(key, pipeline)),
+        (pipeline) => {
+          // Recording may have built it meanwhile; the first one built stays.
+          if (!this.pipelines.has(key)) this.pipelines.set(key, pipeline);
+        },
         () => {},
       );
       builds.set(key, build);
