@@ -58,23 +58,20 @@ export async function searchBestCap(
   together = false,
 ): Promise<CapSearchResult> {
   if (!candidates.includes(prior)) throw new Error(`the prior ${prior} is not a candidate`);
-  const samples = new Map<number, number[]>();
   let rounds = 0;
-  const score = (cap: number) => median(samples.get(cap) ?? [Infinity]);
-  const count = (cap: number) => samples.get(cap)?.length ?? 0;
-  const leader = (caps: readonly number[]) => caps.reduce((a, b) => (score(b) < score(a) ? b : a));
-  /** Per cap, its timing in each of the rounds that timed it, by round. */
+  /** Per cap, its timing in each of the rounds that timed it, by round (in round order). */
   const byRound = new Map<number, Map<number, number>>();
+  const timings = (cap: number) => [...(byRound.get(cap)?.values() ?? [])];
+  const count = (cap: number) => byRound.get(cap)?.size ?? 0;
+  const score = (cap: number) => (count(cap) ? median(timings(cap)) : Infinity);
+  const leader = (caps: readonly number[]) => caps.reduce((a, b) => (score(b) < score(a) ? b : a));
   const round = async (caps: readonly number[]) => {
     const index = rounds++;
     const order = index % 2 ? [...caps].reverse() : caps;
     const times: number[] = [];
     if (together) times.push(...(await Promise.all(order.map(measure))));
     else for (const cap of order) times.push(await measure(cap));
-    order.forEach((cap, i) => {
-      samples.set(cap, [...(samples.get(cap) ?? []), times[i]]);
-      byRound.set(cap, (byRound.get(cap) ?? new Map()).set(index, times[i]));
-    });
+    order.forEach((cap, i) => byRound.set(cap, (byRound.get(cap) ?? new Map()).set(index, times[i])));
   };
   /** The cap's timings in the last SEPARATE_ROUNDS rounds, or null unless it was timed in each. */
   const recent = (cap: number) => {
@@ -88,7 +85,7 @@ export async function searchBestCap(
   // a few rounds; on a busy one the ranges overlap and the rounds go on.
   const decided = (caps: readonly number[], enough: number) => {
     const best = leader(caps);
-    const fastest = (c: number) => Math.min(...(samples.get(c) ?? []));
+    const fastest = (c: number) => Math.min(...timings(c));
     const clearlySlower = (c: number) => count(best) >= 3 && count(c) >= 2 && fastest(c) > CLEARLY_SLOWER * score(best);
     const leading = recent(best);
     const apart = (c: number) => {
@@ -125,6 +122,7 @@ export async function searchBestCap(
       centres.add(centre);
     }
   }
+  const samples = new Map([...byRound.keys()].map((cap) => [cap, timings(cap)]));
   return { chosen: leader(window), final: window, samples, rounds };
 }
 
