@@ -71,6 +71,10 @@ export const LAYOUT = {
   PARAMS_BYTES: 64,
   /** One `NormResult`. */
   RESULT_BYTES: 32,
+  /** NormResult.coef. */
+  COEF_OFFSET: 4,
+  /** NormResult.flags. */
+  FLAGS_OFFSET: 8,
   /** NormResult.foundInf. */
   FOUND_INF_OFFSET: 12,
   /** NormResult.threshold. */
@@ -96,6 +100,8 @@ export const {
   PARTIAL_BYTES,
   PARAMS_BYTES,
   RESULT_BYTES,
+  COEF_OFFSET,
+  FLAGS_OFFSET,
   FOUND_INF_OFFSET,
   THRESHOLD_OFFSET,
   SEGMENT_NORM_BYTES,

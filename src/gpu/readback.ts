@@ -6,7 +6,7 @@ import { RESULT_BYTES } from '../core/abi';
 import { whileNudging } from './nudge';
 import { StagingPool } from './staging';
 
-import { THRESHOLD_OFFSET } from '../core/abi';
+import { FLAGS_OFFSET, THRESHOLD_OFFSET } from '../core/abi';
 
 /** A NormResult slot as read back. */
 export interface SlotValue {
@@ -35,7 +35,7 @@ export class Readback {
     this.device.queue.submit([encoder.finish()]);
     return this.mapped(staging.mapAsync(MapMode.READ)).then(() => {
       const mapped = staging.getMappedRange();
-      const [flags, foundInf] = new Uint32Array(mapped, 8, 2);
+      const [flags, foundInf] = new Uint32Array(mapped, FLAGS_OFFSET, 2);
       const value = {
         norm: new Float32Array(mapped, 0, 1)[0],
         flags,

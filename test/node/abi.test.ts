@@ -86,6 +86,8 @@ test('Params and NormResult have the sizes and offsets the ABI states', () => {
   expect(scalarStruct('Params').size).toBe(LAYOUT.PARAMS_BYTES);
   const result = scalarStruct('NormResult');
   expect(result.size).toBe(LAYOUT.RESULT_BYTES);
+  expect(result.offsets.coef).toBe(LAYOUT.COEF_OFFSET);
+  expect(result.offsets.flags).toBe(LAYOUT.FLAGS_OFFSET);
   expect(result.offsets.foundInf).toBe(LAYOUT.FOUND_INF_OFFSET);
   expect(result.offsets.threshold).toBe(LAYOUT.THRESHOLD_OFFSET);
 });
