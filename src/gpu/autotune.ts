@@ -1,5 +1,5 @@
 // Chooses the workgroup cap of the norm and scale passes by measuring, once per device, a norm
-// plus a clamp pass over up to 32 MiB (4 MiB on a slow device) for caps around a prior. The best cap
+// plus a scale pass over up to 32 MiB (4 MiB on a slow device) for caps around a prior. The best cap
 // differs by orders of magnitude between GPUs (thousands of workgroups) and CPU emulators (a
 // handful), so it is measured rather than guessed; the search itself (interleaved rounds, medians,
 // a climb from the prior, early stops) is in autotune-search.ts.
@@ -15,7 +15,8 @@ import { TimestampPair } from './timestamps';
 import { whileNudging } from './nudge';
 import { adapterKey } from './adapter-key';
 import { checkNormType } from '../plan/validate';
-import { OP_CLAMP, SOURCE_PARTIALS } from '../kernels/registry';
+import { OP_SCALE, PARAMS_BYTES, RESULT_BYTES, SOURCE_PARTIALS } from '../kernels/registry';
+import { COEF_OFFSET, FLAG_SCALED, FLAGS_OFFSET } from '../core/abi';
 
 /**
  * Elements of the tuning buffer (32 MiB of float32, less where the binding limit is lower): enough
@@ -99,7 +100,10 @@ export function priorCap(device: GPUDevice, candidates: readonly number[]): numb
 }
 
 /**
- * Times `steps` norm + clamp steps recorded into one submission. With timestamps, batches may be
+ * Times `steps` steps of clipGradNorm's passes (partials, finalize, scale) recorded into one
+ * submission; the scale at a coefficient of exactly 1 (`unit`), so every float is read and
+ * written back unchanged and every step of a batch does the same work. (A real clip would shrink
+ * the floats, and the next step would find nothing to clip.) With timestamps, batches may be
  * timed together (each its own query set): submitted in call order, read back as each finishes.
  */
 class BatchTimer {
@@ -120,13 +124,13 @@ class BatchTimer {
     return MIN_BATCH_MS[this.kind];
   }
 
-  async time(clipper: GpuClipper, set: GradSet, steps: number): Promise<number> {
+  async time({ clipper, set, unit }: TuningRun, steps: number): Promise<number> {
     const pair = this.timestamps ? this.takePair() : null;
     try {
       const encoder = this.device.createCommandEncoder({ label: 'gradclip autotune batch' });
       for (let i = 0; i < steps; i++) {
         clipper.getTotalNorm(set, { encoder, timestampWrites: pair?.writes(i === 0, false) });
-        clipper.clipGradValue(set, 1, { encoder, timestampWrites: pair?.writes(false, i === steps - 1) });
+        recordUnitScale(clipper, set, unit, encoder, pair?.writes(false, i === steps - 1));
       }
       pair?.resolve(encoder);
       const start = performance.now();
@@ -155,22 +159,74 @@ class BatchTimer {
   }
 }
 
+/** A cap's clipper, its set over the tuning buffer, and the scale pass's bind group at a coefficient of 1. */
+interface TuningRun {
+  clipper: GpuClipper;
+  set: GradSet;
+  unit: GPUBindGroup;
+}
+
+/**
+ * clipGradNorm's scale pass (the same pipeline, dispatched directly) over `set`, reading its
+ * coefficient, 1, from `unit`'s result rather than from a finalize.
+ */
+function recordUnitScale(
+  clipper: GpuClipper,
+  set: GradSet,
+  unit: GPUBindGroup,
+  encoder: GPUCommandEncoder,
+  timestampWrites: GPUComputePassTimestampWrites | undefined,
+): void {
+  const ctx = clipper.context;
+  const gpuSet = ctx.checkUsable(set);
+  const paramsOffset = ctx.paramsOffset({}, encoder);
+  ctx.record({ encoder, timestampWrites }, 'autotune scale', [gpuSet], (pass) => {
+    pass.setBindGroup(1, unit, [paramsOffset, 0]);
+    gpuSet.plan.groups.forEach((group, g) => {
+      pass.setPipeline(ctx.kernels.elementwise(OP_SCALE, group));
+      pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
+      pass.dispatchWorkgroups(group.workgroupRanges.length);
+    });
+  });
+}
+
 /** Per cap, a clipper and a set over the first `elements` floats of the tuning buffer, made on first use. */
 class TuningRuns {
-  private readonly runs = new Map<number, { clipper: GpuClipper; set: GradSet }>();
+  private readonly runs = new Map<number, TuningRun>();
+  /** A norm result whose coefficient is 1 and whose flags say to scale (NormResult, common.wgsl). */
+  private readonly unitResult: GPUBuffer;
 
   constructor(
     private readonly device: GPUDevice,
     private readonly buffer: GPUBuffer,
     public elements: number,
-  ) {}
+  ) {
+    this.unitResult = device.createBuffer({
+      label: 'gradclip autotune unit result',
+      size: RESULT_BYTES,
+      usage: BufferUsage.STORAGE,
+      mappedAtCreation: true,
+    });
+    const mapped = this.unitResult.getMappedRange();
+    new Float32Array(mapped, COEF_OFFSET, 1)[0] = 1;
+    new Uint32Array(mapped, FLAGS_OFFSET, 1)[0] = FLAG_SCALED;
+    this.unitResult.unmap();
+  }
 
-  get(cap: number): { clipper: GpuClipper; set: GradSet } {
+  get(cap: number): TuningRun {
     const key = cap * 2 ** 32 + this.elements;
     let run = this.runs.get(key);
     if (!run) {
       const clipper = new GpuClipper(this.device, { maxWorkgroups: cap });
-      run = { clipper, set: clipper.gradients([{ buffer: this.buffer, offset: 0, length: this.elements }]) };
+      const unit = this.device.createBindGroup({
+        label: 'gradclip autotune unit scale group',
+        layout: clipper.context.kernels.elementwiseLayout,
+        entries: [
+          { binding: 0, resource: { buffer: clipper.context.paramsBuffer, size: PARAMS_BYTES } },
+          { binding: 1, resource: { buffer: this.unitResult, size: RESULT_BYTES } },
+        ],
+      });
+      run = { clipper, set: clipper.gradients([{ buffer: this.buffer, offset: 0, length: this.elements }]), unit };
       this.runs.set(key, run);
     }
     return run;
@@ -178,22 +234,23 @@ class TuningRuns {
 
   destroy(): void {
     for (const { clipper } of this.runs.values()) clipper.destroy();
+    this.unitResult.destroy();
   }
 }
 
 /**
  * Builds side by side the pipelines of a tuning step over `set` (the norm's partials and finalize,
- * the clamp), which recording it would build one after another: most of createClipper()'s time
- * on a CPU adapter is compiling them.
+ * the scale), which recording it would build one after another: most of createClipper()'s time
+ * on a CPU adapter is compiling them. They are clipGradNorm's, so its first call builds none.
  */
-function prebuildStep({ clipper, set }: { clipper: GpuClipper; set: GradSet }): Promise<void> {
+function prebuildStep({ clipper, set }: TuningRun): Promise<void> {
   const { kernels } = clipper.context;
   const { plan } = clipper.context.checkUsable(set);
   const { kind } = checkNormType(2);
   return kernels.prebuild(() => {
     for (const group of plan.groups) {
       kernels.partials(kind, group);
-      kernels.elementwise(OP_CLAMP, group);
+      kernels.elementwise(OP_SCALE, group);
     }
     kernels.finalize(kind, SOURCE_PARTIALS, false);
   });
@@ -206,38 +263,41 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   const buffer = device.createBuffer({
     label: 'gradclip autotune gradients',
     size: full * 4,
-    usage: BufferUsage.STORAGE,
+    usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
   });
   const timer = new BatchTimer(device);
   // The search starts on the smallest buffer: a slow device (a CPU adapter) stays there, where a
   // step over all 32 MiB, and filling it, would take it a large part of a second.
   const runs = new TuningRuns(device, buffer, Math.min(MIN_TUNE_ELEMENTS, full));
-  // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros).
-  const fill = ({ clipper, set }: { clipper: GpuClipper; set: GradSet }) =>
-    clipper.clipGradValue(set, { min: 0.5, max: 0.5 });
+  // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros), written a
+  // MIN_TUNE_ELEMENTS block at a time up to `elements`.
+  const block = new Float32Array(Math.min(MIN_TUNE_ELEMENTS, full)).fill(0.5);
+  let filled = 0;
+  const fill = (elements: number) => {
+    for (; filled < elements; filled += block.length) {
+      device.queue.writeBuffer(buffer, filled * 4, block, 0, Math.min(block.length, elements - filled));
+    }
+  };
   try {
     const first = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
+    fill(runs.elements);
     await prebuildStep(first);
-    fill(first);
-    await timer.time(first.clipper, first.set, 1); // warm-up: pipelines are shared by every cap
+    await timer.time(first, 1); // warm-up: pipelines are shared by every cap
     // A fast device tunes on as much of the buffer as keeps a step within budget (a GPU: all of it).
-    const stepMs = await timer.time(first.clipper, first.set, 1);
+    const stepMs = await timer.time(first, 1);
     const small = runs.elements;
     while (runs.elements * 2 <= full && (stepMs * runs.elements * 2) / small <= STEP_BUDGET_MS) runs.elements *= 2;
     const candidates = candidateCaps(runs.elements, limit);
     const prior = priorCap(device, candidates);
     let steps = 1;
     const probe = runs.get(prior);
-    if (runs.elements > small) fill(probe);
-    while (steps < MAX_BATCH_STEPS && (await timer.time(probe.clipper, probe.set, steps)) < timer.minMs) steps *= 2;
+    fill(runs.elements);
+    while (steps < MAX_BATCH_STEPS && (await timer.time(probe, steps)) < timer.minMs) steps *= 2;
     // A round's batches go to the GPU together where the GPU times them: one wait per round, not per cap.
     const search = await searchBestCap(
       candidates,
       prior,
-      async (cap) => {
-        const { clipper, set } = runs.get(cap);
-        return (await timer.time(clipper, set, steps)) / steps;
-      },
+      async (cap) => (await timer.time(runs.get(cap), steps)) / steps,
       timer.kind === 'timestamps',
     );
     const timed = [...search.samples.entries()].sort(([a], [b]) => a - b);

@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { createClipper, createGradientArena, type Clipper, type GradView, type NormHandle } from '../../src/index';
 import { totalNormReference } from '../../src/reference/index';
 import { MIN_TUNE_ELEMENTS } from '../../src/gpu/autotune';
-import { OP_CLAMP } from '../../src/kernels/registry';
+import { OP_CLAMP, OP_SCALE } from '../../src/kernels/registry';
 import { bits, randomGradient, relativeError, seededRandom } from '../shared/random';
-import { readBack, sharedDevice, upload, withErrorScopes } from './gpu';
+import { GRAD_USAGE, readBack, sharedDevice, upload, withErrorScopes } from './gpu';
 
 /** Written around and between views: a large finite value, so reading it would spoil the norm, with odd bits to spot writes. */
 const SENTINEL = 1.2345e30;
@@ -411,7 +411,7 @@ test('createClipper requests its own device and autotunes when given nothing; tu
   own.destroy();
 });
 
-test('the autotune builds its pipelines side by side, and its timed steps build none', async () => {
+test('the autotune builds its pipelines side by side, its timed steps build none, and they are clipGradNorm’s', async () => {
   const first = await sharedDevice();
   const adapter = await navigator.gpu.requestAdapter();
   const fresh = await adapter!.requestDevice({ requiredFeatures: [...first.features] as GPUFeatureName[] });
@@ -428,13 +428,27 @@ test('the autotune builds its pipelines side by side, and its timed steps build 
   };
   const clipper = await createClipper({ device: fresh });
   expect(clipper.tuning!.source).toBe('autotune');
-  // A norm's partials and finalize and the clamp, all asked for at once; a mismatch between what
+  // A norm's partials and finalize and the scale, all asked for at once; a mismatch between what
   // the autotune asks for and what its steps record would build the latter again, one by one.
   expect(built.async).toHaveLength(3);
   expect(built.async.some((label) => label.includes('norm_partials'))).toBe(true);
   expect(built.async.some((label) => label.includes('norm_finalize'))).toBe(true);
-  expect(built.async.some((label) => label.includes('elementwise') && label.includes(`op=${OP_CLAMP}`))).toBe(true);
+  expect(built.async.some((label) => label.includes('elementwise') && label.includes(`op=${OP_SCALE}`))).toBe(true);
   expect(built.sync).toEqual([]);
+  // So a set's first clipGradNorm (the same slot layout: one vec4 window) builds nothing; a
+  // clipGradValue builds its clamp.
+  const data = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i));
+  const buffer = fresh.createBuffer({ size: data.byteLength, usage: GRAD_USAGE });
+  fresh.queue.writeBuffer(buffer, 0, data);
+  const set = clipper.gradients([{ buffer, offset: 0, length: data.length }]);
+  const norm = Math.hypot(...data);
+  expect(await clipper.clipGradNorm(set, norm / 2).read()).toBeCloseTo(norm, 2);
+  expect(built.sync).toEqual([]);
+  clipper.clipGradValue(set, 0.1);
+  expect(built.sync.some((label) => label.includes('elementwise') && label.includes(`op=${OP_CLAMP}`))).toBe(true);
+  const clipped = await readBack(fresh, buffer);
+  expect(Math.max(...clipped.map(Math.abs))).toBeLessThanOrEqual(Math.fround(0.1));
+  buffer.destroy();
   clipper.destroy();
   fresh.destroy();
 });
