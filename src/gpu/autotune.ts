@@ -274,8 +274,10 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
   const block = new Float32Array(Math.min(MIN_TUNE_ELEMENTS, full)).fill(0.5);
   let filled = 0;
   const fill = (elements: number) => {
-    for (; filled < elements; filled += block.length) {
-      device.queue.writeBuffer(buffer, filled * 4, block, 0, Math.min(block.length, elements - filled));
+    while (filled < elements) {
+      const count = Math.min(block.length, elements - filled);
+      device.queue.writeBuffer(buffer, filled * 4, block, 0, count);
+      filled += count;
     }
   };
   try {
