@@ -167,8 +167,8 @@ interface TuningRun {
 }
 
 /**
- * clipGradNorm's scale pass (the same pipeline, dispatched directly) over `set`, reading its
- * coefficient, 1, from `unit`'s result rather than from a finalize.
+ * clipGradNorm's scale pass (the same pipeline and workgroups, dispatched directly rather than
+ * from a decision) over `set`, reading its coefficient, 1, from `unit`'s result.
  */
 function recordUnitScale(
   clipper: GpuClipper,
@@ -180,14 +180,9 @@ function recordUnitScale(
   const ctx = clipper.context;
   const gpuSet = ctx.checkUsable(set);
   const paramsOffset = ctx.paramsOffset({}, encoder);
-  ctx.record({ encoder, timestampWrites }, 'autotune scale', [gpuSet], (pass) => {
-    pass.setBindGroup(1, unit, [paramsOffset, 0]);
-    gpuSet.plan.groups.forEach((group, g) => {
-      pass.setPipeline(ctx.kernels.elementwise(OP_SCALE, group));
-      pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
-      pass.dispatchWorkgroups(group.workgroupRanges.length);
-    });
-  });
+  ctx.record({ encoder, timestampWrites }, 'autotune scale', [gpuSet], (pass) =>
+    ctx.recordElementwise(pass, gpuSet, OP_SCALE, unit, [paramsOffset, 0], 'all'),
+  );
 }
 
 /** Per cap, a clipper and a set over the first `elements` floats of the tuning buffer, made on first use. */
@@ -266,21 +261,23 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
     usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
   });
   const timer = new BatchTimer(device);
-  // The search starts on the smallest buffer: a slow device (a CPU adapter) stays there, where a
-  // step over all 32 MiB, and filling it, would take it a large part of a second.
-  const runs = new TuningRuns(device, buffer, Math.min(MIN_TUNE_ELEMENTS, full));
-  // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros), written a
-  // MIN_TUNE_ELEMENTS block at a time up to `elements`.
+  // Dense data, as gradients are: every element 0.5 (the buffer starts as zeros), written up to
+  // `elements` from one block of MIN_TUNE_ELEMENTS, so a GPU's 32 MiB needs no 32 MiB array.
   const block = new Float32Array(Math.min(MIN_TUNE_ELEMENTS, full)).fill(0.5);
   let filled = 0;
   const fill = (elements: number) => {
     while (filled < elements) {
       const count = Math.min(block.length, elements - filled);
-      device.queue.writeBuffer(buffer, filled * 4, block, 0, count);
+      device.queue.writeBuffer(buffer, filled * 4, block.subarray(0, count));
       filled += count;
     }
   };
+  let made: TuningRuns | null = null;
   try {
+    // The search starts on the smallest buffer: a slow device (a CPU adapter) stays there, where a
+    // step over all 32 MiB, and filling it, would take it a large part of a second.
+    const runs = new TuningRuns(device, buffer, Math.min(MIN_TUNE_ELEMENTS, full));
+    made = runs;
     const first = runs.get(priorCap(device, candidateCaps(runs.elements, limit)));
     fill(runs.elements);
     await prebuildStep(first);
@@ -320,7 +317,7 @@ async function measureTuning(device: GPUDevice): Promise<ClipperTuning> {
       elapsedMs: performance.now() - started,
     };
   } finally {
-    runs.destroy();
+    made?.destroy();
     timer.destroy();
     buffer.destroy();
   }

@@ -215,14 +215,9 @@ export class GpuClipper implements ClipperBackend {
     const gpuSet = ctx.checkUsable(set);
     const { min, max } = checkClipRange(clip);
     const paramsOffset = ctx.paramsOffset({ clipMin: min, clipMax: max }, options.encoder);
-    ctx.record(options, 'clipGradValue', [gpuSet], (pass) => {
-      pass.setBindGroup(1, gpuSet.resources.elementwiseBindGroup, [paramsOffset, 0]);
-      gpuSet.plan.groups.forEach((group, g) => {
-        pass.setPipeline(ctx.kernels.elementwise(OP_CLAMP, group));
-        pass.setBindGroup(0, gpuSet.dataBindGroups[g]);
-        pass.dispatchWorkgroups(group.workgroupRanges.length);
-      });
-    });
+    ctx.record(options, 'clipGradValue', [gpuSet], (pass) =>
+      ctx.recordElementwise(pass, gpuSet, OP_CLAMP, gpuSet.resources.elementwiseBindGroup, [paramsOffset, 0], 'all'),
+    );
   }
 
   perTensorNorms(set: GradSet, options?: NormsOptions | null): NormsHandle {

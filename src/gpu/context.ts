@@ -214,11 +214,29 @@ export class GpuContext implements SetOwner, HandleOwner {
 
   /** The scale pass, dispatched indirectly: zero workgroups when the decision was not to clip. */
   recordScale(pass: GPUComputePassEncoder, set: GpuGradSet, paramsOffset: number, slot: number): void {
-    pass.setBindGroup(1, set.resources.elementwiseBindGroup, [paramsOffset, slot * set.resultStride]);
+    const offsets = [paramsOffset, slot * set.resultStride];
+    this.recordElementwise(pass, set, OP_SCALE, set.resources.elementwiseBindGroup, offsets, 'decided');
+  }
+
+  /**
+   * The elementwise pass `op` over every dispatch group of `set`, its group(1) (params and a
+   * NormResult) given: a workgroup per plan range ('all'), or as many as the finalize's decision
+   * wrote into the set's live dispatch arguments ('decided').
+   */
+  recordElementwise(
+    pass: GPUComputePassEncoder,
+    set: GpuGradSet,
+    op: number,
+    paramsAndResult: GPUBindGroup,
+    offsets: readonly number[],
+    workgroups: 'all' | 'decided',
+  ): void {
+    pass.setBindGroup(1, paramsAndResult, offsets);
     set.plan.groups.forEach((group, g) => {
-      pass.setPipeline(this.kernels.elementwise(OP_SCALE, group));
+      pass.setPipeline(this.kernels.elementwise(op, group));
       pass.setBindGroup(0, set.dataBindGroups[g]);
-      pass.dispatchWorkgroupsIndirect(set.dispatchArgs, liveArgsOffset(set.plan, g));
+      if (workgroups === 'decided') pass.dispatchWorkgroupsIndirect(set.dispatchArgs, liveArgsOffset(set.plan, g));
+      else pass.dispatchWorkgroups(group.workgroupRanges.length);
     });
   }
 

@@ -6,7 +6,7 @@ import { RESULT_BYTES } from '../core/abi';
 import { whileNudging } from './nudge';
 import { StagingPool } from './staging';
 
-import { FLAGS_OFFSET, THRESHOLD_OFFSET } from '../core/abi';
+import { FLAGS_OFFSET, FOUND_INF_OFFSET, THRESHOLD_OFFSET } from '../core/abi';
 
 /** A NormResult slot as read back. */
 export interface SlotValue {
@@ -35,11 +35,10 @@ export class Readback {
     this.device.queue.submit([encoder.finish()]);
     return this.mapped(staging.mapAsync(MapMode.READ)).then(() => {
       const mapped = staging.getMappedRange();
-      const [flags, foundInf] = new Uint32Array(mapped, FLAGS_OFFSET, 2);
       const value = {
         norm: new Float32Array(mapped, 0, 1)[0],
-        flags,
-        foundInf: foundInf === 1,
+        flags: new Uint32Array(mapped, FLAGS_OFFSET, 1)[0],
+        foundInf: new Uint32Array(mapped, FOUND_INF_OFFSET, 1)[0] === 1,
         threshold: new Float32Array(mapped, THRESHOLD_OFFSET, 1)[0],
       };
       staging.unmap();
